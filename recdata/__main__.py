@@ -1,0 +1,5 @@
+"""``python -m recdata`` runs the CLI."""
+
+from recdata.cli import main
+
+main()

@@ -1,0 +1,18 @@
+"""Policy aliases, spelled exactly as they are written in recipes (YAML)."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+Dedup: TypeAlias = Literal["first", "last", "none"]
+KcoreMode: TypeAlias = Literal["iterative", "single_pass"]
+IndexOrder: TypeAlias = Literal["raw_id", "first_seen", "popularity"]
+TimeUnit: TypeAlias = Literal["s", "ms", "us", "ns", "date", "datetime"]
+ShortUserPolicy: TypeAlias = Literal["train", "drop"]
+UnseenPolicy: TypeAlias = Literal["keep", "drop"]
+RatioOrder: TypeAlias = Literal["chronological", "random"]
+ColdEntity: TypeAlias = Literal["user", "item"]
+OnBadLine: TypeAlias = Literal["error", "skip"]
+SplitPart: TypeAlias = Literal["train", "valid", "test"]
+
+SPLIT_PARTS: tuple[SplitPart, ...] = ("train", "valid", "test")

@@ -1,0 +1,36 @@
+"""``recdata validate DIR``: check a folder against the schema; exit 1 on any violation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from recdata.cli._console import stdout
+from recdata.errors import ValidationFailed
+
+
+@click.command(name="validate")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def command(folder: Path, as_json: bool) -> None:
+    """Check dataset folder FOLDER against the schema and its invariants."""
+    from rich.table import Table
+
+    from recdata.validate import validate
+
+    report = validate(folder)
+    if as_json:
+        click.echo(report.to_json())
+    elif report.ok:
+        stdout.print(f"[green]ok[/green]: {folder} obeys the recdata dataset contract")
+    else:
+        table = Table(title=f"{len(report.violations)} violation(s) in {folder}")
+        for name in ("check", "file", "column", "count", "message", "examples"):
+            table.add_column(name, overflow="fold")
+        for v in report.violations:
+            examples = "; ".join(str(e) for e in v.examples)
+            table.add_row(v.check, v.file, v.column or "", f"{v.count:,}", v.message, examples)
+        stdout.print(table)
+    if not report.ok:
+        raise ValidationFailed(f"{folder}: {len(report.violations)} violation(s)", report.violations)

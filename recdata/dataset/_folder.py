@@ -1,0 +1,318 @@
+"""Write a dataset folder atomically and deterministically; open one lazily with ``load``."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from recdata import schema as S
+from recdata._types import SPLIT_PARTS
+from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
+from recdata.errors import RecdataError, SchemaError, UsageError
+
+log = logging.getLogger("recdata.dataset")
+
+BUILD_LOG = "build.log"
+_ROW_GROUP = 1 << 20
+
+
+def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
+    """Cast the required columns to their canonical types and put them first; extras follow."""
+    missing = [name for name in required.names if name not in frame.columns]
+    if missing:
+        raise SchemaError(f"{what}: missing required column(s) {missing}; has {frame.columns}")
+    casts = S.polars_schema(required)
+    ordered = list(required.names) + [c for c in frame.columns if c not in casts]
+    try:
+        frame = frame.select(ordered).with_columns(
+            [pl.col(name).cast(dtype, strict=True) for name, dtype in casts.items()]
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise SchemaError(f"{what}: cannot cast required columns to {casts}: {exc}") from exc
+    table = frame.to_arrow()
+    # large_string/large_list from polars are written as-is; required fields get canonical types.
+    fields = [
+        required.field(name) if name in required.names else table.schema.field(name)
+        for name in table.column_names
+    ]
+    return table.cast(pa.schema(fields))
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """One zstd Parquet file with fixed settings, so equal tables give equal bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=3,
+        row_group_size=_ROW_GROUP,
+        use_dictionary=True,
+        write_statistics=True,
+        store_schema=True,
+    )
+
+
+@dataclass
+class DatasetTables:
+    """In-memory tables of a dataset folder, keyed as they are written."""
+
+    interactions: pl.DataFrame
+    items: pl.DataFrame
+    users: pl.DataFrame
+    splits: Mapping[str, Mapping[str, pl.DataFrame]] = field(default_factory=dict)
+    """``{protocol: {"train": df, "valid": df, "test": df}}``."""
+    features: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    """``{"text-all-minilm-l6-v2": df}``; written to ``features/<key>.parquet``."""
+    graphs: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    """``{"user_item": df}``; written to ``graphs/<key>.parquet``."""
+
+
+def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
+    """Relative path -> conformed Arrow table, for every table of the folder."""
+    files: dict[str, pa.Table] = {
+        "interactions.parquet": _conform(tables.interactions, S.INTERACTIONS, "interactions"),
+        "items.parquet": _conform(tables.items, S.ITEMS, "items"),
+        "users.parquet": _conform(tables.users, S.USERS, "users"),
+    }
+    for protocol, parts in tables.splits.items():
+        unknown = set(parts) - set(SPLIT_PARTS)
+        if unknown:
+            raise UsageError(f"split {protocol!r}: unknown part(s) {sorted(unknown)}; use train/valid/test")
+        for part in SPLIT_PARTS:
+            if part in parts:
+                files[f"splits/{protocol}/{part}.parquet"] = _conform(
+                    parts[part], S.INTERACTIONS, f"split {protocol}/{part}"
+                )
+    for key, frame in tables.features.items():
+        files[f"features/{key}.parquet"] = _feature_table(key, frame)
+    for key, frame in tables.graphs.items():
+        files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
+    return files
+
+
+def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
+    """item_text keeps (item_idx, text); embeddings become (item_idx, fixed_size_list<float32>[d])."""
+    if key == "item_text":
+        return _conform(frame, S.ITEM_TEXT, "features/item_text").select(S.ITEM_TEXT.names)
+    if "embedding" not in frame.columns:
+        raise SchemaError(f"features/{key}: needs columns item_idx and embedding; has {frame.columns}")
+    dtype = frame.schema["embedding"]
+    if isinstance(dtype, pl.Array):
+        dim = dtype.size
+    else:
+        lengths = frame.select(pl.col("embedding").list.len().unique().drop_nulls())["embedding"]
+        if len(lengths) != 1:
+            raise SchemaError(f"features/{key}: embeddings have differing lengths {lengths.to_list()}")
+        dim = int(lengths[0])
+    frame = frame.select(S.ITEM, pl.col("embedding").cast(pl.Array(pl.Float32, dim)))
+    return _conform(frame, S.embedding_schema(dim), f"features/{key}")
+
+
+def _record(path: Path, rows: int | None) -> FileRecord:
+    return FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=rows)
+
+
+def write_dataset(
+    out: str | Path,
+    tables: DatasetTables,
+    manifest: Manifest,
+    *,
+    overwrite: bool = False,
+    build_log: str | None = None,
+) -> Path:
+    """Write a dataset folder: temporary sibling folder, then an atomic rename.
+
+    Parameters
+    ----------
+    out
+        The folder to create. It must not exist unless ``overwrite`` is set.
+    tables
+        The tables to write; required columns are cast to the canonical types.
+    manifest
+        Everything but ``files``, which is filled here with each file's sha256 and row count.
+    build_log
+        Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise UsageError(f"{out} already exists; choose another -o folder or pass overwrite")
+    files = _tables_to_files(tables)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        records: dict[str, FileRecord] = {}
+        for rel, table in sorted(files.items()):
+            write_parquet(table, tmp / rel)
+            records[rel] = _record(tmp / rel, table.num_rows)
+        final = manifest.model_copy(update={"files": records})
+        if not final.recdata_version:
+            from recdata import __version__
+
+            final = final.model_copy(update={"recdata_version": __version__})
+        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        if build_log is not None:
+            (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote %s (%d files)", out.name, len(files))
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first and removed after."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def update_dataset(
+    folder: str | Path,
+    *,
+    add: Mapping[str, pl.DataFrame],
+    update_manifest: Callable[[Manifest], Manifest],
+    remove: tuple[str, ...] = (),
+) -> Path:
+    """Add (or replace) feature/graph tables in an existing folder, atomically.
+
+    ``add`` maps ``features/<key>`` or ``graphs/<key>`` (no suffix) to frames. The folder is
+    copied (hard links where possible), changed, re-checksummed and swapped into place.
+    """
+    folder = Path(folder)
+    manifest = Manifest.read(folder)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shutil.copytree(folder, tmp, copy_function=_link_or_copy)
+    try:
+        feature_tables = {k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")}
+        graph_tables = {k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")}
+        bad = set(add) - {f"features/{k}" for k in feature_tables} - {f"graphs/{k}" for k in graph_tables}
+        if bad:
+            raise UsageError(f"update_dataset can add features/... or graphs/... only, got {sorted(bad)}")
+        files = {f"features/{k}.parquet": _feature_table(k, v) for k, v in feature_tables.items()}
+        files |= {
+            f"graphs/{k}.parquet": _conform(v, S.GRAPH, f"graph {k}").select(S.GRAPH.names)
+            for k, v in graph_tables.items()
+        }
+        records = dict(manifest.files)
+        for rel in remove:
+            (tmp / rel).unlink(missing_ok=True)
+            records.pop(rel, None)
+        for rel, table in sorted(files.items()):
+            target = tmp / rel
+            target.unlink(missing_ok=True)  # never write through a hard link into the original
+            write_parquet(table, target)
+            records[rel] = _record(target, table.num_rows)
+        final = update_manifest(manifest).model_copy(update={"files": dict(sorted(records.items()))})
+        (tmp / MANIFEST_NAME).unlink(missing_ok=True)
+        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _swap_into_place(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+@dataclass(frozen=True)
+class SplitFrames:
+    """The three parts of one split protocol, as lazy frames."""
+
+    train: pl.LazyFrame
+    valid: pl.LazyFrame
+    test: pl.LazyFrame
+
+    def __getitem__(self, part: str) -> pl.LazyFrame:
+        if part not in SPLIT_PARTS:
+            raise UsageError(f"unknown split part {part!r}; use one of {list(SPLIT_PARTS)}")
+        return getattr(self, part)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An opened dataset folder: the manifest plus a lazy frame per table, split, feature and graph."""
+
+    path: Path
+    manifest: Manifest
+    interactions: pl.LazyFrame
+    items: pl.LazyFrame
+    users: pl.LazyFrame
+    splits: dict[str, SplitFrames]
+    features: dict[str, pl.LazyFrame]
+    graphs: dict[str, pl.LazyFrame]
+
+    def split(self, name: str | None = None) -> SplitFrames:
+        """One split protocol by name; the manifest's default split when ``name`` is None."""
+        name = name or self.manifest.default_split or next(iter(self.splits), None)
+        if name is None or name not in self.splits:
+            known = ", ".join(self.splits) or "none"
+            raise UsageError(f"{self.path.name} has no split {name!r}; splits: {known}")
+        return self.splits[name]
+
+
+def load(path: str | Path) -> Dataset:
+    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
+    folder = Path(path)
+    if not (folder / MANIFEST_NAME).is_file():
+        raise RecdataError(f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder)
+    try:
+        manifest = Manifest.read(folder)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise RecdataError(f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder) from exc
+
+    def scan(rel: str) -> pl.LazyFrame:
+        return pl.scan_parquet(folder / rel)
+
+    splits: dict[str, SplitFrames] = {}
+    for protocol in manifest.splits:
+        splits[protocol] = SplitFrames(
+            *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
+        )
+    features = {
+        Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")
+    }
+    graphs = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("graphs/")}
+    return Dataset(
+        path=folder,
+        manifest=manifest,
+        interactions=scan("interactions.parquet"),
+        items=scan("items.parquet"),
+        users=scan("users.parquet"),
+        splits=splits,
+        features=features,
+        graphs=graphs,
+    )

@@ -1,0 +1,473 @@
+"""Check a dataset folder against the contract of DESIGN.md section 4.
+
+Every check scans Parquet lazily with only the columns it needs, so a folder of 10^8
+interactions is checked without loading a table into memory. Each violation names the file,
+the column, how many rows break the rule and up to five example rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from recdata import schema as S
+from recdata._types import SPLIT_PARTS
+from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256
+
+log = logging.getLogger("recdata.validate")
+
+MAX_EXAMPLES = 5
+_TABLES = ("interactions.parquet", "items.parquet", "users.parquet")
+
+
+@dataclass
+class Violation:
+    """One broken rule: which check, where, how many rows, and a few examples."""
+
+    check: str
+    """Short id of the rule (``missing_file``, ``type``, ``checksum``, ``split_overlap``...)."""
+    file: str
+    """Path relative to the folder."""
+    message: str
+    """One line a user can act on."""
+    column: str | None = None
+    count: int = 1
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.column}]" if self.column else "")
+        return f"{self.check}: {where}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """The result of :func:`validate`: ``ok`` when no violation was found."""
+
+    path: Path
+    violations: list[Violation]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "violations": [asdict(v) for v in self.violations],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+    def checks(self) -> set[str]:
+        """The ids of the rules that failed."""
+        return {v.check for v in self.violations}
+
+
+class _Context:
+    """What the checks share: the folder, the manifest and which files are readable."""
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.readable: dict[str, pa.Schema] = {}
+        self.violations: list[Violation] = []
+
+    def scan(self, rel: str) -> pl.LazyFrame:
+        return pl.scan_parquet(self.folder / rel)
+
+    def add(self, check: str, rel: str, message: str, **kwargs: Any) -> None:
+        self.violations.append(Violation(check=check, file=rel, message=message, **kwargs))
+
+    def add_rows(
+        self, check: str, rel: str, rows: pl.LazyFrame, message: str, column: str | None = None
+    ) -> None:
+        """Count the offending rows of a lazy query; add a violation with examples if any."""
+        count, examples = _count_and_examples(rows)
+        if count:
+            self.add(check, rel, f"{count:,} row(s) {message}", column=column, count=count, examples=examples)
+
+    def has(self, *rels: str) -> bool:
+        return all(rel in self.readable for rel in rels)
+
+    def split_files(self) -> Iterator[tuple[str, str, str]]:
+        for protocol in self.manifest.splits:
+            for part in SPLIT_PARTS:
+                yield protocol, part, f"splits/{protocol}/{part}.parquet"
+
+
+def _count_and_examples(rows: pl.LazyFrame) -> tuple[int, list[dict[str, Any]]]:
+    counted = rows.select(pl.len()).collect(engine="streaming").item()
+    if not counted:
+        return 0, []
+    examples = rows.head(MAX_EXAMPLES).collect().to_dicts()
+    return int(counted), [{k: _jsonable(v) for k, v in row.items()} for row in examples]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def validate(path: str | Path) -> ValidationReport:
+    """Check a dataset folder; returns a report listing every violation found.
+
+    The checks: files present and readable; column types; indices contiguous from 1 and
+    unique; interactions in sequence order; every interaction's user and item exist; splits
+    disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
+    row earlier than its user's train rows where the protocol promises it; graph edges only
+    from train; embeddings one row per item and free of NaN; manifest checksums match.
+    """
+    folder = Path(path)
+    if not (folder / MANIFEST_NAME).is_file():
+        what = "does not exist" if not folder.exists() else f"has no {MANIFEST_NAME}"
+        return ValidationReport(folder, [Violation("missing_file", MANIFEST_NAME, f"{folder} {what}")])
+    try:
+        manifest = Manifest.read(folder)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        return ValidationReport(folder, [Violation("manifest", MANIFEST_NAME, f"not a valid manifest: {first}")])
+    ctx = _Context(folder, manifest)
+    for check in _CHECKS:
+        log.debug("validate %s: %s", folder.name, check.__name__)
+        check(ctx)
+    return ValidationReport(folder, ctx.violations)
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def _check_files(ctx: _Context) -> None:
+    """Required tables and every listed file exist and are readable Parquet; nothing unlisted."""
+    expected = set(_TABLES) | set(ctx.manifest.files)
+    expected |= {rel for _, _, rel in ctx.split_files()}
+    expected |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    for rel in sorted(expected):
+        file = ctx.folder / rel
+        if not file.is_file():
+            ctx.add("missing_file", rel, "file is missing")
+            continue
+        try:
+            ctx.readable[rel] = pq.read_schema(file)
+        except (pa.ArrowInvalid, OSError) as exc:
+            ctx.add("unreadable", rel, f"not readable as Parquet: {exc}")
+    for file in sorted(ctx.folder.rglob("*.parquet")):
+        rel = file.relative_to(ctx.folder).as_posix()
+        if rel not in expected:
+            ctx.add("unlisted_file", rel, "file is not listed in manifest.json (stale or foreign)")
+
+
+def _check_checksums(ctx: _Context) -> None:
+    """sha256, size and row count of every file match the manifest."""
+    for rel, record in sorted(ctx.manifest.files.items()):
+        file = ctx.folder / rel
+        if not file.is_file():
+            continue  # reported by _check_files
+        size = file.stat().st_size
+        if size != record.bytes:
+            ctx.add("checksum", rel, f"size is {size} bytes, manifest says {record.bytes}")
+            continue
+        digest = file_sha256(file)
+        if digest != record.sha256:
+            ctx.add("checksum", rel, f"sha256 mismatch: manifest {record.sha256[:16]}…, file {digest[:16]}…")
+            continue
+        if record.rows is not None and rel in ctx.readable:
+            rows = pq.ParquetFile(file).metadata.num_rows
+            if rows != record.rows:
+                ctx.add("checksum", rel, f"has {rows} rows, manifest says {record.rows}")
+
+
+# -- types ----------------------------------------------------------------------------------
+
+
+def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
+    if actual.equals(expected):
+        return True
+    # string and large_string (and their lists) hold the same values
+    relaxed = {pa.large_string(): pa.string()}
+    if relaxed.get(actual) == expected:
+        return True
+    if pa.types.is_list(expected) and (pa.types.is_list(actual) or pa.types.is_large_list(actual)):
+        return _same_type(actual.value_type, expected.value_type)
+    return False
+
+
+def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
+    schema = ctx.readable[rel]
+    for fld in required:
+        if fld.name not in schema.names:
+            ctx.add("missing_column", rel, f"required column {fld.name!r} is missing", column=fld.name)
+        elif not _same_type(schema.field(fld.name).type, fld.type):
+            got = schema.field(fld.name).type
+            ctx.add("type", rel, f"column {fld.name!r} has type {got}, expected {fld.type}", column=fld.name)
+
+
+def _check_types(ctx: _Context) -> None:
+    """Required columns exist with their canonical types; known optional columns too."""
+    interaction_files = ["interactions.parquet"] + [rel for *_, rel in ctx.split_files()]
+    for rel in interaction_files:
+        if rel in ctx.readable:
+            _check_required(ctx, rel, S.INTERACTIONS)
+            schema = ctx.readable[rel]
+            if S.HISTORY in schema.names and not _same_type(schema.field(S.HISTORY).type, S.HISTORY_TYPE):
+                got = schema.field(S.HISTORY).type
+                ctx.add("type", rel, f"column 'history' has type {got}, expected {S.HISTORY_TYPE}", column=S.HISTORY)
+    if "items.parquet" in ctx.readable:
+        _check_required(ctx, "items.parquet", S.ITEMS)
+        schema = ctx.readable["items.parquet"]
+        for name, dtype in S.ITEM_OPTIONAL.items():
+            if name in schema.names and not _same_type(schema.field(name).type, dtype):
+                got = schema.field(name).type
+                ctx.add("type", "items.parquet", f"column {name!r} has type {got}, expected {dtype}", column=name)
+    if "users.parquet" in ctx.readable:
+        _check_required(ctx, "users.parquet", S.USERS)
+    for rel in ctx.manifest.graphs:
+        if rel in ctx.readable:
+            _check_required(ctx, rel, S.GRAPH)
+    for rel, record in ctx.manifest.features.items():
+        if rel not in ctx.readable:
+            continue
+        if record.kind == "item_text":
+            _check_required(ctx, rel, S.ITEM_TEXT)
+            continue
+        schema = ctx.readable[rel]
+        if schema.names != [S.ITEM, "embedding"]:
+            ctx.add("type", rel, f"columns are {schema.names}, expected ['item_idx', 'embedding']")
+            continue
+        dtype = schema.field("embedding").type
+        if not (pa.types.is_fixed_size_list(dtype) and dtype.value_type == pa.float32()):
+            ctx.add("type", rel, f"column 'embedding' has type {dtype}, expected fixed_size_list<float32>[d]", column="embedding")
+        _check_required(ctx, rel, pa.schema([pa.field(S.ITEM, pa.int32())]))
+
+
+def _typed(ctx: _Context, rel: str, *columns: str) -> bool:
+    """True when the file is readable and these columns exist (so lazy checks can run)."""
+    return rel in ctx.readable and all(c in ctx.readable[rel].names for c in columns)
+
+
+# -- indices and references -----------------------------------------------------------------
+
+
+def _check_entity_index(ctx: _Context, rel: str, column: str, id_column: str) -> None:
+    if not _typed(ctx, rel, column, id_column):
+        return
+    lf = ctx.scan(rel)
+    ctx.add_rows("null", rel, lf.filter(pl.col(column).is_null() | pl.col(id_column).is_null()), "have a null index or id", column=column)
+    dup = lf.group_by(column).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
+    ctx.add_rows("duplicate_index", rel, dup, f"duplicate {column} values", column=column)
+    dup_id = lf.group_by(id_column).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
+    ctx.add_rows("duplicate_index", rel, dup_id, f"duplicate {id_column} values", column=id_column)
+    summary = lf.select(
+        pl.col(column).min().alias("min"), pl.col(column).max().alias("max"), pl.col(column).n_unique().alias("n")
+    ).collect()
+    low, high, n = summary.row(0)
+    if n and (low != 1 or high != n):
+        ctx.add(
+            "non_contiguous_index",
+            rel,
+            f"{column} must run 1..{n} without gaps (0 is padding), found min {low}, max {high}",
+            column=column,
+        )
+
+
+def _entity_count(ctx: _Context, rel: str, column: str) -> int | None:
+    if not _typed(ctx, rel, column):
+        return None
+    return int(ctx.scan(rel).select(pl.col(column).max()).collect().item() or 0)
+
+
+def _check_indices(ctx: _Context) -> None:
+    """Users and items indexed 1..n; interaction_idx is the row position; rows in sequence order."""
+    _check_entity_index(ctx, "items.parquet", S.ITEM, S.ITEM_ID)
+    _check_entity_index(ctx, "users.parquet", S.USER, S.USER_ID)
+    rel = "interactions.parquet"
+    if not _typed(ctx, rel, S.INTERACTION, S.USER, S.ITEM, S.TIME):
+        return
+    lf = ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM, S.TIME).with_row_index("row")
+    ctx.add_rows(
+        "null", rel, lf.filter(pl.any_horizontal(pl.col(S.INTERACTION, S.USER, S.ITEM).is_null())),
+        "have a null interaction_idx, user_idx or item_idx",
+    )
+    bad_idx = lf.filter(pl.col(S.INTERACTION) != pl.col("row").cast(pl.Int64))
+    ctx.add_rows(
+        "non_contiguous_index", rel, bad_idx,
+        "have interaction_idx different from their row position (must be 0..n-1 in sequence order; duplicates or gaps)",
+        column=S.INTERACTION,
+    )
+    prev_user = pl.col(S.USER).shift(1)
+    prev_time = pl.col(S.TIME).shift(1)
+    out_of_order = lf.filter(
+        (pl.col(S.USER) < prev_user)
+        | ((pl.col(S.USER) == prev_user) & (pl.col(S.TIME) < prev_time))
+    )
+    ctx.add_rows(
+        "sequence_order", rel, out_of_order,
+        "are out of sequence order (user_idx, timestamp)", column=S.TIME,
+    )
+
+
+def _check_references(ctx: _Context) -> None:
+    """Every interaction's (and split row's) user and item exist in users/items."""
+    n_users = _entity_count(ctx, "users.parquet", S.USER)
+    n_items = _entity_count(ctx, "items.parquet", S.ITEM)
+    files = ["interactions.parquet"] + [rel for *_, rel in ctx.split_files()]
+    for rel in files:
+        if n_items is not None and _typed(ctx, rel, S.ITEM):
+            rows = ctx.scan(rel).filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items))
+            ctx.add_rows("dangling_item", rel, rows.select(S.INTERACTION, S.USER, S.ITEM), f"reference an item_idx not in items.parquet (1..{n_items})", column=S.ITEM)
+        if n_users is not None and _typed(ctx, rel, S.USER):
+            rows = ctx.scan(rel).filter((pl.col(S.USER) < 1) | (pl.col(S.USER) > n_users))
+            ctx.add_rows("dangling_user", rel, rows.select(S.INTERACTION, S.USER, S.ITEM), f"reference a user_idx not in users.parquet (1..{n_users})", column=S.USER)
+
+
+# -- splits ---------------------------------------------------------------------------------
+
+
+def _check_splits(ctx: _Context) -> None:
+    """Parts disjoint; rows match the interactions; partitions cover them; temporal promise kept."""
+    inter = "interactions.parquet"
+    if not _typed(ctx, inter, S.INTERACTION, S.USER, S.ITEM):
+        return
+    total = ctx.scan(inter).select(pl.len()).collect().item()
+    base = ctx.scan(inter).select(S.INTERACTION, S.USER, S.ITEM, S.TIME)
+    for protocol, record in ctx.manifest.splits.items():
+        rels = {part: f"splits/{protocol}/{part}.parquet" for part in SPLIT_PARTS}
+        if not all(_typed(ctx, rel, S.INTERACTION, S.USER, S.ITEM, S.TIME) for rel in rels.values()):
+            continue
+        where = f"splits/{protocol}"
+        parts = pl.concat(
+            [
+                ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM, S.TIME).with_columns(pl.lit(part).alias("part"))
+                for part, rel in rels.items()
+            ]
+        )
+        overlap = parts.group_by(S.INTERACTION).agg(pl.col("part").unique().sort().alias("parts"), pl.len().alias("rows")).filter(pl.col("rows") > 1)
+        ctx.add_rows("split_overlap", where, overlap, "(interaction_idx) appear more than once across train/valid/test: splits overlap", column=S.INTERACTION)
+        joined = parts.join(base, on=S.INTERACTION, how="left", suffix="_interactions")
+        mismatch = joined.filter(
+            pl.col(f"{S.USER}_interactions").is_null()
+            | (pl.col(S.USER) != pl.col(f"{S.USER}_interactions"))
+            | (pl.col(S.ITEM) != pl.col(f"{S.ITEM}_interactions"))
+        ).select("part", S.INTERACTION, S.USER, S.ITEM, f"{S.USER}_interactions", f"{S.ITEM}_interactions")
+        ctx.add_rows("split_mismatch", where, mismatch, "do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)", column=S.INTERACTION)
+        if record.partition:
+            in_splits = parts.select(pl.col(S.INTERACTION).n_unique()).collect().item()
+            if in_splits != total:
+                missing = base.join(parts.select(S.INTERACTION), on=S.INTERACTION, how="anti").select(S.INTERACTION, S.USER, S.ITEM)
+                count, examples = _count_and_examples(missing)
+                ctx.add(
+                    "split_union", where,
+                    f"protocol {record.protocol!r} partitions the data, but train/valid/test hold {in_splits:,} distinct interactions of {total:,} ({count:,} missing)",
+                    column=S.INTERACTION, count=max(count, abs(total - in_splits)), examples=examples,
+                )
+        if record.ordered:
+            _check_temporal_order(ctx, where, rels)
+
+
+def _check_temporal_order(ctx: _Context, where: str, rels: dict[str, str]) -> None:
+    """No valid row before its user's last train row; no test row before its user's last train/valid row."""
+    train = ctx.scan(rels["train"]).select(S.USER, S.TIME)
+    valid = ctx.scan(rels["valid"]).select(S.INTERACTION, S.USER, S.ITEM, S.TIME)
+    test = ctx.scan(rels["test"]).select(S.INTERACTION, S.USER, S.ITEM, S.TIME)
+    for part, later, earlier in (
+        ("valid", valid, [train]),
+        ("test", test, [train, valid.select(S.USER, S.TIME)]),
+    ):
+        latest = pl.concat(earlier).group_by(S.USER).agg(pl.col(S.TIME).max().alias("latest_before"))
+        leaks = later.join(latest, on=S.USER, how="inner").filter(pl.col(S.TIME) < pl.col("latest_before"))
+        ctx.add_rows(
+            "test_before_train", f"{where}/{part}.parquet", leaks,
+            f"of {part} are earlier than their user's latest {'train' if part == 'valid' else 'train/valid'} interaction (leakage from the future)",
+            column=S.TIME,
+        )
+
+
+# -- graphs and features --------------------------------------------------------------------
+
+
+def _check_graphs(ctx: _Context) -> None:
+    """user_item and item_item edges come only from the train part of their split."""
+    for rel, record in sorted(ctx.manifest.graphs.items()):
+        if not _typed(ctx, rel, "src", "dst", "weight"):
+            continue
+        edges = ctx.scan(rel).select("src", "dst", "weight")
+        if record.kind in ("item_knn", "social"):
+            continue
+        split = record.split or ctx.manifest.default_split
+        train_rel = f"splits/{split}/train.parquet"
+        if split not in ctx.manifest.splits or not _typed(ctx, train_rel, S.USER, S.ITEM):
+            ctx.add("graph_split", rel, f"graph of kind {record.kind!r} names split {split!r}, which the folder does not have")
+            continue
+        train = ctx.scan(train_rel).select(S.USER, S.ITEM).unique()
+        if record.kind == "user_item":
+            leaks = edges.join(train, left_on=["src", "dst"], right_on=[S.USER, S.ITEM], how="anti")
+        else:
+            leaks = _unsupported_item_edges(edges, train, record.params)
+        ctx.add_rows(
+            "graph_leak", rel, leaks,
+            f"are edges not supported by splits/{split}/train (an edge from valid/test data)",
+        )
+
+
+def _unsupported_item_edges(edges: pl.LazyFrame, train: pl.LazyFrame, params: dict[str, Any]) -> pl.LazyFrame:
+    """Item–item edges whose two items no train user has in common."""
+    try:
+        from recdata.graphs import verify_graph_from_train  # the exact check, window-aware
+    except ImportError:
+        verify_graph_from_train = None
+    if verify_graph_from_train is not None:
+        return verify_graph_from_train(edges, train, kind="item_item", params=params).lazy()
+    pairs = edges.select("src", "dst").unique()
+    supported = (
+        pairs.join(train.rename({S.ITEM: "src"}), on="src")
+        .join(train.rename({S.ITEM: "dst"}), on=[S.USER, "dst"], how="semi")
+        .select("src", "dst")
+        .unique()
+    )
+    return edges.join(supported, on=["src", "dst"], how="anti")
+
+
+def _check_features(ctx: _Context) -> None:
+    """Embeddings: one row per item, item_idx valid, no NaN."""
+    n_items = _entity_count(ctx, "items.parquet", S.ITEM)
+    for rel, record in sorted(ctx.manifest.features.items()):
+        column = "embedding" if record.kind != "item_text" else "text"
+        if not _typed(ctx, rel, S.ITEM, column):
+            continue
+        lf = ctx.scan(rel)
+        dup = lf.group_by(S.ITEM).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
+        ctx.add_rows("duplicate_index", rel, dup, "duplicate item_idx values (one row per item expected)", column=S.ITEM)
+        if n_items is not None:
+            n = lf.select(pl.col(S.ITEM).n_unique()).collect().item()
+            if n != n_items:
+                ctx.add("embedding_rows", rel, f"has {n:,} distinct items, items.parquet has {n_items:,}: one row per item expected", column=S.ITEM, count=abs(n_items - n))
+            ctx.add_rows("dangling_item", rel, lf.filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items)).select(S.ITEM), "reference an item_idx not in items.parquet", column=S.ITEM)
+        if column == "embedding" and isinstance(lf.collect_schema()["embedding"], pl.Array):
+            nan_rows = lf.filter(pl.col("embedding").arr.eval(pl.element().is_nan()).arr.any()).select(S.ITEM)
+            ctx.add_rows("embedding_nan", rel, nan_rows, "have NaN in their embedding", column="embedding")
+
+
+_CHECKS: list[Callable[[_Context], None]] = [
+    _check_files,
+    _check_checksums,
+    _check_types,
+    _check_indices,
+    _check_references,
+    _check_splits,
+    _check_graphs,
+    _check_features,
+]
+
+__all__ = ["ValidationReport", "Violation", "validate"]

@@ -1,0 +1,1 @@
+"""The recipe catalog shipped with recdata (YAML files; see recdata.recipe)."""
