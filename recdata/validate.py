@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -340,40 +341,125 @@ def _check_splits(ctx: _Context) -> None:
     inter = "interactions.parquet"
     if not _typed(ctx, inter, S.INTERACTION, S.USER, S.ITEM):
         return
-    total = ctx.scan(inter).select(pl.len()).collect().item()
-    base = ctx.scan(inter).select(S.INTERACTION, S.USER, S.ITEM, S.TIME)
+    index_is_position = not any(
+        v.file == inter and v.column == S.INTERACTION for v in ctx.violations
+    )
+    columns: tuple[np.ndarray, np.ndarray] | None = None
     for protocol, record in ctx.manifest.splits.items():
         rels = {part: f"splits/{protocol}/{part}.parquet" for part in SPLIT_PARTS}
         if not all(_typed(ctx, rel, S.INTERACTION, S.USER, S.ITEM, S.TIME) for rel in rels.values()):
             continue
         where = f"splits/{protocol}"
-        parts = pl.concat(
-            [
-                ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM, S.TIME).with_columns(pl.lit(part).alias("part"))
-                for part, rel in rels.items()
-            ]
-        )
-        overlap = parts.group_by(S.INTERACTION).agg(pl.col("part").unique().sort().alias("parts"), pl.len().alias("rows")).filter(pl.col("rows") > 1)
-        ctx.add_rows("split_overlap", where, overlap, "(interaction_idx) appear more than once across train/valid/test: splits overlap", column=S.INTERACTION)
-        joined = parts.join(base, on=S.INTERACTION, how="left", suffix="_interactions")
-        mismatch = joined.filter(
-            pl.col(f"{S.USER}_interactions").is_null()
-            | (pl.col(S.USER) != pl.col(f"{S.USER}_interactions"))
-            | (pl.col(S.ITEM) != pl.col(f"{S.ITEM}_interactions"))
-        ).select("part", S.INTERACTION, S.USER, S.ITEM, f"{S.USER}_interactions", f"{S.ITEM}_interactions")
-        ctx.add_rows("split_mismatch", where, mismatch, "do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)", column=S.INTERACTION)
-        if record.partition:
-            in_splits = parts.select(pl.col(S.INTERACTION).n_unique()).collect().item()
-            if in_splits != total:
-                missing = base.join(parts.select(S.INTERACTION), on=S.INTERACTION, how="anti").select(S.INTERACTION, S.USER, S.ITEM)
-                count, examples = _count_and_examples(missing)
-                ctx.add(
-                    "split_union", where,
-                    f"protocol {record.protocol!r} partitions the data, but train/valid/test hold {in_splits:,} distinct interactions of {total:,} ({count:,} missing)",
-                    column=S.INTERACTION, count=max(count, abs(total - in_splits)), examples=examples,
-                )
+        if index_is_position:
+            if columns is None:
+                columns = _read_index_columns(ctx.folder / inter)
+            _check_split_rows_by_position(ctx, where, record.partition, rels, *columns)
+        else:
+            _check_split_rows_by_join(ctx, where, record.partition, rels)
         if record.ordered:
             _check_temporal_order(ctx, where, rels)
+
+
+def _read_index_columns(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """user_idx and item_idx of a Parquet file as two preallocated int32 arrays, batch by batch."""
+    file = pq.ParquetFile(path)
+    n = file.metadata.num_rows
+    users = np.empty(n, dtype=np.int32)
+    items = np.empty(n, dtype=np.int32)
+    start = 0
+    for batch in file.iter_batches(batch_size=1 << 20, columns=[S.USER, S.ITEM]):
+        stop = start + batch.num_rows
+        users[start:stop] = batch.column(0).to_numpy(zero_copy_only=False)
+        items[start:stop] = batch.column(1).to_numpy(zero_copy_only=False)
+        start = stop
+    return users, items
+
+
+def _check_split_rows_by_position(
+    ctx: _Context, where: str, partition: bool, rels: dict[str, str], users: np.ndarray, items: np.ndarray
+) -> None:
+    """Streaming check when interaction_idx is the row position: a counter per interaction.
+
+    Memory is one byte per interaction plus the two int32 index columns, whatever the split size.
+    """
+    n = len(users)
+    seen = np.zeros(n, dtype=np.uint8)
+    bad_rows: list[dict[str, Any]] = []
+    bad = 0
+    for part, rel in rels.items():
+        for batch in pq.ParquetFile(ctx.folder / rel).iter_batches(
+            batch_size=1 << 20, columns=[S.INTERACTION, S.USER, S.ITEM]
+        ):
+            idx = batch.column(0).to_numpy(zero_copy_only=False)
+            user = batch.column(1).to_numpy(zero_copy_only=False)
+            item = batch.column(2).to_numpy(zero_copy_only=False)
+            known = (idx >= 0) & (idx < n)
+            safe = np.where(known, idx, 0)
+            wrong = ~known | (users[safe] != user) | (items[safe] != item)
+            if wrong.any():
+                bad += int(wrong.sum())
+                for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
+                    bad_rows.append({"part": part, S.INTERACTION: int(idx[pos]), S.USER: int(user[pos]), S.ITEM: int(item[pos])})
+            np.add.at(seen, idx[known], 1)
+    if bad:
+        ctx.add(
+            "split_mismatch", where,
+            f"{bad:,} row(s) do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)",
+            column=S.INTERACTION, count=bad, examples=bad_rows,
+        )
+    repeated = np.flatnonzero(seen > 1)
+    if len(repeated):
+        ctx.add(
+            "split_overlap", where,
+            f"{len(repeated):,} interaction(s) appear more than once across train/valid/test: splits overlap",
+            column=S.INTERACTION, count=len(repeated),
+            examples=[{S.INTERACTION: int(i), "times": int(seen[i])} for i in repeated[:MAX_EXAMPLES]],
+        )
+    if partition:
+        missing = np.flatnonzero(seen == 0)
+        if len(missing):
+            ctx.add(
+                "split_union", where,
+                f"the protocol partitions the data, but train/valid/test hold {n - len(missing):,} distinct interactions of {n:,} ({len(missing):,} missing)",
+                column=S.INTERACTION, count=len(missing),
+                examples=[{S.INTERACTION: int(i)} for i in missing[:MAX_EXAMPLES]],
+            )
+
+
+def _check_split_rows_by_join(ctx: _Context, where: str, partition: bool, rels: dict[str, str]) -> None:
+    """The same rules by joins, for folders whose interaction_idx is not the row position."""
+    inter = "interactions.parquet"
+    total = ctx.scan(inter).select(pl.len()).collect().item()
+    base = ctx.scan(inter).select(S.INTERACTION, S.USER, S.ITEM)
+    parts = pl.concat(
+        [
+            ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM).with_columns(pl.lit(part).alias("part"))
+            for part, rel in rels.items()
+        ]
+    )
+    overlap = (
+        parts.group_by(S.INTERACTION)
+        .agg(pl.col("part").unique().sort().alias("parts"), pl.len().alias("rows"))
+        .filter(pl.col("rows") > 1)
+    )
+    ctx.add_rows("split_overlap", where, overlap, "(interaction_idx) appear more than once across train/valid/test: splits overlap", column=S.INTERACTION)
+    joined = parts.join(base, on=S.INTERACTION, how="left", suffix="_interactions")
+    mismatch = joined.filter(
+        pl.col(f"{S.USER}_interactions").is_null()
+        | (pl.col(S.USER) != pl.col(f"{S.USER}_interactions"))
+        | (pl.col(S.ITEM) != pl.col(f"{S.ITEM}_interactions"))
+    ).select("part", S.INTERACTION, S.USER, S.ITEM)
+    ctx.add_rows("split_mismatch", where, mismatch, "do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)", column=S.INTERACTION)
+    if partition:
+        in_splits = parts.select(pl.col(S.INTERACTION).n_unique()).collect().item()
+        if in_splits != total:
+            missing = base.join(parts.select(S.INTERACTION), on=S.INTERACTION, how="anti")
+            count, examples = _count_and_examples(missing)
+            ctx.add(
+                "split_union", where,
+                f"the protocol partitions the data, but train/valid/test hold {in_splits:,} distinct interactions of {total:,} ({count:,} missing)",
+                column=S.INTERACTION, count=max(count, abs(total - in_splits)), examples=examples,
+            )
 
 
 def _check_temporal_order(ctx: _Context, where: str, rels: dict[str, str]) -> None:
@@ -410,7 +496,7 @@ def _check_graphs(ctx: _Context) -> None:
         if split not in ctx.manifest.splits or not _typed(ctx, train_rel, S.USER, S.ITEM):
             ctx.add("graph_split", rel, f"graph of kind {record.kind!r} names split {split!r}, which the folder does not have")
             continue
-        train = ctx.scan(train_rel).select(S.USER, S.ITEM).unique()
+        train = ctx.scan(train_rel).select(S.USER, S.ITEM)
         if record.kind == "user_item":
             leaks = edges.join(train, left_on=["src", "dst"], right_on=[S.USER, S.ITEM], how="anti")
         else:
@@ -430,6 +516,7 @@ def _unsupported_item_edges(edges: pl.LazyFrame, train: pl.LazyFrame, params: di
     if verify_graph_from_train is not None:
         return verify_graph_from_train(edges, train, kind="item_item", params=params).lazy()
     pairs = edges.select("src", "dst").unique()
+    train = train.unique()
     supported = (
         pairs.join(train.rename({S.ITEM: "src"}), on="src")
         .join(train.rename({S.ITEM: "dst"}), on=[S.USER, "dst"], how="semi")

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from factory import small_manifest, small_tables
+
 from recdata import schema as S
-from recdata.dataset import Manifest, file_sha256, load, manifest_hash, update_dataset, write_dataset
+from recdata.dataset import (
+    Manifest,
+    file_sha256,
+    load,
+    manifest_hash,
+    update_dataset,
+    write_dataset,
+)
 from recdata.errors import SchemaError, UsageError
 
 

@@ -7,10 +7,10 @@ from collections import Counter
 from pathlib import Path
 
 import polars as pl
+from factory import make_small_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factory import make_small_dataset
 from recdata.stats import interaction_stats, stats
 
 rows = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 8), st.integers(0, 5)), min_size=1, max_size=60)

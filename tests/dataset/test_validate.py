@@ -7,10 +7,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from factory import make_small_dataset, small_manifest, small_tables
+
 from recdata import schema as S
-from recdata.dataset import FeatureRecord, GraphRecord, Manifest, file_sha256, write_dataset, write_parquet
+from recdata.dataset import (
+    FeatureRecord,
+    GraphRecord,
+    Manifest,
+    file_sha256,
+    write_dataset,
+    write_parquet,
+)
 from recdata.validate import validate
 
 
