@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from factory import make_small_dataset
+
 from recdata import __version__
 from recdata.cli import main
 
