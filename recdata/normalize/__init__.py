@@ -1,0 +1,24 @@
+"""Raw-format readers and the mapping of raw columns into the canonical schema."""
+
+from recdata.normalize._mapping import FieldSpec, LookupSpec, ReaderOptions, TableSpec, map_table, read_table
+from recdata.normalize._readers import (
+    READERS,
+    ReadResult,
+    read_delimited,
+    read_jsonl,
+    read_python_literal,
+)
+
+__all__ = [
+    "FieldSpec",
+    "LookupSpec",
+    "ReaderOptions",
+    "TableSpec",
+    "map_table",
+    "read_table",
+    "READERS",
+    "ReadResult",
+    "read_delimited",
+    "read_jsonl",
+    "read_python_literal",
+]

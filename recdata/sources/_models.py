@@ -1,0 +1,145 @@
+"""Declarations of raw sources (as written in recipes) and the verified local files fetch returns."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_HEX = "0123456789abcdef"
+
+
+def _check_hex(value: str | None, length: int, what: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if len(value) != length or any(c not in _HEX for c in value):
+        raise ValueError(f"{what} must be {length} hex digits, got {value!r}")
+    return value
+
+
+class Member(BaseModel):
+    """One file inside an archive, with its own checksum (used to verify extracted copies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="path inside the archive, '/'-separated")
+    sha256: str | None = None
+    md5: str | None = None
+    size: int | None = Field(default=None, ge=0)
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, v: str | None) -> str | None:
+        return _check_hex(v, 64, "sha256")
+
+    @field_validator("md5")
+    @classmethod
+    def _md5(cls, v: str | None) -> str | None:
+        return _check_hex(v, 32, "md5")
+
+
+class HFFile(BaseModel):
+    """A file in a Hugging Face Hub repository at a pinned revision (a commit hash)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo_id: str
+    filename: str
+    revision: str = Field(description="pinned commit; a branch name makes the build irreproducible")
+    repo_type: str = "dataset"
+
+    @property
+    def url(self) -> str:
+        """A stable, human-readable identifier (not fetched directly)."""
+        return f"hf://{self.repo_type}s/{self.repo_id}@{self.revision}/{self.filename}"
+
+
+class Source(BaseModel):
+    """One raw file of a recipe: where to get it, how to verify it, what is inside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="key used by the recipe, e.g. 'reviews', 'meta'")
+    urls: list[str] = Field(default_factory=list, description="canonical URL first, then mirrors")
+    sha256: str | None = Field(default=None, description="None => trust on first use")
+    md5: str | None = Field(default=None, description="for legacy publishers that give only md5")
+    size: int | None = Field(default=None, ge=0)
+    filename: str | None = Field(default=None, description="default: basename of urls[0]")
+    archive: Literal["zip", "tar", "gzip"] | None = None
+    members: list[Member] = Field(default_factory=list)
+    optional: bool = False
+    manual: str | None = Field(default=None, description="how to obtain a manual-download file")
+    hf: HFFile | None = None
+    licence: str | None = None
+    citation: str | None = None
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, v: str | None) -> str | None:
+        return _check_hex(v, 64, "sha256")
+
+    @field_validator("md5")
+    @classmethod
+    def _md5(cls, v: str | None) -> str | None:
+        return _check_hex(v, 32, "md5")
+
+    @model_validator(mode="after")
+    def _has_origin(self) -> Source:
+        if not self.urls and self.hf is None and self.manual is None:
+            raise ValueError(f"source {self.name!r} needs urls, hf or manual instructions")
+        if self.filename is not None and (
+            "/" in self.filename or "\\" in self.filename or self.filename in ("", ".", "..")
+        ):
+            raise ValueError(f"source {self.name!r}: filename must be a plain file name")
+        return self
+
+    @property
+    def file_name(self) -> str:
+        """The local file name: ``filename``, else the basename of the canonical URL or HF path."""
+        if self.filename:
+            return self.filename
+        if self.urls:
+            base = posixpath.basename(unquote(urlsplit(self.urls[0]).path))
+            if base:
+                return base
+        if self.hf is not None:
+            return posixpath.basename(self.hf.filename)
+        return self.name
+
+    @property
+    def key(self) -> str:
+        """Identity used by the cache index and the trust-on-first-use record."""
+        if self.urls:
+            return self.urls[0]
+        if self.hf is not None:
+            return self.hf.url
+        return f"manual:{self.file_name}"
+
+    @property
+    def trust_on_first_use(self) -> bool:
+        """True when the publisher gives no checksum for this file."""
+        return self.sha256 is None and self.md5 is None
+
+
+class FetchedSource(BaseModel):
+    """A source resolved to verified local files (or reported missing when optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    path: Path | None = Field(
+        description="verified local file; for members found already extracted in --raw-dir, "
+        "the folder holding them; None when an optional source is missing"
+    )
+    url: str | None = Field(
+        default=None, description="URL that served it, or 'raw-dir', 'mirror', 'cache', 'manual'"
+    )
+    sha256: str | None = None
+    size: int | None = None
+    members: dict[str, Path] = Field(default_factory=dict)
+    missing: bool = False
+    trusted_on_first_use: bool = False

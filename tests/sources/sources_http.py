@@ -1,0 +1,114 @@
+"""A real HTTP server on 127.0.0.1 (in a thread) whose misbehaviour the tests script."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Served:
+    body: bytes
+    fail_first: int = 0  # answer 503 to this many requests first
+    drop_after: int | None = None  # first full request: close after this many bytes
+    honour_range: bool = True
+
+
+@dataclass
+class FileServer:
+    """Files served by path; ``log`` records (method, path, Range header) of every request."""
+
+    files: dict[str, Served] = field(default_factory=dict)
+    log: list[tuple[str, str, str | None]] = field(default_factory=list)
+    port: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def add(self, path: str, body: bytes, **behaviour: object) -> str:
+        self.files[path] = Served(body, **behaviour)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def requests(self, path: str) -> list[tuple[str, str, str | None]]:
+        return [r for r in self.log if r[1] == path]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            rng = self.headers.get("Range")
+            with server.lock:
+                server.log.append(("GET", self.path, rng))
+                served = server.files.get(self.path)
+                if served is not None and served.fail_first > 0:
+                    served.fail_first -= 1
+                    status = 503
+                else:
+                    status = 200
+            if served is None:
+                self._plain(404, b"not found")
+                return
+            if status == 503:
+                self._plain(503, b"busy")
+                return
+            body = served.body
+            start = 0
+            if rng and served.honour_range and rng.startswith("bytes="):
+                start = int(rng[6:].split("-")[0])
+                if start >= len(body):
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{len(body)}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            else:
+                self.send_response(200)
+            chunk = body[start:]
+            self.send_header("Content-Length", str(len(chunk)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            with server.lock:
+                drop = served.drop_after if start == 0 else None
+                if drop is not None:
+                    served.drop_after = None
+            if drop is not None:
+                self.wfile.write(chunk[:drop])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(chunk)
+
+        def _plain(self, status: int, text: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+    return Handler
+
+
+def start_server() -> tuple[FileServer, ThreadingHTTPServer, threading.Thread]:
+    """Start a threaded HTTP server on 127.0.0.1 with an ephemeral port."""
+    files = FileServer()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(files))
+    httpd.daemon_threads = True
+    files.port = httpd.server_address[1]
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    return files, httpd, thread
