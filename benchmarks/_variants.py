@@ -1,0 +1,140 @@
+"""The pipelines the benchmark times: CSV -> dedup -> iterative 5-core -> leave-one-out -> Parquet.
+
+Each variant takes the CSV path and an output folder and returns the rows written per part.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+K = 5
+
+
+def io_floor(csv: Path, out: Path) -> dict[str, int]:
+    """The I/O floor: read the CSV and write it as one Parquet file, nothing else."""
+    df = pl.read_csv(csv)
+    df.write_parquet(out / "all.parquet")
+    return {"all": df.height}
+
+
+def io_floor_streaming(csv: Path, out: Path) -> dict[str, int]:
+    """The streaming I/O floor: ``scan_csv(...).sink_parquet(...)``."""
+    pl.scan_csv(csv).sink_parquet(out / "all.parquet")
+    return {"all": pl.scan_parquet(out / "all.parquet").select(pl.len()).collect().item()}
+
+
+def recdata_pipeline(csv: Path, out: Path) -> dict[str, int]:
+    """The pipeline with recdata's public functions: index raw ids once (int32, no sort),
+    dedup and k-core on int32 columns, re-index the survivors in sequence order, split."""
+    from recdata import splits, transforms
+
+    lf = pl.scan_csv(csv, schema_overrides={"rating": pl.Float32, "timestamp": pl.Int64})
+    lf = transforms.to_timestamp(lf, unit="s")
+    data = transforms.index_ids(lf, user="user_id", item="item_id", sort=False)
+    lf = transforms.dedup(data.interactions.lazy(), keep="first")
+    lf = transforms.kcore(lf, user_k=K, item_k=K)
+    data = transforms.reindex(data, lf)
+    split = splits.leave_one_out(data.interactions.lazy())
+    del data, lf
+    counts = {}
+    for name, part in zip(("train", "valid", "test"), split.collect(), strict=True):
+        part.write_parquet(out / f"{name}.parquet")
+        counts[name] = part.height
+    return counts
+
+
+def pandas_pipeline(csv: Path, out: Path) -> dict[str, int]:
+    """The same pipeline in vectorised pandas (pyarrow CSV engine, categoricals, no row loops)."""
+    import pandas as pd
+
+    df = pd.read_csv(
+        csv,
+        engine="pyarrow",
+        dtype={"user_id": "category", "item_id": "category", "rating": "float32"},
+    )
+    df["timestamp"] = pd.to_datetime(df["timestamp"], unit="s", utc=True)
+    df = (
+        df.sort_values("timestamp", kind="stable")
+        .drop_duplicates(["user_id", "item_id"], keep="first")
+        .sort_index()
+    )
+    while True:
+        uc = df.groupby("user_id", observed=True)["user_id"].transform("size")
+        ic = df.groupby("item_id", observed=True)["item_id"].transform("size")
+        keep = (uc >= K) & (ic >= K)
+        if keep.all():
+            break
+        df = df[keep]
+    df["user_idx"] = pd.factorize(df["user_id"].astype(str), sort=True)[0].astype("int32") + 1
+    df["item_idx"] = pd.factorize(df["item_id"].astype(str), sort=True)[0].astype("int32") + 1
+    df = df.drop(columns=["user_id", "item_id"])
+    df = df.sort_values(["user_idx", "timestamp"], kind="stable").reset_index(drop=True)
+    df.insert(0, "interaction_idx", range(len(df)))
+    g = df.groupby("user_idx", sort=False)
+    from_end = g.cumcount(ascending=False)
+    size = g["user_idx"].transform("size")
+    short = size < 3
+    parts = {
+        "test": (from_end == 0) & ~short,
+        "valid": (from_end == 1) & ~short,
+    }
+    parts["train"] = ~(parts["test"] | parts["valid"])
+    counts = {}
+    for name in ("train", "valid", "test"):
+        part = df[parts[name]]
+        part.to_parquet(out / f"{name}.parquet", index=False)
+        counts[name] = len(part)
+    return counts
+
+
+def recbole_pipeline(csv: Path, out: Path) -> dict[str, int]:
+    """RecBole's Dataset build: atomic ``.inter`` file, dedup (first), iterative 5-core filter,
+    leave-one-out split (untested here: recbole is not installed on the benchmark machine)."""
+    from recbole.config import Config
+    from recbole.data import create_dataset, data_preparation
+
+    folder = out / "recbole" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    pl.read_csv(csv).rename(
+        {
+            "user_id": "user_id:token",
+            "item_id": "item_id:token",
+            "rating": "rating:float",
+            "timestamp": "timestamp:float",
+        }
+    ).write_csv(folder / "bench.inter", separator="\t")
+    config = Config(
+        model="Pop",
+        dataset="bench",
+        config_dict={
+            "data_path": str(out / "recbole"),
+            "USER_ID_FIELD": "user_id",
+            "ITEM_ID_FIELD": "item_id",
+            "RATING_FIELD": "rating",
+            "TIME_FIELD": "timestamp",
+            "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]},
+            "rm_dup_inter": "first",
+            "user_inter_num_interval": f"[{K},inf)",
+            "item_inter_num_interval": f"[{K},inf)",
+            "eval_args": {
+                "split": {"LS": "valid_and_test"},
+                "order": "TO",
+                "group_by": "user",
+                "mode": "full",
+            },
+        },
+    )
+    dataset = create_dataset(config)
+    train, valid, test = data_preparation(config, dataset)
+    return {"train": len(train.dataset), "valid": len(valid.dataset), "test": len(test.dataset)}
+
+
+VARIANTS = {
+    "io_floor": io_floor,
+    "io_floor_streaming": io_floor_streaming,
+    "recdata": recdata_pipeline,
+    "pandas": pandas_pipeline,
+    "recbole": recbole_pipeline,
+}

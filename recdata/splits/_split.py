@@ -1,0 +1,269 @@
+"""The Split result, its report, and the shared machinery: positions within users, part masks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from recdata.errors import TransformError
+from recdata.transforms._codes import encode, group_codes
+from recdata.transforms._sort import sequence_permutation
+
+TRAIN, VALID, TEST, DROPPED = 0, 1, 2, -1
+
+
+class PartCounts(BaseModel):
+    """Rows, distinct users and distinct items of one part."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int
+    users: int
+    items: int
+
+
+class SplitReport(BaseModel):
+    """What a split did: its parameters, the size of each part, what it dropped or moved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    protocol: str
+    """Splitter name (``leave_one_out``, ``global_temporal``, ``ratio``, ``cold_start``)."""
+    params: dict[str, Any]
+    """Every parameter, as passed (cut-offs resolved to epoch milliseconds)."""
+    rows_in: int
+    """Rows of the input frame."""
+    train: PartCounts
+    valid: PartCounts
+    test: PartCounts
+    dropped: dict[str, int] = Field(default_factory=dict)
+    """Rows dropped, by reason (e.g. ``short_users``, ``valid_unseen``)."""
+    moved: dict[str, int] = Field(default_factory=dict)
+    """Rows placed somewhere other than the protocol's rule says, by reason."""
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Further facts (e.g. users with too few interactions, rows with an unseen item)."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train, valid and test lazy frames over one collected frame, with a report.
+
+    ``partition`` is True when train, valid and test together are exactly the input rows;
+    ``ordered`` when no valid/test row is earlier than its user's train rows.
+    """
+
+    train: pl.LazyFrame
+    valid: pl.LazyFrame
+    test: pl.LazyFrame
+    report: SplitReport
+    protocol: str
+    params: dict[str, Any] = field(default_factory=dict)
+    partition: bool = True
+    ordered: bool = False
+
+    def collect(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """The three parts as data frames, collected together."""
+        train, valid, test = pl.collect_all([self.train, self.valid, self.test])
+        return train, valid, test
+
+    def parts(self) -> dict[str, pl.LazyFrame]:
+        """``{"train": ..., "valid": ..., "test": ...}``."""
+        return {"train": self.train, "valid": self.valid, "test": self.test}
+
+
+def time_key(s: pl.Series) -> np.ndarray:
+    """Int64 key of a time column (epoch ms for datetimes), nulls first (int64 min)."""
+    if isinstance(s.dtype, pl.Datetime):
+        phys = s.dt.epoch("ms")
+    elif s.dtype == pl.Date:
+        phys = s.cast(pl.Datetime("ms")).dt.epoch("ms")
+    elif s.dtype.is_integer():
+        phys = s.cast(pl.Int64)
+    else:
+        raise TransformError(
+            f"column {s.name!r} has type {s.dtype}; expected a datetime or integer time column"
+        )
+    return phys.fill_null(np.iinfo(np.int64).min).to_numpy()
+
+
+def to_ms(value: dt.datetime | dt.date | int, name: str) -> int:
+    """A cut-off as epoch milliseconds (naive datetimes are UTC)."""
+    if isinstance(value, bool):
+        raise TransformError(f"{name} must be a datetime or int ms, got {value!r}")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    if isinstance(value, dt.date):
+        return to_ms(dt.datetime(value.year, value.month, value.day), name)
+    raise TransformError(f"{name} must be a datetime or int ms, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Each row's user code, 0-based position in its user's sequence and the user's length."""
+
+    user: np.ndarray
+    n_users: int
+    pos: np.ndarray
+    length: np.ndarray
+    perm: np.ndarray
+    """Permutation into sequence order (grouped by user, then time, then row)."""
+
+
+def user_positions(
+    df: pl.DataFrame, user: str, time: str | None, *, dense: bool = True
+) -> Positions:
+    """Positions of every row within its user's sequence order (time, then row order).
+
+    ``dense=False`` allows sparse user codes (canonical indices used as they are).
+    """
+    n = df.height
+    if dense:
+        enc = encode(df[user])
+        codes, n_codes, distinct = enc.codes, enc.size, enc.size
+    else:
+        codes, n_codes, distinct = group_codes(df[user])
+    tkey = time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
+    perm = sequence_permutation(codes, tkey, n_users=distinct)
+    identity = n == 0 or (perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1)))
+    us = codes if identity else codes[perm]
+    pos = np.empty(n, dtype=np.int64)
+    length = np.empty(n, dtype=np.int64)
+    if n:
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        np.not_equal(us[1:], us[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        lengths = np.diff(np.r_[starts, n])
+        run = np.cumsum(change, dtype=np.int64) - 1
+        seq_pos = np.arange(n, dtype=np.int64) - starts[run]
+        seq_len = lengths[run]
+        if identity:
+            pos, length = seq_pos, seq_len
+        else:
+            pos[perm] = seq_pos
+            length[perm] = seq_len
+    return Positions(user=codes, n_users=n_codes, pos=pos, length=length, perm=perm)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Users' runs in sequence order: ``perm`` (None = rows already in order), run starts,
+    run lengths, and each row's user code (input order)."""
+
+    perm: np.ndarray | None
+    starts: np.ndarray
+    lengths: np.ndarray
+    user: np.ndarray
+    n_users: int
+
+
+def user_runs(df: pl.DataFrame, user: str, time: str | None) -> Runs:
+    """Each user's run of rows in sequence order; no per-row arrays beyond the grouping."""
+    n = df.height
+    codes, n_codes, distinct = group_codes(df[user])
+    tkey = time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
+    perm = sequence_permutation(codes, tkey, n_users=distinct)
+    identity = n == 0 or (perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1)))
+    us = codes if identity else codes[perm]
+    if n == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Runs(None, empty, empty, codes, n_codes)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(us[1:], us[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    lengths = np.diff(np.r_[starts, n])
+    return Runs(None if identity else perm, starts, lengths, codes, n_codes)
+
+
+def _distinct_per_part(part: np.ndarray, codes: np.ndarray, k: int) -> list[int]:
+    """Distinct codes among the rows of each part (0, 1, 2), in one bincount."""
+    valid = part >= 0
+    wide = np.int64 if 3 * k >= 2**31 else np.int32
+    key = part.astype(wide) * k + codes.astype(wide, copy=False)
+    if not bool(valid.all()):
+        key = key[valid]
+    present = np.bincount(key, minlength=3 * k).reshape(3, k) > 0
+    return [int(x) for x in present.sum(axis=1)]
+
+
+def make_split(
+    df: pl.DataFrame,
+    part: np.ndarray,
+    *,
+    protocol: str,
+    params: dict[str, Any],
+    user: str,
+    item: str,
+    ordered: bool,
+    dropped: dict[str, int] | None = None,
+    moved: dict[str, int] | None = None,
+    counts: dict[str, int] | None = None,
+    ucodes: np.ndarray | None = None,
+) -> Split:
+    """Build a :class:`Split` from a per-row part code (0 train, 1 valid, 2 test, -1 dropped)."""
+    if ucodes is None:
+        ucodes, nu, _ = group_codes(df[user])
+    else:
+        nu = int(ucodes.max()) + 1 if len(ucodes) else 0
+    if item in df.columns:
+        icodes, ni, _ = group_codes(df[item])
+    else:
+        icodes, ni = np.zeros(df.height, dtype=np.int32), 1
+    rows = np.bincount(part[part >= 0], minlength=3) if len(part) else np.zeros(3, dtype=np.int64)
+    users = _distinct_per_part(part, ucodes, max(nu, 1))
+    items = _distinct_per_part(part, icodes, max(ni, 1))
+    pc = [PartCounts(rows=int(rows[k]), users=users[k], items=items[k]) for k in range(3)]
+    frames = [df.filter(pl.Series(part == k)).lazy() for k in (TRAIN, VALID, TEST)]
+    report = SplitReport(
+        protocol=protocol,
+        params=params,
+        rows_in=df.height,
+        train=pc[0],
+        valid=pc[1],
+        test=pc[2],
+        dropped=dropped or {},
+        moved=moved or {},
+        counts=counts or {},
+    )
+    partition = not bool(np.any(part == DROPPED))
+    return Split(
+        train=frames[0],
+        valid=frames[1],
+        test=frames[2],
+        report=report,
+        protocol=protocol,
+        params=params,
+        partition=partition,
+        ordered=ordered,
+    )
+
+
+def check_ratios(
+    ratios: tuple[float, float, float] | list[float], name: str
+) -> tuple[float, float, float]:
+    """Validate three non-negative fractions summing to 1."""
+    r = tuple(float(x) for x in ratios)
+    if len(r) != 3 or any(x < 0 for x in r) or abs(sum(r) - 1.0) > 1e-6:
+        raise TransformError(
+            f"{name}: ratios must be three non-negative numbers summing to 1, got {list(ratios)}"
+        )
+    return r  # type: ignore[return-value]
+
+
+def boundaries(length: np.ndarray, r: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative cut points ``floor(L*r1)``, ``floor(L*(r1+r2))`` (1e-9 slack for float error)."""
+    lf = length.astype(np.float64)
+    b1 = np.floor(lf * r[0] + 1e-9).astype(np.int64)
+    b2 = np.floor(lf * (r[0] + r[1]) + 1e-9).astype(np.int64)
+    return b1, np.maximum(b2, b1)

@@ -1,0 +1,205 @@
+"""Dense int32 codes for key columns, so counting and grouping run as numpy bincounts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from recdata.errors import TransformError
+from recdata.transforms._sort import bits
+
+_PARALLEL_ROWS = 200_000
+_SEED_A = 0x5EED_0001
+_SEED_B = 0x5EED_0002
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Dense codes ``0..k-1`` of a key column and the value of each code.
+
+    ``values[c]`` is the key (in its original type, categoricals as strings, possibly null)
+    that code ``c`` stands for; the order of codes is arbitrary but deterministic.
+    """
+
+    codes: np.ndarray
+    values: pl.Series
+
+    @property
+    def size(self) -> int:
+        """Number of distinct keys."""
+        return len(self.values)
+
+
+def _dense_from_ints(phys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted distinct values of a non-null integer array."""
+    n = len(phys)
+    if n == 0:
+        return np.empty(0, dtype=np.int32), phys[:0]
+    lo, hi = int(phys.min()), int(phys.max())
+    if hi - lo <= max(4 * n, 1 << 16):
+        shifted = phys - lo if lo != 0 else phys
+        present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+        if bool(present.all()):  # already contiguous (canonical indices): no lookup needed
+            codes = shifted.astype(np.int32, copy=False)
+            return codes, np.arange(lo, hi + 1, dtype=np.int64)
+        lut = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+        keys = np.flatnonzero(present).astype(np.int64) + lo
+        return lut[shifted], keys
+    keys = np.unique(phys)
+    return np.searchsorted(keys, phys).astype(np.int32), keys
+
+
+def encode(s: pl.Series) -> Encoded:
+    """Encode a key Series (integer, string, categorical, enum) as dense int32 codes.
+
+    Integers map through a lookup table (or a sorted search when sparse; contiguous ranges such
+    as canonical indices map with no lookup); strings are grouped by a 64-bit hash checked by
+    a second one (see :func:`_encode_by_hash`), small or odd inputs go through a categorical
+    cast. Temporal and boolean keys use their physical integers. A null key is one key.
+    """
+    if s.dtype == pl.Null:
+        s = s.cast(pl.String)
+    dtype = s.dtype
+    if dtype == pl.String and len(s) > 1000:
+        hashed = _encode_by_hash(s)
+        if hashed is not None:
+            return hashed
+    if dtype.is_integer():
+        values_kind = "int"
+        phys = s
+    elif dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
+        values_kind = "cat"
+        cat = s if isinstance(dtype, (pl.Categorical, pl.Enum)) else s.cast(pl.Categorical)
+        phys = cat.to_physical()
+    elif dtype.is_temporal() or dtype == pl.Boolean:
+        values_kind = "int"
+        phys = s.to_physical().cast(pl.Int64)
+    else:
+        raise TransformError(
+            f"key column {s.name!r} has type {dtype}; expected an integer, string or categorical"
+        )
+    nulls = phys.null_count()
+    if nulls:
+        sentinel = (int(phys.max()) + 1) if nulls < len(phys) else 0
+        phys = phys.fill_null(sentinel)
+    arr = phys.to_numpy()
+    if arr.dtype == np.uint64 or arr.dtype.kind not in "iu" or arr.dtype.itemsize < 4:
+        arr = arr.astype(np.int64)
+    codes, keys = _dense_from_ints(arr)
+    if values_kind == "cat":
+        uniq = cat.unique()
+        uphys = uniq.to_physical()
+        if nulls:
+            uphys = uphys.fill_null(sentinel)
+        lut = np.full(len(keys), -1, dtype=np.int64)
+        pos = np.searchsorted(keys, uphys.to_numpy().astype(np.int64))
+        lut[pos] = np.arange(len(uniq))
+        values = uniq.cast(pl.String).gather(lut).alias(s.name)
+    else:
+        values = pl.Series(s.name, keys)
+        if nulls:
+            values = _null_at(values, sentinel)
+        if dtype.is_temporal():
+            values = values.cast(pl.Int64).cast(dtype)
+        else:
+            values = values.cast(dtype)
+    return Encoded(codes=codes, values=values)
+
+
+def encode_pair(a: pl.Series, b: pl.Series) -> tuple[Encoded, Encoded]:
+    """:func:`encode` two key columns, in two threads for large inputs.
+
+    numpy's sorts and gathers and polars' hashing release the GIL, so the user and item
+    columns encode in parallel on two cores.
+    """
+    if len(a) < _PARALLEL_ROWS:
+        return encode(a), encode(b)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fa, fb = pool.submit(encode, a), pool.submit(encode, b)
+        return fa.result(), fb.result()
+
+
+def group_codes(s: pl.Series) -> tuple[np.ndarray, int, int]:
+    """Codes for grouping and counting only: ``(codes, code_range, n_distinct)``.
+
+    Non-negative, non-null integer keys in a compact range (canonical indices) are used as
+    they are, with no copy; codes then need not be dense (absent codes simply count zero).
+    Anything else goes through :func:`encode`.
+    """
+    n = len(s)
+    if n and s.dtype.is_integer() and s.null_count() == 0:
+        lo, hi = int(s.min()), int(s.max())  # type: ignore[arg-type]
+        if lo >= 0 and hi < max(4 * n, 1 << 16):
+            arr = s.to_numpy()
+            if arr.dtype.itemsize < 4 or arr.dtype == np.uint64:
+                arr = arr.astype(np.int64)
+            distinct = int(np.count_nonzero(np.bincount(arr, minlength=hi + 1)))
+            return arr, hi + 1, distinct
+    enc = encode(s)
+    return enc.codes, enc.size, enc.size
+
+
+def _null_at(values: pl.Series, sentinel: int) -> pl.Series:
+    """``values`` with the sentinel key replaced by null."""
+    return (
+        values.to_frame()
+        .select(pl.when(pl.col(values.name) == sentinel).then(None).otherwise(pl.col(values.name)))
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def _encode_by_hash(s: pl.Series) -> Encoded | None:
+    """Dense codes of a string column grouped by a hash prefix, sorted as packed words.
+
+    Rows are grouped by the top ``64 - row_bits`` bits of a 64-bit hash (one ``numpy.sort`` of
+    packed (hash prefix, row) words); a second, independent 64-bit hash then checks every row
+    against its group's representative. Rows of a group that fails the check are re-encoded
+    exactly by string equality, so the result is exact. Returns None only if that repair
+    finds more than a sliver of rows (the caller then takes the exact path).
+    """
+    n = len(s)
+    rb = bits(n)
+    shift = np.uint64(rb)
+    packed = s.hash(_SEED_A).to_numpy(writable=True)
+    packed >>= shift
+    packed <<= shift
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    rows = (packed & np.uint64((1 << rb) - 1)).view(np.int64)
+    packed >>= shift
+    start = np.empty(n, dtype=bool)
+    start[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=start[1:])
+    del packed
+    code_sorted = np.cumsum(start, dtype=np.int32) - 1
+    codes = np.empty(n, dtype=np.int32)
+    codes[rows] = code_sorted
+    del code_sorted
+    reps = rows[start]
+    del rows, start
+    h2 = s.hash(_SEED_B).to_numpy()
+    bad = h2[reps][codes] != h2
+    values = s.gather(reps)
+    if bad.any():
+        bad_codes = np.unique(codes[bad])
+        if len(bad_codes) > 1000:
+            return None
+        sel = np.flatnonzero(np.isin(codes, bad_codes))
+        sub = s.gather(sel)
+        mismatch = (sub != values.gather(codes[sel])).fill_null(False) | (
+            sub.is_null() != values.gather(codes[sel]).is_null()
+        )
+        sel = sel[mismatch.to_numpy()]
+        extra = _encode_exact(s.gather(sel))
+        codes[sel] = extra.codes + len(values)
+        values = pl.concat([values, extra.values])
+    return Encoded(codes=codes, values=values)
+
+
+def _encode_exact(s: pl.Series) -> Encoded:
+    """Exact (slow) dense codes of a string column via a categorical cast."""
+    return encode(s.cast(pl.Categorical))

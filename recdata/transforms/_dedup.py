@@ -1,0 +1,133 @@
+"""Dedup of repeated (user, item) pairs: keep the first, the last, or all."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from recdata._types import Dedup
+from recdata.errors import TransformError
+from recdata.schema import ITEM, TIME, USER
+from recdata.transforms._codes import group_codes
+from recdata.transforms._sort import bits, sequence_permutation, stable_argsort
+
+
+def _time_key(s: pl.Series) -> np.ndarray:
+    """Int64 order key of a time column, nulls first."""
+    phys = s.to_physical()
+    if not phys.dtype.is_integer():
+        phys = s.rank("dense")
+    return phys.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
+
+
+def dedup_mask(
+    user_codes: np.ndarray,
+    item_codes: np.ndarray,
+    n_items: int,
+    time_key: np.ndarray,
+    keep: str,
+    n_users: int | None = None,
+    distinct_users: int | None = None,
+) -> np.ndarray:
+    """Boolean mask of the rows kept: one per (user, item), the first or last in sequence order.
+
+    In sequence order each user's rows are contiguous, so sorting the packed words
+    (item, position) stably groups every pair's rows together, in sequence order.
+    """
+    n = len(user_codes)
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    n_users = int(user_codes.max()) + 1 if n_users is None else n_users
+    fast = _pair_sort_mask(user_codes, item_codes, n_users, n_items, time_key, keep)
+    if fast is not None:
+        return fast
+    perm = sequence_permutation(user_codes, time_key, n_users=distinct_users)
+    identity = perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1))
+    items = item_codes if identity else item_codes[perm]
+    users = user_codes if identity else user_codes[perm]
+    by_item = stable_argsort(items)
+    u_sorted = users[by_item]
+    i_sorted = items[by_item]
+    if keep == "first":
+        head = np.empty(n, dtype=bool)
+        head[0] = True
+        head[1:] = (u_sorted[1:] != u_sorted[:-1]) | (i_sorted[1:] != i_sorted[:-1])
+    else:
+        head = np.empty(n, dtype=bool)
+        head[-1] = True
+        head[:-1] = (u_sorted[1:] != u_sorted[:-1]) | (i_sorted[1:] != i_sorted[:-1])
+    kept_seq = by_item[head]
+    mask[kept_seq if identity else perm[kept_seq]] = True
+    return mask
+
+
+def _pair_sort_mask(
+    user_codes: np.ndarray,
+    item_codes: np.ndarray,
+    n_users: int,
+    n_items: int,
+    time_key: np.ndarray,
+    keep: str,
+) -> np.ndarray | None:
+    """One packed sort of (user, item, row) words; valid when each pair's rows are already in
+    time order by row (time-ordered logs, frames in sequence order), else None."""
+    n = len(user_codes)
+    rb, ib = bits(n), bits(max(n_items, 1))
+    if bits(max(n_users, 1)) + ib + rb > 64:
+        return None
+    words = user_codes.astype(np.uint64)
+    words <<= np.uint64(ib)
+    words |= item_codes.astype(np.uint64)
+    words <<= np.uint64(rb)
+    words |= np.arange(n, dtype=np.uint64)
+    words.sort()
+    rows = (words & np.uint64((1 << rb) - 1)).view(np.int64)
+    words >>= np.uint64(rb)
+    boundary = words[1:] != words[:-1]
+    del words
+    if not bool(np.all(time_key[1:] >= time_key[:-1])):  # cheap: time-ordered input
+        t = time_key[rows]
+        if not bool(np.all((t[1:] >= t[:-1]) | boundary)):
+            return None
+    head = np.empty(n, dtype=bool)
+    if keep == "first":
+        head[0] = True
+        head[1:] = boundary
+    else:
+        head[-1] = True
+        head[:-1] = boundary
+    mask = np.zeros(n, dtype=bool)
+    mask[rows[head]] = True
+    return mask
+
+
+def dedup(
+    lf: pl.LazyFrame,
+    *,
+    keep: Dedup = "first",
+    user: str = USER,
+    item: str = ITEM,
+    time: str | None = TIME,
+) -> pl.LazyFrame:
+    """Keep one interaction per (user, item) pair.
+
+    ``first`` keeps the earliest in sequence order (smallest timestamp, ties: earliest row;
+    Amazon 2023's rule), ``last`` the latest (largest timestamp, ties: latest row), ``none``
+    returns the frame unchanged. A null timestamp counts as the earliest. The output keeps the
+    input row order. ``time=None`` ranks by row order alone. The frame is collected once.
+    """
+    if keep == "none":
+        return lf
+    if keep not in ("first", "last"):
+        raise TransformError(f"dedup: keep={keep!r} is not one of first, last, none")
+    df = lf.collect()
+    if df.height == 0:
+        return df.lazy()
+    ucodes, urange, udistinct = group_codes(df[user])
+    icodes, irange, _ = group_codes(df[item])
+    tkey = _time_key(df[time]) if time is not None else np.zeros(df.height, dtype=np.int64)
+    mask = dedup_mask(ucodes, icodes, irange, tkey, keep, urange, udistinct)
+    if bool(mask.all()):
+        return df.lazy()
+    return df.filter(pl.Series(mask)).lazy()

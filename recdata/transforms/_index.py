@@ -1,0 +1,242 @@
+"""Raw ids to contiguous int32 indices from 1 (0 = padding), and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from recdata._types import IndexOrder
+from recdata.errors import TransformError
+from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
+from recdata.transforms._codes import Encoded, encode_pair
+from recdata.transforms._sort import sequence_permutation, stable_argsort
+
+
+@dataclass(frozen=True)
+class IndexedData:
+    """Interactions with int32 indices and the two mapping tables.
+
+    ``interactions``: ``interaction_idx`` (int64, position in sequence order), ``user_idx``,
+    ``item_idx`` (int32 from 1), then the remaining input columns; ``user_map``
+    (``user_idx``, ``user_id``) and ``item_map`` (``item_idx``, ``item_id``) sorted by index.
+    """
+
+    interactions: pl.DataFrame
+    user_map: pl.DataFrame
+    item_map: pl.DataFrame
+    order: IndexOrder = "raw_id"
+
+
+def _rank_codes(enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None) -> np.ndarray:
+    """Index (1..k) of each code under ``order``."""
+    k = enc.size
+    if order == "raw_id":
+        ordering = enc.values.arg_sort(nulls_last=False).to_numpy()
+    elif order == "popularity":
+        counts = np.bincount(enc.codes, minlength=k)
+        by_value = enc.values.arg_sort(nulls_last=False).to_numpy()
+        value_rank = np.empty(k, dtype=np.int64)
+        value_rank[by_value] = np.arange(k)
+        ordering = np.lexsort((value_rank, -counts))
+    elif order == "first_seen":
+        assert first_pos is not None
+        ordering = np.argsort(first_pos, kind="stable")
+    else:
+        raise TransformError(
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity"
+        )
+    idx = np.empty(k, dtype=np.int32)
+    idx[ordering] = np.arange(1, k + 1, dtype=np.int32)
+    return idx
+
+
+def _first_positions(codes: np.ndarray, k: int, positions: np.ndarray) -> np.ndarray:
+    """Smallest ``positions`` value seen for each code."""
+    first = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, positions)
+    return first
+
+
+def _time_key(s: pl.Series | None, n: int) -> np.ndarray:
+    """Int64 sort key of a time column, nulls first (smallest)."""
+    if s is None:
+        return np.zeros(n, dtype=np.int64)
+    phys = s.to_physical()
+    if not phys.dtype.is_integer():
+        phys = s.rank("dense").cast(pl.Int64)
+    return phys.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
+
+
+def _index_frame(
+    df: pl.DataFrame, user: str, item: str, time: str | None, order: IndexOrder, sort: bool = True
+) -> tuple[pl.DataFrame, Encoded, np.ndarray, Encoded, np.ndarray]:
+    """Indexed interactions plus each key's encoding and index-of-code arrays."""
+    if order not in ("raw_id", "first_seen", "popularity"):
+        raise TransformError(
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity"
+        )
+    clash = {INTERACTION, USER, ITEM} & (set(df.columns) - {user, item})
+    if clash:
+        raise TransformError(
+            f"index_ids: the frame already has column(s) {sorted(clash)}; drop or rename them"
+        )
+    n = df.height
+    eu, ei = encode_pair(df[user], df[item])
+    need_time = sort or order == "first_seen"
+    tkey = _time_key(df[time] if time is not None and need_time else None, n)
+    if order == "first_seen":
+        chron = stable_argsort(tkey)
+        pos = np.empty(n, dtype=np.int64)
+        pos[chron] = np.arange(n)
+        uidx_of = _rank_codes(eu, order, _first_positions(eu.codes, eu.size, pos))
+    else:
+        uidx_of = _rank_codes(eu, order, None)
+    user_idx = uidx_of[eu.codes]
+    if sort or order == "first_seen":
+        perm = sequence_permutation(user_idx, tkey, ascending=True)
+    else:
+        perm = None
+    if order == "first_seen":
+        seq_pos = np.empty(n, dtype=np.int64)
+        seq_pos[perm] = np.arange(n)
+        iidx_of = _rank_codes(ei, order, _first_positions(ei.codes, ei.size, seq_pos))
+    else:
+        iidx_of = _rank_codes(ei, order, None)
+    item_idx = iidx_of[ei.codes]
+    rest = df.drop(user, item)
+    identity = (
+        not sort
+        or perm is None
+        or n == 0
+        or (perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1)))
+    )
+    if not identity:
+        assert perm is not None
+        rest = rest[pl.Series(perm)] if rest.width else rest
+        user_idx, item_idx = user_idx[perm], item_idx[perm]
+    head = pl.DataFrame(
+        {
+            INTERACTION: np.arange(n, dtype=np.int64),
+            USER: user_idx,
+            ITEM: item_idx,
+        },
+        schema={INTERACTION: pl.Int64, USER: pl.Int32, ITEM: pl.Int32},
+    )
+    interactions = pl.concat([head, rest], how="horizontal") if rest.width else head
+    return interactions, eu, uidx_of, ei, iidx_of
+
+
+def index_ids(
+    lf: pl.LazyFrame,
+    *,
+    user: str = USER_ID,
+    item: str = ITEM_ID,
+    time: str | None = TIME,
+    order: IndexOrder = "raw_id",
+    sort: bool = True,
+) -> IndexedData:
+    """Replace raw ``user``/``item`` ids by int32 indices from 1 and sort in sequence order.
+
+    ``order``: ``raw_id`` sorts the raw ids by value as given (numbers numerically, strings
+    lexicographically); ``first_seen`` numbers users by their first interaction in time
+    (ties: input row order) and items by first appearance in the resulting sequence order;
+    ``popularity`` numbers by descending interaction count, ties by raw id. Rows are then
+    sorted stably by (user_idx, time) (ties keep input order; null time first) and numbered
+    by ``interaction_idx``. Raw id columns are dropped; other columns are kept.
+
+    ``sort=False`` keeps the input row order (``interaction_idx`` is then the input row
+    number): the cheap first half of "index early, filter on int32, :func:`reindex` last".
+    """
+    df = lf.collect()
+    interactions, eu, uidx_of, ei, iidx_of = _index_frame(df, user, item, time, order, sort)
+    return IndexedData(
+        interactions=interactions,
+        user_map=_map_frame(eu, uidx_of, USER, USER_ID),
+        item_map=_map_frame(ei, iidx_of, ITEM, ITEM_ID),
+        order=order,
+    )
+
+
+def reindex(
+    data: IndexedData,
+    lf: pl.LazyFrame | pl.DataFrame,
+    *,
+    time: str | None = TIME,
+    order: IndexOrder = "raw_id",
+) -> IndexedData:
+    """Re-number a filtered subset of ``data.interactions`` as :func:`index_ids` would.
+
+    This lets a pipeline index raw ids once, up front (``order="raw_id"``), run dedup, k-core
+    and the other filters on int32 columns, and then get exactly the indices, maps and
+    ``interaction_idx`` that :func:`index_ids` gives on the filtered raw frame: contiguous
+    from 1 in ``order``, rows in sequence order (ties by the old ``interaction_idx``).
+    For ``order="first_seen"`` this is exact when ``data`` was indexed with ``sort=False``
+    (its ``interaction_idx`` then is the input row order that breaks time ties).
+    """
+    if data.order != "raw_id":
+        raise TransformError(
+            f"reindex: data was indexed with order={data.order!r}; index with order='raw_id' "
+            "first (its indices then sort like the raw ids)"
+        )
+    df = lf.lazy().collect() if isinstance(lf, pl.DataFrame) else lf.collect()
+    if INTERACTION in df.columns:
+        if df.height and not df[INTERACTION].is_sorted():
+            df = df.sort(INTERACTION)
+        df = df.drop(INTERACTION)
+    interactions, eu, uidx_of, ei, iidx_of = _index_frame(df, USER, ITEM, time, order)
+    return IndexedData(
+        interactions=interactions,
+        user_map=_compose(eu, uidx_of, data.user_map, USER, USER_ID),
+        item_map=_compose(ei, iidx_of, data.item_map, ITEM, ITEM_ID),
+        order=order,
+    )
+
+
+def _compose(
+    enc: Encoded, idx_of: np.ndarray, old_map: pl.DataFrame, idx_name: str, id_name: str
+) -> pl.DataFrame:
+    """New idx -> raw id, through the old indices (``enc.values``) and the old map."""
+    inv = np.empty(enc.size, dtype=np.int64)
+    inv[idx_of - 1] = np.arange(enc.size)
+    old_idx = enc.values.gather(inv).cast(pl.Int64).to_numpy()
+    return pl.DataFrame(
+        {
+            idx_name: pl.Series(np.arange(1, enc.size + 1, dtype=np.int32)),
+            id_name: old_map[id_name].gather(old_idx - 1),
+        }
+    )
+
+
+def _map_frame(enc: Encoded, idx_of: np.ndarray, idx_name: str, id_name: str) -> pl.DataFrame:
+    """(idx, raw id as string) sorted by idx."""
+    inv = np.empty(enc.size, dtype=np.int64)
+    inv[idx_of - 1] = np.arange(enc.size)
+    return pl.DataFrame(
+        {
+            idx_name: pl.Series(np.arange(1, enc.size + 1, dtype=np.int32)),
+            id_name: enc.values.gather(inv).cast(pl.String),
+        }
+    )
+
+
+def inverse_ids(
+    lf: pl.LazyFrame,
+    *,
+    user_map: pl.DataFrame,
+    item_map: pl.DataFrame,
+    user: str = USER,
+    item: str = ITEM,
+) -> pl.LazyFrame:
+    """Replace ``user``/``item`` indices by raw ids (the maps' id columns), in place.
+
+    The output columns take the maps' id names (``user_id``, ``item_id``); row order is kept.
+    An index absent from its map is an error when collected.
+    """
+    uidx, uid = user_map.columns[:2]
+    iidx, iid = item_map.columns[:2]
+    return lf.with_columns(
+        pl.col(user).replace_strict(user_map[uidx], user_map[uid], return_dtype=pl.String),
+        pl.col(item).replace_strict(item_map[iidx], item_map[iid], return_dtype=pl.String),
+    ).rename({user: uid, item: iid})

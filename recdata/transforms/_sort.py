@@ -1,0 +1,87 @@
+"""Fast stable orderings of integer keys: pack (key, row) into uint64 and sort the words.
+
+``numpy.sort`` on uint64 is vectorised and several times faster than any argsort; when the
+key and the row number fit together in 64 bits, sorting the packed words yields a stable
+argsort. Wider keys fall back to polars' stable multi-key sort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+
+def bits(n: int) -> int:
+    """Bits needed to hold the values ``0..n-1`` (at least 1)."""
+    return max(1, int(n - 1).bit_length())
+
+
+def stable_argsort(key: np.ndarray) -> np.ndarray:
+    """Stable argsort of an integer array (ties keep row order)."""
+    n = len(key)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    lo, hi = int(key.min()), int(key.max())
+    rb = bits(n)
+    if bits(hi - lo + 1) + rb <= 64:
+        # offsets from the minimum, computed modulo 2**64 so int64 extremes cannot overflow
+        packed = key.astype(np.uint64) - np.uint64(lo % (1 << 64))
+        packed <<= np.uint64(rb)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        packed &= np.uint64((1 << rb) - 1)
+        return packed.view(np.int64)
+    frame = pl.DataFrame({"k": key})
+    order = frame.select(pl.arg_sort_by("k", maintain_order=True)).to_series()
+    return order.to_numpy().astype(np.int64)
+
+
+def is_grouped_sorted(codes: np.ndarray, time_key: np.ndarray, n_codes: int | None = None) -> bool:
+    """True when each code's rows are contiguous and their time keys non-decreasing.
+
+    ``n_codes`` (the number of distinct codes, when known) makes the common negative answer
+    cheap: more runs than codes means some code is split.
+    """
+    n = len(codes)
+    if n < 2:
+        return True
+    change = codes[1:] != codes[:-1]
+    runs = int(np.count_nonzero(change)) + 1
+    if n_codes is not None:
+        if runs != n_codes:
+            return False
+    else:
+        heads = codes[np.r_[True, change]]
+        if int(np.bincount(heads).max()) > 1:
+            return False
+    return bool(np.all((time_key[1:] >= time_key[:-1]) | change))
+
+
+def sequence_permutation(
+    user_codes: np.ndarray,
+    time_key: np.ndarray,
+    *,
+    ascending: bool = False,
+    n_users: int | None = None,
+) -> np.ndarray:
+    """Stable permutation grouping rows by user, each user's rows by time key, then row order.
+
+    Returns the identity when the rows already are so (canonical frames; with ``ascending``
+    the users must also come in increasing code order); otherwise users come out in code
+    order. Uses packed uint64 sorts: by time (when not already non-decreasing)
+    then by user, both stable.
+    """
+    n = len(user_codes)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if ascending:
+        up = user_codes[1:] >= user_codes[:-1]
+        same = user_codes[1:] == user_codes[:-1]
+        if bool(np.all(up)) and bool(np.all(~same | (time_key[1:] >= time_key[:-1]))):
+            return np.arange(n, dtype=np.int64)
+    elif is_grouped_sorted(user_codes, time_key, n_users):
+        return np.arange(n, dtype=np.int64)
+    if bool(np.all(time_key[1:] >= time_key[:-1])):
+        return stable_argsort(user_codes)
+    by_time = stable_argsort(time_key)
+    return by_time[stable_argsort(user_codes[by_time])]

@@ -1,0 +1,39 @@
+"""Dense key encoding (including the hash path and its collision repair)."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recdata.transforms import _codes, encode
+
+
+def check(s: pl.Series) -> None:
+    e = encode(s)
+    assert e.codes.min(initial=0) >= 0 and (len(s) == 0 or e.codes.max() < e.size)
+    back = e.values.gather(e.codes)
+    assert back.cast(pl.String).eq_missing(s.cast(pl.String)).all()
+    assert e.values.n_unique() == e.size
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=40))
+def test_strings(values):
+    check(pl.Series("k", values, dtype=pl.String))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=40))
+def test_integers(values):
+    check(pl.Series("k", values, dtype=pl.Int64))
+
+
+def test_hash_path_with_forced_prefix_collisions(monkeypatch):
+    s = pl.Series("k", [f"id{i % 2500}" for i in range(6000)] + [None] * 3)
+    monkeypatch.setattr(_codes, "bits", lambda n: 61)  # 3-bit hash prefix: many collisions
+    check(s)
+
+
+def test_hash_path_large():
+    check(pl.Series("k", [f"u{(i * 7919) % 5003}" for i in range(20000)]))

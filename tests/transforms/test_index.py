@@ -1,0 +1,136 @@
+"""index_ids / reindex / inverse_ids against a pure-Python reference."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recdata.errors import TransformError
+from recdata.transforms import dedup, index_ids, inverse_ids, kcore, reindex
+
+rows_st = st.lists(
+    st.tuples(
+        st.sampled_from(["b", "a", "c10", "c9", "z"]),
+        st.sampled_from(["x", "y", "w", "10", "9"]),
+        st.one_of(st.none(), st.integers(0, 5)),
+    ),
+    max_size=40,
+)
+
+
+def seq_order(rows):
+    """Sequence order by (user index, time with null first, input row)."""
+    return lambda r, uidx: (uidx[rows[r][0]], -1 if rows[r][2] is None else rows[r][2], r)
+
+
+def reference(rows, order):
+    users = sorted({r[0] for r in rows})
+    items = sorted({r[1] for r in rows})
+    if order == "raw_id":
+        uidx = {u: k + 1 for k, u in enumerate(users)}
+    elif order == "popularity":
+        cnt = {u: sum(1 for r in rows if r[0] == u) for u in users}
+        uidx = {u: k + 1 for k, u in enumerate(sorted(users, key=lambda u: (-cnt[u], u)))}
+    else:  # first_seen: chronological first appearance (time, row)
+        first = {}
+        for _r, row in sorted(
+            enumerate(rows), key=lambda p: (-1 if p[1][2] is None else p[1][2], p[0])
+        ):
+            first.setdefault(row[0], len(first))
+        uidx = {u: first[u] + 1 for u in users}
+    seq = sorted(range(len(rows)), key=lambda r: seq_order(rows)(r, uidx))
+    if order == "raw_id":
+        iidx = {i: k + 1 for k, i in enumerate(items)}
+    elif order == "popularity":
+        cnt = {i: sum(1 for r in rows if r[1] == i) for i in items}
+        iidx = {i: k + 1 for k, i in enumerate(sorted(items, key=lambda i: (-cnt[i], i)))}
+    else:
+        seen: dict[str, int] = {}
+        for r in seq:
+            seen.setdefault(rows[r][1], len(seen) + 1)
+        iidx = seen
+    return uidx, iidx, seq
+
+
+def frame(rows) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "user_id": [r[0] for r in rows],
+            "item_id": [r[1] for r in rows],
+            "timestamp": [r[2] for r in rows],
+            "row": list(range(len(rows))),
+        },
+        schema={"user_id": pl.String, "item_id": pl.String, "timestamp": pl.Int64, "row": pl.Int64},
+    )
+
+
+@settings(max_examples=250, deadline=None)
+@given(rows_st, st.sampled_from(["raw_id", "popularity", "first_seen"]))
+def test_index_ids_matches_reference(rows, order):
+    data = index_ids(frame(rows).lazy(), order=order)
+    uidx, iidx, seq = reference(rows, order)
+    out = data.interactions
+    assert out.columns == ["interaction_idx", "user_idx", "item_idx", "timestamp", "row"]
+    assert out.schema["user_idx"] == pl.Int32 and out.schema["item_idx"] == pl.Int32
+    assert out["interaction_idx"].to_list() == list(range(len(rows)))
+    assert out["row"].to_list() == seq
+    assert out["user_idx"].to_list() == [uidx[rows[r][0]] for r in seq]
+    assert out["item_idx"].to_list() == [iidx[rows[r][1]] for r in seq]
+    assert dict(zip(data.user_map["user_id"], data.user_map["user_idx"], strict=True)) == uidx
+    assert dict(zip(data.item_map["item_id"], data.item_map["item_idx"], strict=True)) == iidx
+    assert data.user_map["user_idx"].to_list() == list(range(1, len(uidx) + 1))
+    back = inverse_ids(out.lazy(), user_map=data.user_map, item_map=data.item_map).collect()
+    assert back["user_id"].to_list() == [rows[r][0] for r in seq]
+    assert back["item_id"].to_list() == [rows[r][1] for r in seq]
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows_st, st.sampled_from(["raw_id", "popularity", "first_seen"]), st.booleans())
+def test_index_early_then_reindex_equals_index_late(rows, order, sort):
+    """index (raw_id) -> dedup -> kcore on int32 -> reindex == dedup -> kcore -> index_ids.
+
+    first_seen breaks time ties by input row, which the early index keeps only unsorted.
+    """
+    if order == "first_seen":
+        sort = False
+    raw = frame(rows).lazy()
+    late = index_ids(
+        kcore(
+            dedup(raw, user="user_id", item="item_id"),
+            user_k=2,
+            item_k=1,
+            user="user_id",
+            item="item_id",
+        ),
+        order=order,
+    )
+    early = index_ids(raw, sort=sort)
+    filtered = kcore(dedup(early.interactions.lazy()), user_k=2, item_k=1)
+    again = reindex(early, filtered, order=order)
+    assert again.interactions.drop("row").equals(late.interactions.drop("row"))
+    assert again.interactions["row"].to_list() == late.interactions["row"].to_list()
+    assert again.user_map.equals(late.user_map)
+    assert again.item_map.equals(late.item_map)
+
+
+def test_numeric_ids_sort_by_value():
+    df = pl.DataFrame({"user_id": [10, 9, 100], "item_id": [2, 1, 2], "timestamp": [1, 2, 3]})
+    data = index_ids(df.lazy())
+    assert data.user_map.to_dict(as_series=False) == {
+        "user_idx": [1, 2, 3],
+        "user_id": ["9", "10", "100"],
+    }
+
+
+def test_clashing_columns_raise():
+    df = pl.DataFrame({"user_id": ["a"], "item_id": ["b"], "user_idx": [3]})
+    with pytest.raises(TransformError, match="already has"):
+        index_ids(df.lazy(), time=None)
+
+
+def test_reindex_requires_raw_id_order():
+    data = index_ids(frame([("a", "x", 1)]).lazy(), order="popularity")
+    with pytest.raises(TransformError, match="raw_id"):
+        reindex(data, data.interactions.lazy())
