@@ -1,0 +1,47 @@
+"""The user–item bipartite edge list of a split's train part."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import polars as pl
+
+from recdata import schema as S
+from recdata.errors import FeatureError
+from recdata.graphs._common import as_lazy, finish_edges, require_columns
+
+UserItemWeight: TypeAlias = Literal["count", "rating"]
+
+
+def user_item(
+    train: pl.LazyFrame | pl.DataFrame,
+    *,
+    weight: UserItemWeight = "count",
+    user: str = S.USER,
+    item: str = S.ITEM,
+) -> pl.DataFrame:
+    """One edge per (user, item) pair of ``train``: src = user_idx, dst = item_idx.
+
+    ``weight="count"`` counts the pair's interactions; ``weight="rating"`` is the mean of
+    its non-null ratings (a pair without any rating is an error). Sorted by (src, dst).
+    """
+    lf = as_lazy(train)
+    if weight == "count":
+        require_columns(lf, (user, item), "user_item graph")
+        agg = pl.len().alias("weight")
+    elif weight == "rating":
+        require_columns(lf, (user, item, S.RATING), "user_item graph (weight='rating')")
+        agg = pl.col(S.RATING).cast(pl.Float64).mean().alias("weight")
+    else:
+        raise FeatureError(f"user_item graph: weight must be 'count' or 'rating', got {weight!r}")
+    edges = finish_edges(
+        lf.group_by(user, item).agg(agg).rename({user: "src", item: "dst"})
+    )
+    if weight == "rating":
+        unrated = edges.filter(pl.col("weight").is_null()).height
+        if unrated:
+            raise FeatureError(
+                f"user_item graph (weight='rating'): {unrated:,} (user, item) pair(s) have no rating; "
+                "use weight='count'"
+            )
+    return edges
