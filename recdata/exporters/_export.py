@@ -1,0 +1,132 @@
+"""``export``: run one exporter into a temporary folder, record what it did, rename into place."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recdata.dataset import Dataset, file_sha256, load, manifest_hash
+from recdata.errors import UsageError
+from recdata.exporters._amazon2023 import export_amazon2023
+from recdata.exporters._common import EXPORT_RECORD, ExportResult
+from recdata.exporters._graph import export_graph
+from recdata.exporters._hf import export_hf
+from recdata.exporters._prompts import export_prompts
+from recdata.exporters._recbole import export_recbole
+from recdata.exporters._sasrec import export_sasrec
+
+log = logging.getLogger("recdata.exporters")
+
+Exporter = Callable[..., ExportResult]
+
+EXPORTERS: dict[str, Exporter] = {
+    "recbole": export_recbole,
+    "sasrec": export_sasrec,
+    "amazon2023": export_amazon2023,
+    "graph": export_graph,
+    "hf": export_hf,
+    "prompts": export_prompts,
+}
+"""Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
+
+
+def exporter_options(to: str) -> list[str]:
+    """The keyword options one exporter accepts (``split`` included when it takes one)."""
+    params = inspect.signature(EXPORTERS[to]).parameters
+    return [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
+    """The text of ``recdata-export.json``: what was exported, how, from which manifest."""
+    from recdata import __version__
+
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        files[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    record: dict[str, Any] = {
+        "format": to,
+        "recdata_version": __version__,
+        "source": {
+            "name": ds.manifest.name,
+            "manifest_sha256": manifest_hash(ds.path),
+            "recipe_hash": ds.manifest.recipe_hash,
+        },
+        "split": result.split,
+        "ids": result.ids,
+        "index_base": result.index_base,
+        "options": result.options,
+        "conversions": result.conversions,
+        "files": files,
+    }
+    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def export(
+    path: str | Path,
+    *,
+    to: str,
+    out: str | Path,
+    split: str | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> Path:
+    """Write dataset folder ``path`` in format ``to`` into folder ``out``, atomically.
+
+    The exporter writes into a temporary sibling of ``out`` that is renamed at the end, so a
+    failure leaves nothing behind; ``out/recdata-export.json`` records the format, options,
+    index base, conversions, files and the source folder's manifest hash.
+
+    Parameters
+    ----------
+    to
+        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``).
+    split
+        The split protocol to export (default: the folder's default split), for formats with splits.
+    overwrite
+        Replace ``out`` when it exists (otherwise an error).
+    options
+        The exporter's own options (see each ``export_<format>`` function).
+    """
+    if to not in EXPORTERS:
+        raise UsageError(f"unknown export format {to!r}; use one of {', '.join(EXPORTERS)}")
+    accepted = exporter_options(to)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise UsageError(f"export to {to}: unknown option(s) {unknown}; accepted: {accepted}")
+    if split is not None:
+        if "split" not in accepted:
+            raise UsageError(f"export to {to} writes all interactions and takes no split")
+        options["split"] = split
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise UsageError(f"{out} already exists; choose another -o folder or pass --overwrite")
+    ds = load(path)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        result = EXPORTERS[to](ds, tmp, **options)
+        (tmp / EXPORT_RECORD).write_text(_record(ds, to, result, tmp), encoding="utf-8")
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("exported %s to %s (%s)", ds.path.name, out.name, to)
+    return out
+
+
+__all__ = ["EXPORTERS", "export", "exporter_options"]
