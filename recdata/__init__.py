@@ -22,7 +22,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "fetch": ("recdata.pipeline", "fetch"),
     "export": ("recdata.exporters", "export"),
     "to_hf": ("recdata.exporters", "to_hf"),
-    "features": ("recdata.features", "add_features"),
+    "add_features": ("recdata.features", "add_features"),
 }
 
 __all__ = ["__version__", *_LAZY]

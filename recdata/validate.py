@@ -496,9 +496,10 @@ def _check_graphs(ctx: _Context) -> None:
         if split not in ctx.manifest.splits or not _typed(ctx, train_rel, S.USER, S.ITEM):
             ctx.add("graph_split", rel, f"graph of kind {record.kind!r} names split {split!r}, which the folder does not have")
             continue
-        train = ctx.scan(train_rel).select(S.USER, S.ITEM)
+        train = ctx.scan(train_rel)  # full rows: the item-item check rebuilds windows from order columns
         if record.kind == "user_item":
-            leaks = edges.join(train, left_on=["src", "dst"], right_on=[S.USER, S.ITEM], how="anti")
+            pairs = train.select(S.USER, S.ITEM)
+            leaks = edges.join(pairs, left_on=["src", "dst"], right_on=[S.USER, S.ITEM], how="anti")
         else:
             leaks = _unsupported_item_edges(edges, train, record.params)
         ctx.add_rows(
@@ -516,7 +517,7 @@ def _unsupported_item_edges(edges: pl.LazyFrame, train: pl.LazyFrame, params: di
     if verify_graph_from_train is not None:
         return verify_graph_from_train(edges, train, kind="item_item", params=params).lazy()
     pairs = edges.select("src", "dst").unique()
-    train = train.unique()
+    train = train.select(S.USER, S.ITEM).unique()
     supported = (
         pairs.join(train.rename({S.ITEM: "src"}), on="src")
         .join(train.rename({S.ITEM: "dst"}), on=[S.USER, "dst"], how="semi")

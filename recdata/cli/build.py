@@ -1,0 +1,88 @@
+"""``recdata build NAME|FILE.yaml``: run the whole pipeline into a dataset folder, then summarise it."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from recdata.cli._console import stderr, stdout
+
+
+@contextlib.contextmanager
+def _status() -> Iterator[Any]:
+    """A rich status line on a terminal (stderr); a no-op elsewhere."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with stderr.status("starting") as status:
+        yield lambda message: status.update(message)
+
+
+def summary_table(folder: Path) -> Any:
+    """The end-of-build table: counts at each stage, split sizes, files."""
+    from rich.table import Table
+
+    from recdata.dataset import Manifest
+
+    manifest = Manifest.read(folder)
+    table = Table(title=f"{manifest.name} -> {folder}")
+    for col in ("stage", "users", "items", "interactions"):
+        table.add_column(col, justify="right" if col != "stage" else "left")
+    for stage, counts in manifest.statistics.get("stages", {}).items():
+        table.add_row(stage, *(f"{counts.get(k, 0):,}" for k in ("users", "items", "interactions")))
+    for split, parts in manifest.statistics.get("splits", {}).items():
+        sizes = " / ".join(f"{parts.get(p, 0):,}" for p in ("train", "valid", "test"))
+        table.add_row(f"split {split}", "", "", f"{sizes} (train/valid/test)")
+    for rel in manifest.features:
+        table.add_row(rel, "", "", f"{manifest.files[rel].rows:,} rows" if rel in manifest.files else "")
+    for rel in manifest.graphs:
+        table.add_row(rel, "", "", f"{manifest.files[rel].rows:,} edges" if rel in manifest.files else "")
+    return table
+
+
+@click.command(name="build")
+@click.argument("recipe")
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="Output folder (default ./NAME).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false.")
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of source files you already have (each is verified by its checksum).")
+@click.option("--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR).")
+@click.option("--no-features", is_flag=True, help="Skip features and graphs.")
+@click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+def command(
+    recipe: str,
+    out: Path | None,
+    overrides: tuple[str, ...],
+    raw_dir: Path | None,
+    mirror: str | None,
+    no_features: bool,
+    strict: bool,
+    overwrite: bool,
+) -> None:
+    """Build dataset RECIPE (a catalog name or a YAML file) into a folder."""
+    from recdata.pipeline import build
+
+    with _status() as callback:
+        folder = build(
+            recipe,
+            out=out,
+            overrides=overrides,
+            raw_dir=raw_dir,
+            mirror=mirror,
+            features=not no_features,
+            strict=strict,
+            progress=callback,
+            overwrite=overwrite,
+        )
+    from recdata.dataset import Manifest
+
+    stdout.print(summary_table(folder))
+    for warning in Manifest.read(folder).warnings:
+        stderr.print(f"[yellow]warning[/yellow]: {warning}")

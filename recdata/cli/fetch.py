@@ -1,0 +1,41 @@
+"""``recdata fetch NAME``: download (or take from --raw-dir / the mirror) and verify every source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from recdata.cli._console import stdout
+
+
+@click.command(name="fetch")
+@click.argument("name")
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of files you already have (each is verified by its checksum).")
+@click.option("--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR).")
+@click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe key (repeatable).")
+def command(name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]) -> None:
+    """Download and verify every source of recipe NAME; nothing else."""
+    from rich.table import Table
+
+    from recdata.pipeline import fetch
+
+    fetched = fetch(name, overrides=overrides, raw_dir=raw_dir, mirror=mirror, strict=strict)
+    table = Table(title=f"{name}: sources")
+    for col in ("source", "status", "sha256", "bytes", "file"):
+        table.add_column(col, overflow="fold")
+    for source_name, got in fetched.items():
+        if got.missing:
+            status = "[yellow]missing (optional)[/yellow]"
+        elif got.trusted_on_first_use:
+            status = "[yellow]trusted on first use[/yellow]"
+        else:
+            status = "[green]verified[/green]"
+        where = str(got.path) if got.path is not None else "-"
+        if got.members:
+            where += f" ({len(got.members)} member(s))"
+        size = f"{got.size:,}" if got.size is not None else "-"
+        table.add_row(source_name, status, got.sha256 or "-", size, where)
+    stdout.print(table)

@@ -1,0 +1,182 @@
+"""The Recipe model: a declarative, fully explicit description of how a dataset folder is built."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from recdata._types import IndexOrder
+from recdata.features import FeaturesSpec, GraphsSpec
+from recdata.normalize._mapping import TableSpec
+from recdata.recipe._splits import SplitSpec, normalise_split
+from recdata.recipe._steps import Step, normalise_step
+from recdata.sources import Source
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.@_-]*$")
+_SPLIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticSpec(_Model):
+    """Generate the interactions and items offline with :func:`recdata.synthetic.generate`."""
+
+    size: int = Field(default=100_000, ge=1)
+    """Number of interactions to generate (``--set size=1000000``)."""
+    seed: int = 0
+    """Generator seed."""
+    n_users: int | None = Field(default=None, ge=1)
+    """Distinct users (default ``size // 8``)."""
+    n_items: int | None = Field(default=None, ge=1)
+    """Distinct items (default ``size // 20``)."""
+
+
+class ExpectedCounts(_Model):
+    """Counts a stage must have; each is optional (only the ones a public table gives)."""
+
+    users: int | None = Field(default=None, ge=0)
+    """Distinct users."""
+    items: int | None = Field(default=None, ge=0)
+    """Distinct items."""
+    interactions: int | None = Field(default=None, ge=0)
+    """Rows."""
+
+    def mismatches(self, actual: dict[str, int]) -> list[str]:
+        """``key expected X, got Y`` for each count that differs."""
+        out = []
+        for key in ("users", "items", "interactions"):
+            want = getattr(self, key)
+            if want is not None and actual.get(key) != want:
+                out.append(f"{key} expected {want:,}, got {actual.get(key, 0):,}")
+        return out
+
+
+class IndexSpec(_Model):
+    """How raw ids become contiguous indices from 1 (assigned after the last step)."""
+
+    order: IndexOrder = "raw_id"
+    """``raw_id`` (sorted raw ids), ``first_seen`` or ``popularity`` (most frequent first)."""
+
+
+def _check_table(kind: str, table: TableSpec, sources: list[Source]) -> None:
+    names = [s.name for s in sources]
+    if table.source not in names:
+        raise ValueError(f"{kind}.source {table.source!r} is not one of the sources {names}")
+    source = next(s for s in sources if s.name == table.source)
+    if source.archive in ("zip", "tar") and table.member is None:
+        raise ValueError(f"{kind}: source {table.source!r} is an archive; give member")
+    if table.member is not None and source.members:
+        declared = [m.name for m in source.members]
+        if table.member not in declared:
+            raise ValueError(f"{kind}.member {table.member!r} is not one of {declared}")
+
+
+class Recipe(_Model):
+    """A recipe: sources, field mapping, steps, splits, features and expected statistics."""
+
+    name: str
+    """Full name, lower-case and hyphenated (``amazon2018-gift-cards-5core``)."""
+    family: str
+    """Family the recipe belongs to (``amazon2018``, ``movielens``, ``synthetic``)."""
+    version: str = "1"
+    """Release or version of the data (``2018``, ``100k``)."""
+    description: str = ""
+    """One paragraph: what the data is and what the recipe does to it."""
+    licence: str | None = None
+    """Terms of use of the data, in a line."""
+    citation: str | None = None
+    """What to cite."""
+    homepage: str | None = None
+    """The publisher's page."""
+    alias_of: str | None = None
+    """For an alias: the catalog recipe it is built on (with its own overrides)."""
+    sources: list[Source] = Field(default_factory=list)
+    """Raw files, each with URLs, checksums, archive members (empty for ``synthetic``)."""
+    synthetic: SyntheticSpec | None = None
+    """Generate data instead of reading sources."""
+    interactions: TableSpec | None = None
+    """The interaction table and its mapping (``user_id``, ``item_id``, ``timestamp``, ``rating``, extras)."""
+    items: TableSpec | None = None
+    """Item metadata (``item_id``, ``title``, ``description``, ``categories``, ``brand``, ``price``, ``image_urls``...)."""
+    users: TableSpec | None = None
+    """User attributes (``user_id`` and any attributes)."""
+    item_tags: TableSpec | None = None
+    """A table of (``item_id``, ``tag``) rows aggregated into an items ``tags`` list column."""
+    social: TableSpec | None = None
+    """A (``user_id``, ``friend_id``) table written as ``graphs/social.parquet`` between kept users."""
+    steps: list[Step] = Field(default_factory=list)
+    """Transforms of the interactions, in order."""
+    index: IndexSpec = Field(default_factory=IndexSpec)
+    """Index assignment order."""
+    splits: dict[str, SplitSpec] = Field(default_factory=dict)
+    """Split folder name -> protocol and parameters; the first is the default split."""
+    features: FeaturesSpec | None = Field(default_factory=FeaturesSpec)
+    """Item texts and embeddings (null: none)."""
+    graphs: GraphsSpec | None = Field(default_factory=GraphsSpec)
+    """Graphs from the first split's train part (null: none)."""
+    expected: dict[str, ExpectedCounts] = Field(default_factory=dict)
+    """Expected counts by stage: ``raw`` (after mapping), a step's label, or ``final``."""
+    check_stats: bool = True
+    """Fail the build when a count differs from ``expected`` (``--set check_stats=false``)."""
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps(cls, value: Any) -> Any:
+        return [normalise_step(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("splits", mode="before")
+    @classmethod
+    def _splits(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: normalise_split(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Recipe:
+        if not _NAME.match(self.name):
+            raise ValueError(f"name {self.name!r} must be lower-case letters, digits, '-', '.', '@' or '_'")
+        if (self.synthetic is None) == (self.interactions is None):
+            raise ValueError("give exactly one of interactions (with sources) or synthetic")
+        names = [s.name for s in self.sources]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"sources: repeated name(s) {repeated}")
+        for kind in ("interactions", "items", "users", "item_tags", "social"):
+            table: TableSpec | None = getattr(self, kind)
+            if table is None:
+                continue
+            table.check_kind(kind)
+            if table.lookup is not None:
+                _check_table(f"{kind}.lookup", table.lookup, self.sources)
+            _check_table(kind, table, self.sources)
+        if self.interactions is not None:
+            required = next(s for s in self.sources if s.name == self.interactions.source)
+            if required.optional:
+                raise ValueError(f"the interactions source {required.name!r} cannot be optional")
+        labels = [s.key for s in self.steps]
+        repeated = sorted({n for n in labels if labels.count(n) > 1})
+        if repeated:
+            raise ValueError(f"steps: repeated label(s) {repeated}; give each a distinct name")
+        unknown = sorted(set(self.expected) - {"raw", "final", *labels})
+        if unknown:
+            raise ValueError(f"expected: unknown stage(s) {unknown}; use raw, final or a step label {labels}")
+        for split in self.splits:
+            if not _SPLIT_NAME.match(split):
+                raise ValueError(f"splits: {split!r} is not a file-safe folder name")
+        return self
+
+    @property
+    def download_size(self) -> int | None:
+        """Bytes of the required sources when every size is known, else None."""
+        sizes = [s.size for s in self.sources if not s.optional]
+        if any(s is None for s in sizes):
+            return None
+        return sum(sizes)  # type: ignore[arg-type]
+
+    def resolved(self) -> dict[str, Any]:
+        """The fully explicit form (every default written out), as JSON-ready data."""
+        return self.model_dump(mode="json")

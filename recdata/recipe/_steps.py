@@ -1,0 +1,143 @@
+"""Recipe steps: one pydantic model per transform, every parameter explicit, discriminated by ``step``.
+
+In YAML a step is written either ``{step: kcore, user_k: 5}`` or ``{kcore: {user_k: 5}}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from recdata._types import Dedup, KcoreMode
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    """Key used by ``--set steps.<key>.<param>`` and by ``expected`` (default: the step kind)."""
+
+    @property
+    def key(self) -> str:
+        """The name, or the kind when no name is given."""
+        return self.name or self.step  # type: ignore[attr-defined]
+
+    def params(self) -> dict[str, Any]:
+        """The transform's keyword arguments (everything but ``step`` and ``name``)."""
+        return self.model_dump(exclude={"step", "name"})
+
+
+class DedupStep(_Step):
+    """Keep one interaction per (user, item): the first, the last, or all (``none``)."""
+
+    step: Literal["dedup"] = "dedup"
+    keep: Dedup = "first"
+    """``first`` (earliest in sequence order), ``last`` or ``none``."""
+
+
+class FilterRatingStep(_Step):
+    """Keep interactions whose rating is at least ``min_rating`` (null ratings are dropped)."""
+
+    step: Literal["filter_rating"] = "filter_rating"
+    min_rating: float
+    """Smallest rating kept."""
+
+
+class ImplicitLabelStep(_Step):
+    """Add a 0/1 ``label`` column: 1 where ``rating >= threshold``."""
+
+    step: Literal["implicit_label"] = "implicit_label"
+    threshold: float
+    """Smallest rating labelled 1."""
+    label: str = "label"
+    """Name of the label column."""
+
+
+class KcoreStep(_Step):
+    """Keep users with >= ``user_k`` and items with >= ``item_k`` interactions."""
+
+    step: Literal["kcore"] = "kcore"
+    user_k: int = Field(default=5, ge=0)
+    """Minimum interactions per user."""
+    item_k: int = Field(default=5, ge=0)
+    """Minimum interactions per item."""
+    mode: KcoreMode = "iterative"
+    """``iterative`` (to the fixed point) or ``single_pass`` (SASRec's script)."""
+    max_rounds: int | None = Field(default=None, ge=1)
+    """Cap on rounds for ``iterative`` (null: none)."""
+
+
+class ActivityFilterStep(_Step):
+    """Keep users whose interaction count lies within the bounds (counted once)."""
+
+    step: Literal["activity_filter"] = "activity_filter"
+    min_interactions: int | None = Field(default=None, ge=0)
+    """Smallest count kept (inclusive); null: no lower bound."""
+    max_interactions: int | None = Field(default=None, ge=0)
+    """Largest count kept (inclusive); null: no upper bound."""
+
+
+class TimeWindowStep(_Step):
+    """Keep interactions with ``start <= timestamp < end``."""
+
+    step: Literal["time_window"] = "time_window"
+    start: dt.datetime | int | None = None
+    """Lower bound (datetime, naive = UTC, or epoch milliseconds); null: none."""
+    end: dt.datetime | int | None = None
+    """Upper bound, exclusive; null: none."""
+
+
+class SampleUsersStep(_Step):
+    """Keep every interaction of a seeded random sample of users."""
+
+    step: Literal["sample_users"] = "sample_users"
+    n: int | None = Field(default=None, ge=0)
+    """Number of users (give this or ``fraction``)."""
+    fraction: float | None = Field(default=None, ge=0, le=1)
+    """Share of users (give this or ``n``)."""
+    seed: int = 0
+    """Seed of ``numpy.random.default_rng``."""
+
+    @model_validator(mode="after")
+    def _one(self) -> SampleUsersStep:
+        if (self.n is None) == (self.fraction is None):
+            raise ValueError("sample_users: give exactly one of n or fraction")
+        return self
+
+
+Step = Annotated[
+    DedupStep
+    | FilterRatingStep
+    | ImplicitLabelStep
+    | KcoreStep
+    | ActivityFilterStep
+    | TimeWindowStep
+    | SampleUsersStep,
+    Field(discriminator="step"),
+]
+"""Any step, chosen by its ``step`` key."""
+
+STEP_KINDS = (
+    "dedup",
+    "filter_rating",
+    "implicit_label",
+    "kcore",
+    "activity_filter",
+    "time_window",
+    "sample_users",
+)
+
+
+def normalise_step(value: Any) -> Any:
+    """``{kcore: {user_k: 5}}`` -> ``{step: kcore, user_k: 5}``; a bare ``"dedup"`` -> ``{step: dedup}``."""
+    if isinstance(value, str):
+        return {"step": value}
+    if isinstance(value, dict) and "step" not in value and len(value) == 1:
+        (kind, params), = value.items()
+        if params is None:
+            params = {}
+        if isinstance(params, dict):
+            return {"step": kind, **params}
+    return value
