@@ -1,6 +1,13 @@
 """Raw-format readers and the mapping of raw columns into the canonical schema."""
 
-from recdata.normalize._mapping import FieldSpec, LookupSpec, ReaderOptions, TableSpec, map_table, read_table
+from recdata.normalize._mapping import (
+    FieldSpec,
+    LookupSpec,
+    ReaderOptions,
+    TableSpec,
+    map_table,
+    read_table,
+)
 from recdata.normalize._readers import (
     READERS,
     ReadResult,
