@@ -5,7 +5,10 @@ A catalog file holds one of:
 - a recipe (a mapping with ``name``);
 - a family: a recipe whose strings contain ``{placeholders}`` plus ``variants:``, a list of
   placeholder values (``{category: Gift_Cards}``; ``slug`` defaults to the lower-cased,
-  hyphenated ``category``), each with an optional ``set:`` of dotted overrides;
+  hyphenated ``category``), each with an optional ``set:`` of dotted overrides, and optional
+  ``hosts:``, a mapping of host labels to ``{set: {...}}``: each variant is also built once per
+  host with those overrides (placeholders substituted; the set must rename the recipe), e.g. the
+  same Amazon 2023 file from the Hugging Face Hub instead of the UCSD server;
 - ``aliases:``, a mapping of short names to ``{recipe: <full name>, set: {...}}``.
 """
 
@@ -119,7 +122,10 @@ def expand(doc: Any, origin: str) -> list[CatalogEntry]:
     variants = doc.get("variants")
     if variants is None:
         return [CatalogEntry(name=str(doc.get("name", "")), data=doc, origin=origin)]
-    template = {k: v for k, v in doc.items() if k != "variants"}
+    hosts = doc.get("hosts") or {}
+    if not isinstance(hosts, dict) or not all(isinstance(h, dict) and "set" in h for h in hosts.values()):
+        raise RecipeError(f"{origin}: hosts: must map host labels to {{set: {{...}}}}")
+    template = {k: v for k, v in doc.items() if k not in ("variants", "hosts")}
     entries = []
     for variant in variants:
         if isinstance(variant, str):
@@ -132,6 +138,15 @@ def expand(doc: Any, origin: str) -> list[CatalogEntry]:
         if settings:
             data = apply_mapping(data, settings)
         entries.append(CatalogEntry(name=str(data.get("name", "")), data=data, origin=origin, settings=settings))
+        for label, host in hosts.items():
+            host_settings = _substitute(copy.deepcopy(host["set"]), {k: str(v) for k, v in params.items()})
+            hosted = apply_mapping(copy.deepcopy(data), host_settings)
+            if hosted.get("name") == data.get("name"):
+                raise RecipeError(f"{origin}: host {label!r} must set a distinct name")
+            entries.append(
+                CatalogEntry(name=str(hosted.get("name", "")), data=hosted, origin=origin,
+                             settings={**settings, **host_settings})
+            )
     return entries
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -51,6 +52,13 @@ class HFFile(BaseModel):
     filename: str
     revision: str = Field(description="pinned commit; a branch name makes the build irreproducible")
     repo_type: str = "dataset"
+
+    @field_validator("revision")
+    @classmethod
+    def _pinned(cls, v: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{40}", v):
+            raise ValueError(f"revision must be a 40-hex commit hash (a branch or tag such as {v!r} moves)")
+        return v
 
     @property
     def url(self) -> str:

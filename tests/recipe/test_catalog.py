@@ -28,7 +28,10 @@ def test_catalog_is_large_and_names_are_canonical() -> None:
     ):
         assert required in ALL, required
     assert sum(n.startswith("amazon2023-") and n.endswith("-5core") for n in ALL) == 33
-    assert sum(n.startswith("amazon2023-") and not n.endswith("core") for n in ALL) == 34  # + Unknown
+    assert sum(n.startswith("amazon2023-") and not n.endswith(("core", "-hf")) for n in ALL) == 34  # + Unknown
+    # the Hugging Face host: every 2023 recipe again, at a pinned commit
+    hosted = {n for n in ALL if n.startswith("amazon2023-") and n.endswith("-hf")}
+    assert hosted == {n + "-hf" for n in ALL if n.startswith("amazon2023-") and not n.endswith("-hf")}
     assert sum(n.startswith("amazon2018-") and n.endswith("-5core") for n in ALL) == 29
     assert sum(n.startswith("amazon2014-") and n.endswith("-5core") for n in ALL) == 24
 

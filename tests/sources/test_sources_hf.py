@@ -103,3 +103,10 @@ def test_hf_extra_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         fetch([_source("f" * 64)], home=tmp_path)
     optional = _source("f" * 64).model_copy(update={"optional": True})
     assert fetch([optional], home=tmp_path)["ratings"].missing
+
+
+def test_a_branch_name_is_not_a_pinned_revision() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="40-hex commit hash"):
+        HFFile(repo_id="McAuley-Lab/Amazon-Reviews-2023", filename=FILE, revision="main")
