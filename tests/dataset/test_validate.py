@@ -18,7 +18,7 @@ from recdata.dataset import (
     write_dataset,
     write_parquet,
 )
-from recdata.validate import validate
+from recdata.validation import validate
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from recdata.dataset import Manifest, load, manifest_hash
 from recdata.errors import FeatureError
 from recdata.features import FeaturesSpec, GraphsSpec, TextSpec, add_features, compute_features
 from recdata.graphs import item_cooccurrence, user_item
-from recdata.validate import validate
+from recdata.validation import validate
 
 
 def test_default_add_features(minilm: str, tmp_path: Path) -> None:

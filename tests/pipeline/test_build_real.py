@@ -14,7 +14,7 @@ from recdata import schema as S
 from recdata.dataset import Manifest
 from recdata.errors import ChecksumMismatch
 from recdata.pipeline import build
-from recdata.validate import validate
+from recdata.validation import validate
 
 pytestmark = pytest.mark.shared
 

@@ -14,7 +14,7 @@ from recdata import schema as S
 from recdata.dataset import Manifest, load
 from recdata.errors import RecipeError, StatsMismatch, UsageError
 from recdata.pipeline import build
-from recdata.validate import validate
+from recdata.validation import validate
 
 SMALL = ["size=3000", "n_users=150", "n_items=80"]
 

@@ -19,7 +19,7 @@ from recdata import schema as S
 from recdata.dataset import Manifest
 from recdata.pipeline import build
 from recdata.recipe import resolve
-from recdata.validate import validate
+from recdata.validation import validate
 
 
 def _offline(name: str) -> list[str]:

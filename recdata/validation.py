@@ -23,7 +23,7 @@ from recdata import schema as S
 from recdata._types import SPLIT_PARTS
 from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256
 
-log = logging.getLogger("recdata.validate")
+log = logging.getLogger("recdata.validation")
 
 MAX_EXAMPLES = 5
 _TABLES = ("interactions.parquet", "items.parquet", "users.parquet")
