@@ -33,7 +33,10 @@ def summary_table(folder: Path) -> Any:
     table = Table(title=f"{manifest.name} -> {folder}")
     for col in ("stage", "users", "items", "interactions"):
         table.add_column(col, justify="right" if col != "stage" else "left")
-    for stage, counts in manifest.statistics.get("stages", {}).items():
+    stages = manifest.statistics.get("stages", {})
+    order = ["raw", *(step.name for step in manifest.steps), "final"]  # the manifest's JSON sorts keys
+    for stage in sorted(stages, key=lambda s: order.index(s) if s in order else len(order)):
+        counts = stages[stage]
         table.add_row(stage, *(f"{counts.get(k, 0):,}" for k in ("users", "items", "interactions")))
     for split, parts in manifest.statistics.get("splits", {}).items():
         sizes = " / ".join(f"{parts.get(p, 0):,}" for p in ("train", "valid", "test"))

@@ -98,6 +98,13 @@ def load_sentence_transformer(target: str, revision: str | None, device: str, fp
     ensure_embed_extra(f"model {target!r}")
     from sentence_transformers import SentenceTransformer
 
+    try:  # our own progress bar covers loading; transformers' "Loading weights" bar is noise
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
     kwargs: dict[str, Any] = {"device": device}
     if revision is not None and not revision.startswith("sha256:"):
         kwargs["revision"] = revision
