@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recdata import schema as S
+from recdata._atomic import atomic_folder
 from recdata._types import SPLIT_PARTS
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
 from recdata.errors import RecdataError, SchemaError, UsageError
@@ -156,11 +157,7 @@ def write_dataset(
     if out.exists() and not overwrite:
         raise UsageError(f"{out} already exists; choose another -o folder or pass overwrite")
     files = _tables_to_files(tables)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(out) as tmp:
         records: dict[str, FileRecord] = {}
         for rel, table in sorted(files.items()):
             write_parquet(table, tmp / rel)
@@ -173,23 +170,8 @@ def write_dataset(
         (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote %s (%d files)", out.name, len(files))
     return out
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first and removed after."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
 
 
 def update_dataset(
@@ -206,11 +188,10 @@ def update_dataset(
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
-    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(folder, tmp, copy_function=_link_or_copy)
-    try:
+    def copy_of_folder(tmp: Path) -> None:
+        shutil.copytree(folder, tmp, copy_function=_link_or_copy)
+
+    with atomic_folder(folder, seed=copy_of_folder) as tmp:
         feature_tables = {k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")}
         graph_tables = {k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")}
         bad = set(add) - {f"features/{k}" for k in feature_tables} - {f"graphs/{k}" for k in graph_tables}
@@ -233,10 +214,6 @@ def update_dataset(
         final = update_manifest(manifest).model_copy(update={"files": dict(sorted(records.items()))})
         (tmp / MANIFEST_NAME).unlink(missing_ok=True)
         (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
-        _swap_into_place(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from recdata._atomic import atomic_folder
 from recdata.dataset import Dataset, file_sha256, load, manifest_hash
 from recdata.errors import UsageError
 from recdata.exporters._amazon2023 import export_amazon2023
@@ -108,23 +107,9 @@ def export(
     if out.exists() and not overwrite:
         raise UsageError(f"{out} already exists; choose another -o folder or pass --overwrite")
     ds = load(path)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with atomic_folder(out) as tmp:
         result = EXPORTERS[to](ds, tmp, **options)
         (tmp / EXPORT_RECORD).write_text(_record(ds, to, result, tmp), encoding="utf-8")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("exported %s to %s (%s)", ds.path.name, out.name, to)
     return out
 
