@@ -34,6 +34,14 @@ class RecipeError(RecdataError):
     """A recipe is malformed, unknown or cannot be resolved."""
 
 
+class UnknownRecipe(RecipeError, UsageError):
+    """No catalog recipe or recipe file by that name (CLI exit code 2)."""
+
+
+class BadOverride(RecipeError, UsageError):
+    """A ``--set key=value`` names no key of the recipe or gives a value of the wrong type (exit 2)."""
+
+
 class SourceError(RecdataError):
     """A source file could not be obtained (network, missing manual download, bad archive)."""
 

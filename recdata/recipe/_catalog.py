@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from recdata.errors import RecipeError
+from recdata.errors import BadOverride, RecipeError, UnknownRecipe
 from recdata.recipe._model import Recipe
 from recdata.recipe._overrides import apply_mapping, apply_overrides
 
@@ -235,7 +235,7 @@ def load_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
     if isinstance(name_or_path, Path) or _looks_like_file(text):
         path = Path(text)
         if not path.is_file():
-            raise RecipeError(f"{path}: no such recipe file")
+            raise UnknownRecipe(f"{path}: no such recipe file")
         entries = expand(_load_yaml(path.read_text(encoding="utf-8"), path.name), path.name)
         if len(entries) != 1 or entries[0].alias_of is not None:
             listed = ", ".join(e.name for e in entries[:8])
@@ -249,7 +249,7 @@ def load_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
     if key not in entries:
         close = difflib.get_close_matches(key, list(entries), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else "; see `recdata list`"
-        raise RecipeError(f"unknown recipe {text!r}{hint}")
+        raise UnknownRecipe(f"unknown recipe {text!r}{hint}")
     entry = entries[key]
     return _entry_data(entry), f"recipe {key} ({entry.origin})"
 
@@ -271,7 +271,10 @@ def resolve(
     if not overrides:
         return base
     data = apply_overrides(base.resolved(), overrides)
-    return validate_recipe(data, origin=f"{origin} with --set")
+    try:
+        return validate_recipe(data, origin=f"{origin} with --set")
+    except RecipeError as exc:  # the base recipe was valid: the override is at fault
+        raise BadOverride(str(exc)) from None
 
 
 def recipe_hash(recipe: Recipe) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from recdata.errors import RecipeError, UsageError
+from recdata.errors import BadOverride, UsageError
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -33,7 +33,7 @@ def _find(items: list[Any], segment: str, path: str) -> int:
     if segment.lstrip("-").isdigit():
         index = int(segment)
         if not -len(items) <= index < len(items):
-            raise RecipeError(f"--set {path}: index {index} is out of range (the list has {len(items)} entries)")
+            raise BadOverride(f"--set {path}: index {index} is out of range (the list has {len(items)} entries)")
         return index % len(items)
     for i, entry in enumerate(items):
         if isinstance(entry, dict) and (entry.get("name") or entry.get("step")) == segment:
@@ -42,7 +42,7 @@ def _find(items: list[Any], segment: str, path: str) -> int:
         if isinstance(entry, dict) and entry.get("step") == segment:
             return i
     labels = [str(e.get("name") or e.get("step")) for e in items if isinstance(e, dict)]
-    raise RecipeError(f"--set {path}: no entry {segment!r} in this list; entries: {labels}")
+    raise BadOverride(f"--set {path}: no entry {segment!r} in this list; entries: {labels}")
 
 
 def set_path(data: dict[str, Any], key: str, value: Any) -> None:
@@ -68,7 +68,7 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
             node = node[segment]
         else:
             done = ".".join(segments[:i])
-            raise RecipeError(f"--set {key}: {done} is a value ({node!r}), not a mapping or list")
+            raise BadOverride(f"--set {key}: {done} is a value ({node!r}), not a mapping or list")
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str | tuple[str, Any]]) -> dict[str, Any]:

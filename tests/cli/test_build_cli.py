@@ -82,3 +82,22 @@ def test_fetch_and_build_ml100k_raw_dir(shared_datasets: Path, tmp_path: Path, c
     assert "1,682" in out and "100,000" in out
     code, out, _ = run(capsys, "validate", str(out_dir))
     assert code == 0 and "ok" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("build", "ml-100kk"), "unknown recipe 'ml-100kk'; did you mean ml-100k"),
+        (("info", "./no-such-recipe.yaml"), "no-such-recipe.yaml: no such recipe file"),
+        (("build", "synthetic", "--set", "steps.kcore.user_k=five"), "steps.1.kcore.user_k: Input should be a valid integer"),
+        (("build", "synthetic", "--set", "steps.nope.x=1"), "no entry 'nope' in this list"),
+        (("build", "synthetic", "--set", "no-equals-sign"), "expected key=value"),
+    ],
+)
+def test_recipe_usage_errors_exit_2_on_one_line(
+    args: tuple[str, ...], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, *args, *(("-o", str(tmp_path / "x")) if args[0] == "build" else ()))
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
