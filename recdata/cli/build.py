@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from recdata.cli._console import stderr, stdout
+from recdata.cli._console import labelled, stderr, stdout
 
 
 @contextlib.contextmanager
@@ -88,4 +88,4 @@ def command(
 
     stdout.print(summary_table(folder))
     for warning in Manifest.read(folder).warnings:
-        stderr.print(f"[yellow]warning[/yellow]: {warning}")
+        stderr.print(labelled("warning", "yellow", warning))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from recdata.cli._console import stderr
+from recdata.cli._console import labelled, stderr
 
 
 @click.command(name="features")
@@ -57,4 +57,4 @@ def command(
         stderr.print(f"{mark} {rel}{rows}")
     for warning in after.warnings:
         if warning not in before.warnings:
-            stderr.print(f"[yellow]warning:[/] {warning}")
+            stderr.print(labelled("warning", "yellow", warning))

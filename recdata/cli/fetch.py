@@ -19,6 +19,7 @@ from recdata.cli._console import stdout
 def command(name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]) -> None:
     """Download and verify every source of recipe NAME; nothing else."""
     from rich.table import Table
+    from rich.text import Text
 
     from recdata.pipeline import fetch
 
@@ -28,11 +29,11 @@ def command(name: str, raw_dir: Path | None, mirror: str | None, strict: bool, o
         table.add_column(col, overflow="fold")
     for source_name, got in fetched.items():
         if got.missing:
-            status = "[yellow]missing (optional)[/yellow]"
+            status = Text("missing (optional)", style="yellow")
         elif got.trusted_on_first_use:
-            status = "[yellow]trusted on first use[/yellow]"
+            status = Text("trusted on first use", style="yellow")
         else:
-            status = "[green]verified[/green]"
+            status = Text("verified", style="green")
         where = str(got.path) if got.path is not None else "-"
         if got.members:
             where += f" ({len(got.members)} member(s))"

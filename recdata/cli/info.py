@@ -6,7 +6,7 @@ import json
 
 import click
 
-from recdata.cli._console import stdout
+from recdata.cli._console import labelled, stdout
 
 
 def _params(params: dict) -> str:
@@ -27,8 +27,9 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps({"recipe": data, "recipe_hash": recipe_hash(recipe)}, indent=2, sort_keys=True))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    head = f"[bold]{recipe.name}[/bold] ({recipe.family} {recipe.version})"
+    head = Text.assemble((recipe.name, "bold"), f" ({recipe.family} {recipe.version})")
     if recipe.alias_of:
         head += f" = {recipe.alias_of} with its own settings"
     stdout.print(head)
@@ -36,10 +37,10 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
         stdout.print(recipe.description.strip())
     for key in ("homepage", "licence", "citation"):
         if data.get(key):
-            stdout.print(f"[bold]{key}[/bold]: {data[key]}")
-    stdout.print(f"[bold]recipe hash[/bold]: {recipe_hash(recipe)}")
+            stdout.print(labelled(key, "bold", str(data[key])))
+    stdout.print(labelled("recipe hash", "bold", recipe_hash(recipe)))
     if recipe.synthetic is not None:
-        stdout.print(f"[bold]synthetic[/bold]: {_params(recipe.synthetic.model_dump())}")
+        stdout.print(labelled("synthetic", "bold", _params(recipe.synthetic.model_dump())))
     if recipe.sources:
         table = Table(title="sources")
         for col in ("name", "url", "checksum", "bytes", "notes"):
@@ -75,8 +76,8 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
     for split_name, spec in recipe.splits.items():
         table.add_row(split_name, spec.protocol, _params(spec.model_dump()))
     stdout.print(table)
-    stdout.print(f"[bold]features[/bold]: {json.dumps(data['features'])}")
-    stdout.print(f"[bold]graphs[/bold]: {json.dumps(data['graphs'])}")
+    stdout.print(labelled("features", "bold", json.dumps(data["features"])))
+    stdout.print(labelled("graphs", "bold", json.dumps(data["graphs"])))
     if recipe.expected:
         table = Table(title=f"expected statistics (checked: {recipe.check_stats})")
         for col in ("stage", "users", "items", "interactions"):

@@ -54,11 +54,12 @@ def command(plain: bool, family: str | None) -> None:
             click.echo("\t".join([name, fam, version, shown, licence]))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"recdata catalog ({len(rows)} recipes)")
     for column in ("name", "family", "version", "download", "licence"):
         table.add_column(column, overflow="fold", justify="right" if column == "download" else "left")
     for name, fam, version, size, licence, alias in rows:
-        label = f"{name} [dim](= {alias})[/dim]" if alias else name
+        label = Text.assemble(name, (f" (= {alias})", "dim")) if alias else name
         table.add_row(label, fam, version, _size(size), licence)
     stdout.print(table)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from recdata.cli._console import stdout
+from recdata.cli._console import labelled, stdout
 from recdata.errors import ValidationFailed
 
 
@@ -23,7 +23,7 @@ def command(folder: Path, as_json: bool) -> None:
     if as_json:
         click.echo(report.to_json())
     elif report.ok:
-        stdout.print(f"[green]ok[/green]: {folder} obeys the recdata dataset contract")
+        stdout.print(labelled("ok", "green", f"{folder} obeys the recdata dataset contract"))
     else:
         table = Table(title=f"{len(report.violations)} violation(s) in {folder}")
         for name in ("check", "file", "column", "count", "message", "examples"):

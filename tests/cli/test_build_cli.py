@@ -101,3 +101,18 @@ def test_recipe_usage_errors_exit_2_on_one_line(
     assert code == 2
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_recipe_text_prints_as_written_not_as_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from recdata.recipe import resolve
+
+    data = resolve("synthetic").resolved()
+    data["name"] = "my-synthetic"
+    data["description"] = "needs pip install 'recdata[embed]' and [bold]no markup[/bold]"
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    code, out, err = run(capsys, "info", str(path))
+    assert code == 0, err
+    assert "pip install 'recdata[embed]'" in out and "[bold]no markup[/bold]" in out

@@ -53,9 +53,9 @@ def test_info_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_info_errors(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "info", "no-such-recipe")
-    assert code == 1 and err.startswith("error: unknown recipe") and "Traceback" not in err
+    assert code == 2 and err.startswith("error: unknown recipe") and "Traceback" not in err
     code, _, err = run(capsys, "info", "synthetic", "--set", "steps.kcore.user_k=x")
-    assert code == 1 and "steps.1.kcore.user_k" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "steps.1.kcore.user_k" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "info", "synthetic", "--set", "nokey")
     assert code == 2 and "key=value" in err
 
