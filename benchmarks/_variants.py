@@ -89,14 +89,20 @@ def pandas_pipeline(csv: Path, out: Path) -> dict[str, int]:
     return counts
 
 
-def recbole_pipeline(csv: Path, out: Path) -> dict[str, int]:
-    """RecBole's Dataset build: atomic ``.inter`` file, dedup (first), iterative 5-core filter,
-    leave-one-out split (untested here: recbole is not installed on the benchmark machine)."""
-    from recbole.config import Config
-    from recbole.data import create_dataset, data_preparation
+def recbole_inter(csv: Path) -> Path:
+    """Where RecBole's atomic ``.inter`` file for ``csv`` lives: ``<stem>-recbole/bench/bench.inter``
+    beside the CSV (RecBole reads ``data_path/<dataset>/<dataset>.inter``)."""
+    return csv.parent / f"{csv.stem}-recbole" / "bench" / "bench.inter"
 
-    folder = out / "recbole" / "bench"
-    folder.mkdir(parents=True, exist_ok=True)
+
+def prepare_recbole(csv: Path) -> Path:
+    """Write the CSV as RecBole's atomic ``.inter`` file (tab-separated, ``name:type`` header),
+    once, outside every timed region: it is the same table in RecBole's input format."""
+    inter = recbole_inter(csv)
+    if inter.exists():
+        return inter
+    inter.parent.mkdir(parents=True, exist_ok=True)
+    tmp = inter.with_suffix(".tmp")
     pl.read_csv(csv).rename(
         {
             "user_id": "user_id:token",
@@ -104,12 +110,39 @@ def recbole_pipeline(csv: Path, out: Path) -> dict[str, int]:
             "rating": "rating:float",
             "timestamp": "timestamp:float",
         }
-    ).write_csv(folder / "bench.inter", separator="\t")
+    ).write_csv(tmp, separator="\t")
+    tmp.rename(inter)
+    return inter
+
+
+# Filled by recbole_pipeline: seconds per phase and the peak RSS (MB) up to the split.
+RECBOLE_PHASES: dict[str, float] = {}
+
+
+def recbole_pipeline(csv: Path, out: Path) -> dict[str, int]:
+    """RecBole's own data pipeline, timed up to its split and dataloaders (RecBole writes no
+    Parquet): ``create_dataset`` loads the atomic ``.inter`` file (written beforehand by
+    :func:`prepare_recbole`), drops duplicate (user, item) pairs keeping the earliest
+    (``rm_dup_inter: first``), filters users and items to >= 5 interactions until nothing
+    changes, and remaps ids; ``data_preparation`` sorts by time, splits leave-one-out per
+    user (``LS: valid_and_test``) and builds the samplers and dataloaders."""
+    import resource
+    import time
+
+    from recbole.config import Config
+    from recbole.data import create_dataset, data_preparation
+
+    inter = recbole_inter(csv)
+    if not inter.exists():
+        raise FileNotFoundError(f"{inter} is missing: run prepare_recbole first")
     config = Config(
         model="Pop",
         dataset="bench",
         config_dict={
-            "data_path": str(out / "recbole"),
+            "data_path": str(inter.parent.parent),
+            "checkpoint_dir": str(out / "saved"),  # never a stale saved dataset from cwd
+            "save_dataset": False,
+            "save_dataloaders": False,
             "USER_ID_FIELD": "user_id",
             "ITEM_ID_FIELD": "item_id",
             "RATING_FIELD": "rating",
@@ -126,9 +159,31 @@ def recbole_pipeline(csv: Path, out: Path) -> dict[str, int]:
             },
         },
     )
+    phases = RECBOLE_PHASES
+    phases.clear()
+    t0 = time.perf_counter()
     dataset = create_dataset(config)
+    t1 = time.perf_counter()
+    phases["create_dataset_s"] = t1 - t0
+    kept = len(dataset)  # interactions after dedup + 5-core
+
+    build = dataset.build
+
+    def timed_build():  # data_preparation calls dataset.build() first: time it on its own
+        b0 = time.perf_counter()
+        parts = build()
+        phases["split_s"] = time.perf_counter() - b0
+        phases["rss_mb_at_split"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return parts
+
+    dataset.build = timed_build
     train, valid, test = data_preparation(config, dataset)
-    return {"train": len(train.dataset), "valid": len(valid.dataset), "test": len(test.dataset)}
+    phases["dataloaders_s"] = time.perf_counter() - t1 - phases["split_s"]
+    phases["to_split_s"] = phases["create_dataset_s"] + phases["split_s"]
+    counts = {"train": len(train.dataset), "valid": len(valid.dataset), "test": len(test.dataset)}
+    if sum(counts.values()) != kept:
+        raise AssertionError(f"split lost rows: {counts} vs {kept} kept")
+    return counts
 
 
 VARIANTS = {

@@ -2,12 +2,19 @@
 
 Run by hand (not by pytest)::
 
-    /tmp/venv/bin/python benchmarks/bench_pipeline.py --sizes 1M,10M [--workdir DIR]
+    /tmp/venv/bin/python benchmarks/bench_pipeline.py --sizes 1M,10M [--workdir DIR] \
+        [--recbole-python /tmp/venv-recbole/bin/python]
 
 For each size it generates power-law data (``recdata.synthetic``), writes the raw CSV, then
 runs every variant in its own subprocess and reports wall time (after imports) and peak RSS
 (``ru_maxrss`` of that subprocess): the I/O floor (read CSV + write Parquet), its streaming
 form, recdata, vectorised pandas, and RecBole when installed.
+
+RecBole runs under ``--recbole-python`` (a separate venv: RecBole 1.2.1 needs numpy < 2), from
+its atomic ``.inter`` file, written once per size outside the timed region. Its time covers
+``create_dataset`` (load, dedup, 5-core, id remap) and ``data_preparation`` (time sort,
+leave-one-out split, samplers, dataloaders); it writes no Parquet. Its phases are printed
+after the table.
 """
 
 from __future__ import annotations
@@ -39,9 +46,10 @@ def _child(variant: str, csv: Path, out: Path) -> None:
     fn = VARIANTS[variant]
     if variant == "recbole":
         try:
-            import recbole  # noqa: F401
+            import recbole.config  # noqa: F401  (imports, torch included, stay untimed)
+            import recbole.data  # noqa: F401
         except ImportError:
-            print(json.dumps({"variant": variant, "status": "not installed"}))
+            print(json.dumps({"variant": variant, "status": "not installed (--recbole-python)"}))
             return
     if variant == "pandas":
         import pandas  # noqa: F401  (import outside the timed region, like polars)
@@ -58,29 +66,53 @@ def _child(variant: str, csv: Path, out: Path) -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     rss_mb = after.ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "variant": variant,
-                "status": "ok",
-                "seconds": seconds,
-                "cpu_s": cpu_s,
-                "rss_mb": rss_mb,
-                "rows": counts,
-            }
+    res = {
+        "variant": variant,
+        "status": "ok",
+        "seconds": seconds,
+        "cpu_s": cpu_s,
+        "rss_mb": rss_mb,
+        "rows": counts,
+    }
+    if variant == "recbole":
+        from _variants import RECBOLE_PHASES
+
+        res["phases"] = dict(RECBOLE_PHASES)
+        res["versions"] = _versions(
+            "recbole", "torch", "numpy", "pandas", "scipy", "polars", "pyarrow"
         )
-    )
+    print(json.dumps(res))
 
 
-def _run(variant: str, csv: Path, out: Path) -> dict:
+def _versions(*names: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "-"
+    return found
+
+
+def _run(variant: str, csv: Path, out: Path, python: str) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", variant, "--csv", str(csv), "--out", str(out)],
+        [python, __file__, "--child", variant, "--csv", str(csv), "--out", str(out)],
         capture_output=True,
         text=True,
     )
     if proc.returncode != 0:
-        return {"variant": variant, "status": "failed: " + proc.stderr.strip().splitlines()[-1]}
+        lines = proc.stderr.strip().splitlines() or ["(no stderr)"]
+        return {"variant": variant, "status": f"failed (exit {proc.returncode}): {lines[-1]}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _kept(res: dict) -> str:
+    rows = res.get("rows") or {}
+    if set(rows) != {"train", "valid", "test"}:
+        return ""
+    return f"{sum(rows.values()):,} ({rows['train']:,} / {rows['valid']:,} / {rows['test']:,})"
 
 
 def main() -> None:
@@ -89,7 +121,18 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(ORDER))
     parser.add_argument("--workdir", default=None, help="keep CSVs and outputs here")
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant; the best is kept")
+    parser.add_argument(
+        "--recbole-repeat",
+        type=int,
+        default=None,
+        help="runs of the recbole variant (default: --repeat); it takes minutes at 10M",
+    )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--recbole-python",
+        default=sys.executable,
+        help="interpreter for the recbole variant (a venv with recbole and recdata installed)",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--csv", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
@@ -102,6 +145,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     variants = [v for v in args.variants.split(",") if v]
     rows = []
+    notes: list[str] = []
     for label in args.sizes.split(","):
         n = _size(label)
         csv = work / f"synthetic-{n}-seed{args.seed}.csv"
@@ -121,21 +165,38 @@ def main() -> None:
                 f"{time.perf_counter() - t0:.1f} s",
                 flush=True,
             )
+        if "recbole" in variants:
+            t0 = time.perf_counter()
+            code = (
+                "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+                "from _variants import prepare_recbole; prepare_recbole(Path(sys.argv[2]))"
+            )
+            here = str(Path(__file__).resolve().parent)
+            subprocess.run([sys.executable, "-c", code, here, str(csv)], check=True)
+            print(
+                f"# RecBole .inter ready in {time.perf_counter() - t0:.1f} s (untimed)", flush=True
+            )
         results: dict[str, dict] = {}
-        for _ in range(args.repeat):  # interleaved, so every variant sees the same conditions
+        rb_repeat = args.repeat if args.recbole_repeat is None else args.recbole_repeat
+        for i in range(args.repeat):  # interleaved, so every variant sees the same conditions
             for variant in variants:
                 if results.get(variant, {}).get("status", "ok") != "ok":
                     continue
-                res = _run(variant, csv, work / f"out-{n}-{variant}")
+                if variant == "recbole" and i >= rb_repeat:
+                    continue
+                python = args.recbole_python if variant == "recbole" else sys.executable
+                res = _run(variant, csv, work / f"out-{n}-{variant}", python)
                 best = results.get(variant)
                 if res.get("status") != "ok" or best is None or res["seconds"] < best["seconds"]:
                     results[variant] = res
                 print(f"# {label} {variant}: {json.dumps(res)}", flush=True)
         floor = results.get("io_floor", {}).get("seconds")
+        rb = results.get("recbole", {})
+        rb = rb if rb.get("status") == "ok" else None
         for variant in variants:
             res = results[variant]
             if res.get("status") != "ok":
-                rows.append((label, variant, res.get("status"), "", "", "", "", ""))
+                rows.append((label, variant, res.get("status"), "", "", "", "", "", "", ""))
                 continue
             ratio = f"{res['seconds'] / floor:.2f}x" if floor else ""
             floor_cpu = results.get("io_floor", {}).get("cpu_s")
@@ -146,6 +207,12 @@ def main() -> None:
                     o = results.get(other, {})
                     if o.get("status") == "ok":
                         speedup += f"{o['seconds'] / res['seconds']:.1f}x faster than {other}; "
+            vs_rb = ""
+            if rb is not None and variant != "recbole":
+                vs_rb = (
+                    f"{rb['seconds'] / res['seconds']:.1f}x faster, "
+                    f"{rb['rss_mb'] / res['rss_mb']:.1f}x less RSS"
+                )
             rows.append(
                 (
                     label,
@@ -156,15 +223,34 @@ def main() -> None:
                     ratio,
                     cpu_ratio,
                     speedup.strip(),
+                    vs_rb,
+                    _kept(res),
                 )
             )
+        if rb is not None:
+            ph = rb["phases"]
+            notes.append(
+                f"{label} recbole phases: create_dataset (load .inter, dedup, 5-core, remap) "
+                f"{ph['create_dataset_s']:.1f} s + split (time sort, leave-one-out) "
+                f"{ph['split_s']:.1f} s = {ph['to_split_s']:.1f} s to the split "
+                f"(peak RSS {ph['rss_mb_at_split']:.0f} MB), + samplers and dataloaders "
+                f"{ph['dataloaders_s']:.1f} s; versions {json.dumps(rb['versions'])}"
+            )
+        kept = {v: _kept(results[v]) for v in variants if _kept(results[v])}
+        if len(set(kept.values())) > 1:
+            notes.append(f"{label} kept rows DIFFER between variants: {json.dumps(kept)}")
+        elif len(kept) > 1:
+            notes.append(f"{label} kept rows agree across {', '.join(kept)}")
     print()
     print(
-        "| rows | variant | wall s | CPU s | peak RSS MB | wall / floor | CPU / floor | recdata (wall) |"
+        "| rows | variant | wall s | CPU s | peak RSS MB | wall / floor | CPU / floor "
+        "| recdata (wall) | this vs RecBole | kept rows (train / valid / test) |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---|---|---|")
     for r in rows:
         print("| " + " | ".join(str(x) for x in r) + " |")
+    for note in notes:
+        print(f"\n{note}")
 
 
 if __name__ == "__main__":
