@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
 
 from recdata.errors import TransformError
-from recdata.transforms._sort import bits
+from recdata.transforms._sort import bits, sort_words
 
 _PARALLEL_ROWS = 200_000
 _SEED_A = 0x5EED_0001
 _SEED_B = 0x5EED_0002
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,16 @@ def encode_pair(a: pl.Series, b: pl.Series) -> tuple[Encoded, Encoded]:
     numpy's sorts and gathers and polars' hashing release the GIL, so the user and item
     columns encode in parallel on two cores.
     """
+    return in_pair(encode, a, b)
+
+
+def in_pair(fn: Callable[[pl.Series], T], a: pl.Series, b: pl.Series) -> tuple[T, T]:
+    """``(fn(a), fn(b))``, in two threads when the columns are large (numpy and polars
+    release the GIL, so two cores work at once)."""
     if len(a) < _PARALLEL_ROWS:
-        return encode(a), encode(b)
+        return fn(a), fn(b)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fa, fb = pool.submit(encode, a), pool.submit(encode, b)
+        fa, fb = pool.submit(fn, a), pool.submit(fn, b)
         return fa.result(), fb.result()
 
 
@@ -155,34 +165,36 @@ def _null_at(values: pl.Series, sentinel: int) -> pl.Series:
 def _encode_by_hash(s: pl.Series) -> Encoded | None:
     """Dense codes of a string column grouped by a hash prefix, sorted as packed words.
 
-    Rows are grouped by the top ``64 - row_bits`` bits of a 64-bit hash (one ``numpy.sort`` of
-    packed (hash prefix, row) words); a second, independent 64-bit hash then checks every row
+    Rows are grouped by the top ``64 - row_bits`` bits of a 64-bit hash (one sort of packed
+    (hash prefix, row) words); a second, independent 64-bit hash then checks every row
     against its group's representative. Rows of a group that fails the check are re-encoded
     exactly by string equality, so the result is exact. Returns None only if that repair
     finds more than a sliver of rows (the caller then takes the exact path).
     """
     n = len(s)
     rb = bits(n)
-    shift = np.uint64(rb)
+    low = np.uint64((1 << rb) - 1)
     packed = s.hash(_SEED_A).to_numpy(writable=True)
-    packed >>= shift
-    packed <<= shift
+    packed &= ~low
     packed |= np.arange(n, dtype=np.uint64)
-    packed.sort()
-    rows = (packed & np.uint64((1 << rb) - 1)).view(np.int64)
-    packed >>= shift
+    ordered = sort_words(packed)
+    # reuse ``packed``: first the XOR of neighbours (a new group where a high bit differs)
+    np.bitwise_xor(ordered[1:], ordered[:-1], out=packed[1:])
     start = np.empty(n, dtype=bool)
     start[0] = True
-    np.not_equal(packed[1:], packed[:-1], out=start[1:])
-    del packed
-    code_sorted = np.cumsum(start, dtype=np.int32) - 1
+    np.greater(packed[1:], low, out=start[1:])
+    rows = np.bitwise_and(ordered, low, out=packed).view(np.int64)
+    del ordered
+    code_sorted = np.cumsum(start, dtype=np.int32)
+    code_sorted -= 1
     codes = np.empty(n, dtype=np.int32)
     codes[rows] = code_sorted
     del code_sorted
     reps = rows[start]
-    del rows, start
     h2 = s.hash(_SEED_B).to_numpy()
-    bad = h2[reps][codes] != h2
+    np.take(h2[reps], codes, out=packed)  # each row's representative's second hash
+    bad = np.not_equal(packed, h2, out=start)
+    del packed, rows, h2
     values = s.gather(reps)
     if bad.any():
         bad_codes = np.unique(codes[bad])

@@ -9,7 +9,7 @@ from recdata._types import Dedup
 from recdata.errors import TransformError
 from recdata.schema import ITEM, TIME, USER
 from recdata.transforms._codes import group_codes
-from recdata.transforms._sort import bits, sequence_permutation, stable_argsort
+from recdata.transforms._sort import bits, sequence_permutation, sort_words, stable_argsort
 
 
 def _time_key(s: pl.Series) -> np.ndarray:
@@ -81,11 +81,10 @@ def _pair_sort_mask(
     words |= item_codes.astype(np.uint64)
     words <<= np.uint64(rb)
     words |= np.arange(n, dtype=np.uint64)
-    words.sort()
-    rows = (words & np.uint64((1 << rb) - 1)).view(np.int64)
-    words >>= np.uint64(rb)
-    boundary = words[1:] != words[:-1]
-    del words
+    ordered = sort_words(words)
+    rows = np.bitwise_and(ordered, np.uint64((1 << rb) - 1), out=words).view(np.int64)
+    boundary = (ordered[1:] ^ ordered[:-1]) > np.uint64((1 << rb) - 1)
+    del ordered
     if not bool(np.all(time_key[1:] >= time_key[:-1])):  # cheap: time-ordered input
         t = time_key[rows]
         if not bool(np.all((t[1:] >= t[:-1]) | boundary)):

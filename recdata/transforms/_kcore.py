@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -14,6 +15,8 @@ from recdata.schema import ITEM, USER
 from recdata.transforms._codes import group_codes
 
 log = logging.getLogger("recdata.transforms")
+
+_PARALLEL_ROWS = 200_000
 
 
 class KcoreReport(BaseModel):
@@ -63,7 +66,8 @@ def kcore_mask(
     Returns ``(keep_mask, rounds, converged, users_after, items_after)``. Each round drops,
     together, the rows of users with fewer than ``user_k`` and of items with fewer than
     ``item_k`` interactions, counted at the start of the round. A round is one pass over the
-    int codes through small flag tables of the entities that newly fell below their threshold;
+    int codes (users and items in two threads) through small flag tables of the entities that
+    newly fell below their threshold;
     counts are decremented by bincounts of the dropped rows only.
     """
     if mode not in ("iterative", "single_pass"):
@@ -77,33 +81,36 @@ def kcore_mask(
             f"kcore: max_rounds must be an integer >= 1 or None, got {max_rounds!r}"
         )
     limit = 1 if mode == "single_pass" else max_rounds
-    alive = np.ones(len(users), dtype=bool)
+    n = len(users)
+    alive = np.ones(n, dtype=bool)
     cu = np.bincount(users, minlength=n_users)
     ci = np.bincount(items, minlength=n_items)
     done_u = cu == 0  # entities already below k (their rows are gone) or absent
     done_i = ci == 0
     rounds = 0
-    while True:
-        bad_u = (cu < user_k) & ~done_u
-        bad_i = (ci < item_k) & ~done_i
-        if not (bad_u.any() or bad_i.any()):
-            break
-        if limit is not None and rounds >= limit:
-            break
-        # one pass over cache-resident flag tables; rows of entities dropped earlier are dead
-        drop = bad_u[users]
-        drop |= bad_i[items]
-        drop &= alive
-        done_u |= bad_u
-        done_i |= bad_i
-        dropped = np.flatnonzero(drop)
-        del drop
-        if len(dropped) == 0:
-            continue
-        alive[dropped] = False
-        rounds += 1
-        cu -= np.bincount(users[dropped], minlength=n_users)
-        ci -= np.bincount(items[dropped], minlength=n_items)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        while True:
+            bad_u = (cu < user_k) & ~done_u
+            bad_i = (ci < item_k) & ~done_i
+            if not (bad_u.any() or bad_i.any()):
+                break
+            if limit is not None and rounds >= limit:
+                break
+            # one pass over cache-resident flag tables (users in a second thread: numpy's
+            # gathers release the GIL); rows of entities dropped earlier are dead
+            by_user = pool.submit(bad_u.__getitem__, users) if n >= _PARALLEL_ROWS else None
+            drop = bad_i[items]
+            drop |= bad_u[users] if by_user is None else by_user.result()
+            drop &= alive
+            done_u |= bad_u
+            done_i |= bad_i
+            dropped = np.flatnonzero(drop)
+            if len(dropped) == 0:
+                continue
+            alive[dropped] = False
+            rounds += 1
+            cu -= np.bincount(users[dropped], minlength=n_users)
+            ci -= np.bincount(items[dropped], minlength=n_items)
     live_u, live_i = cu > 0, ci > 0
     converged = not (bool(np.any(cu[live_u] < user_k)) or bool(np.any(ci[live_i] < item_k)))
     return alive, rounds, converged, int(np.count_nonzero(live_u)), int(np.count_nonzero(live_i))
