@@ -11,11 +11,13 @@ import numpy as np
 import polars as pl
 
 from recdata.errors import TransformError
-from recdata.transforms._sort import bits, sort_words
+from recdata.transforms._sort import bits, sort_words, stable_argsort
 
 _PARALLEL_ROWS = 200_000
 _SEED_A = 0x5EED_0001
 _SEED_B = 0x5EED_0002
+_JOIN_ORDER_MIN = 50_000
+_ORDER_SEED = 0x5EED_0003
 
 T = TypeVar("T")
 
@@ -30,6 +32,8 @@ class Encoded:
 
     codes: np.ndarray
     values: pl.Series
+    by_value: bool = False
+    """True when codes number the values in sorted order (nulls first): code = rank."""
 
     @property
     def size(self) -> int:
@@ -44,14 +48,18 @@ def _dense_from_ints(phys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=np.int32), phys[:0]
     lo, hi = int(phys.min()), int(phys.max())
     if hi - lo <= max(4 * n, 1 << 16):
-        shifted = phys - lo if lo != 0 else phys
-        present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-        if bool(present.all()):  # already contiguous (canonical indices): no lookup needed
+        if 0 <= lo <= hi - lo:  # small non-negative keys (canonical indices): no shifted copy
+            base, shifted = 0, phys
+        else:
+            base, shifted = lo, phys - lo
+        present = np.bincount(shifted, minlength=hi - base + 1) > 0
+        if base == lo and bool(present.all()):  # contiguous from 0: no lookup needed
             codes = shifted.astype(np.int32, copy=False)
             return codes, np.arange(lo, hi + 1, dtype=np.int64)
-        lut = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
-        keys = np.flatnonzero(present).astype(np.int64) + lo
-        return lut[shifted], keys
+        lut = np.cumsum(present, dtype=np.int32)
+        lut -= 1
+        keys = np.flatnonzero(present).astype(np.int64) + base
+        return np.take(lut, shifted, mode="clip"), keys
     keys = np.unique(phys)
     return np.searchsorted(keys, phys).astype(np.int32), keys
 
@@ -110,7 +118,7 @@ def encode(s: pl.Series) -> Encoded:
             values = values.cast(pl.Int64).cast(dtype)
         else:
             values = values.cast(dtype)
-    return Encoded(codes=codes, values=values)
+    return Encoded(codes=codes, values=values, by_value=values_kind == "int" and not nulls)
 
 
 def encode_pair(a: pl.Series, b: pl.Series) -> tuple[Encoded, Encoded]:
@@ -187,20 +195,29 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     del ordered
     code_sorted = np.cumsum(start, dtype=np.int32)
     code_sorted -= 1
+    reps = rows[start]
+    # gather the representatives in row order (about 2x faster from a chunked column)
+    by_row = stable_argsort(reps)
+    in_rows = s.gather(reps[by_row])
+    at = np.empty(len(by_row), dtype=np.int64)
+    at[by_row] = np.arange(len(by_row))
+    values = in_rows.gather(at)
+    del by_row, in_rows, at
     codes = np.empty(n, dtype=np.int32)
     codes[rows] = code_sorted
     del code_sorted
-    reps = rows[start]
     h2 = s.hash(_SEED_B).to_numpy()
-    np.take(h2[reps], codes, out=packed)  # each row's representative's second hash
+    # each row's representative's second hash (mode='clip': unbuffered, 5x faster than 'raise')
+    np.take(h2[reps], codes, out=packed, mode="clip")
     bad = np.not_equal(packed, h2, out=start)
     del packed, rows, h2
-    values = s.gather(reps)
     if bad.any():
         bad_codes = np.unique(codes[bad])
         if len(bad_codes) > 1000:
             return None
-        sel = np.flatnonzero(np.isin(codes, bad_codes))
+        suspect = np.zeros(len(reps), dtype=bool)
+        suspect[bad_codes] = True
+        sel = np.flatnonzero(suspect[codes])
         sub = s.gather(sel)
         mismatch = (sub != values.gather(codes[sel])).fill_null(False) | (
             sub.is_null() != values.gather(codes[sel]).is_null()
@@ -210,6 +227,24 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
         codes[sel] = extra.codes + len(values)
         values = pl.concat([values, extra.values])
     return Encoded(codes=codes, values=values)
+
+
+def value_order(values: pl.Series) -> np.ndarray:
+    """Argsort of distinct key values, nulls first.
+
+    Many strings: polars sorts strings several times faster than it argsorts them, so sort
+    the values and find each one's position by a join on a 64-bit hash; exact because the
+    hashes are checked to be distinct (else, and for other types, a plain argsort).
+    """
+    k = len(values)
+    if values.dtype == pl.String and k > _JOIN_ORDER_MIN:
+        hashed = values.hash(_ORDER_SEED)
+        if hashed.n_unique() == k:
+            position = pl.DataFrame({"h": hashed, "i": np.arange(k, dtype=np.uint32)})
+            by_value = values.sort(nulls_last=False).hash(_ORDER_SEED).to_frame("h")
+            joined = by_value.join(position, on="h", how="left", maintain_order="left")
+            return joined["i"].to_numpy().astype(np.int64)
+    return values.arg_sort(nulls_last=False).to_numpy()
 
 
 def _encode_exact(s: pl.Series) -> Encoded:

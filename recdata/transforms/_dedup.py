@@ -11,6 +11,12 @@ from recdata.schema import ITEM, TIME, USER
 from recdata.transforms._codes import group_codes
 from recdata.transforms._sort import bits, sequence_permutation, sort_words, stable_argsort
 
+PREFILTER_MIN_ROWS = 1 << 16
+"""From this many rows on, dedup first finds the rows of repeated pairs (one sort of packed
+(user, item) keys) and solves only those; tests lower it to cover both sides."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
 
 def _time_key(s: pl.Series) -> np.ndarray:
     """Int64 order key of a time column, nulls first."""
@@ -31,14 +37,41 @@ def dedup_mask(
 ) -> np.ndarray:
     """Boolean mask of the rows kept: one per (user, item), the first or last in sequence order.
 
-    In sequence order each user's rows are contiguous, so sorting the packed words
-    (item, position) stably groups every pair's rows together, in sequence order.
+    From :data:`PREFILTER_MIN_ROWS` rows on, only the rows of repeated pairs (found by
+    :func:`repeated_pair_rows`) are ranked; the others are kept as they are. Ranking sorts
+    packed (user, item, row) words when they fit in 64 bits and the rows of each pair are in
+    time order, else it sorts into sequence order and then stably by item.
     """
     n = len(user_codes)
-    mask = np.zeros(n, dtype=bool)
     if n == 0:
-        return mask
+        return np.zeros(0, dtype=bool)
     n_users = int(user_codes.max()) + 1 if n_users is None else n_users
+    if n >= PREFILTER_MIN_ROWS:
+        cand = repeated_pair_rows(user_codes, item_codes, n_users, n_items)
+        if cand is not None and len(cand) <= n // 4:
+            # only rows of repeated pairs can be dropped: solve the small subproblem exactly
+            mask = np.ones(n, dtype=bool)
+            if len(cand):
+                mask[cand] = _exact_mask(
+                    user_codes[cand], item_codes[cand], n_users, n_items, time_key[cand], keep
+                )
+            return mask
+    return _exact_mask(user_codes, item_codes, n_users, n_items, time_key, keep, distinct_users)
+
+
+def _exact_mask(
+    user_codes: np.ndarray,
+    item_codes: np.ndarray,
+    n_users: int,
+    n_items: int,
+    time_key: np.ndarray,
+    keep: str,
+    distinct_users: int | None = None,
+) -> np.ndarray:
+    """:func:`dedup_mask` on every row: one packed pair sort when it fits, else the general
+    path (sequence order, then a stable sort by item)."""
+    n = len(user_codes)
+    mask = np.zeros(n, dtype=bool)
     fast = _pair_sort_mask(user_codes, item_codes, n_users, n_items, time_key, keep)
     if fast is not None:
         return fast
@@ -60,6 +93,35 @@ def dedup_mask(
     kept_seq = by_item[head]
     mask[kept_seq if identity else perm[kept_seq]] = True
     return mask
+
+
+def repeated_pair_rows(
+    user_codes: np.ndarray, item_codes: np.ndarray, n_users: int, n_items: int
+) -> np.ndarray | None:
+    """Rows whose (user, item) pair may occur more than once: every row of a repeated pair,
+    plus a few false positives; None when a pair does not fit in 64 bits.
+
+    The packed pair keys are sorted without row numbers (so they fit at any size); the
+    repeated keys mark a hash table of about 64 slots per repeated key, and each row looks its
+    key up there. Rows of a repeated pair are always marked, so the superset is safe.
+    """
+    ib = bits(max(n_items, 1))
+    if bits(max(n_users, 1)) + ib > 64:
+        return None
+    key = user_codes.astype(np.uint64)
+    key <<= np.uint64(ib)
+    key |= item_codes.astype(np.uint64, copy=False)
+    ordered = sort_words(key)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if len(repeated) == 0:
+        return np.empty(0, dtype=np.int64)
+    shift = np.uint64(64 - min(max(bits(len(repeated)) + 6, 16), 30))
+    table = np.zeros(1 << (64 - int(shift)), dtype=bool)
+    table[(repeated * _GOLDEN) >> shift] = True
+    np.multiply(key, _GOLDEN, out=key)
+    key >>= shift
+    return np.flatnonzero(table[key])
 
 
 def _pair_sort_mask(
@@ -121,12 +183,23 @@ def dedup(
     if keep not in ("first", "last"):
         raise TransformError(f"dedup: keep={keep!r} is not one of first, last, none")
     df = lf.collect()
-    if df.height == 0:
+    n = df.height
+    if n == 0:
         return df.lazy()
     ucodes, urange, udistinct = group_codes(df[user])
     icodes, irange, _ = group_codes(df[item])
-    tkey = _time_key(df[time]) if time is not None else np.zeros(df.height, dtype=np.int64)
-    mask = dedup_mask(ucodes, icodes, irange, tkey, keep, urange, udistinct)
+    cand = repeated_pair_rows(ucodes, icodes, urange, irange) if n >= PREFILTER_MIN_ROWS else None
+    if cand is not None and len(cand) <= n // 4:
+        if len(cand) == 0:
+            return df.lazy()
+        # only rows of repeated pairs can go: rank just those (time key of those rows only)
+        sub = df[time].gather(cand) if time is not None else None
+        tkey = _time_key(sub) if sub is not None else np.zeros(len(cand), dtype=np.int64)
+        mask = np.ones(n, dtype=bool)
+        mask[cand] = _exact_mask(ucodes[cand], icodes[cand], urange, irange, tkey, keep)
+    else:
+        tkey = _time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
+        mask = _exact_mask(ucodes, icodes, urange, irange, tkey, keep, udistinct)
     if bool(mask.all()):
         return df.lazy()
     return df.filter(pl.Series(mask)).lazy()

@@ -11,11 +11,8 @@ import polars as pl
 from recdata._types import IndexOrder
 from recdata.errors import TransformError
 from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
-from recdata.transforms._codes import Encoded, encode, encode_pair, in_pair
+from recdata.transforms._codes import Encoded, encode, encode_pair, in_pair, value_order
 from recdata.transforms._sort import sequence_permutation, stable_argsort
-
-_JOIN_ORDER_MIN = 50_000
-_ORDER_SEED = 0x5EED_0003
 
 
 @dataclass(frozen=True)
@@ -33,34 +30,18 @@ class IndexedData:
     order: IndexOrder = "raw_id"
 
 
-def _value_order(values: pl.Series) -> np.ndarray:
-    """Argsort of distinct key values, nulls first.
-
-    Many strings: polars sorts strings several times faster than it argsorts them, so sort
-    the values and find each one's position by a join on a 64-bit hash; exact because the
-    hashes are checked to be distinct (else, and for other types, a plain argsort).
-    """
-    k = len(values)
-    if values.dtype == pl.String and k > _JOIN_ORDER_MIN:
-        hashed = values.hash(_ORDER_SEED)
-        if hashed.n_unique() == k:
-            position = pl.DataFrame({"h": hashed, "i": np.arange(k, dtype=np.uint32)})
-            by_value = values.sort(nulls_last=False).hash(_ORDER_SEED).to_frame("h")
-            joined = by_value.join(position, on="h", how="left", maintain_order="left")
-            return joined["i"].to_numpy().astype(np.int64)
-    return values.arg_sort(nulls_last=False).to_numpy()
-
-
 def _rank_codes(enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None) -> np.ndarray:
     """Index (1..k) of each code under ``order``."""
     k = enc.size
     if order == "raw_id":
-        ordering = _value_order(enc.values)
+        ordering = np.arange(k) if enc.by_value else value_order(enc.values)
     elif order == "popularity":
         counts = np.bincount(enc.codes, minlength=k)
-        by_value = _value_order(enc.values)
-        value_rank = np.empty(k, dtype=np.int64)
-        value_rank[by_value] = np.arange(k)
+        if enc.by_value:
+            value_rank = np.arange(k)
+        else:
+            value_rank = np.empty(k, dtype=np.int64)
+            value_rank[value_order(enc.values)] = np.arange(k)
         ordering = np.lexsort((value_rank, -counts))
     elif order == "first_seen":
         assert first_pos is not None
@@ -79,7 +60,9 @@ def _ranked(s: pl.Series, order: IndexOrder) -> tuple[Encoded, np.ndarray, np.nd
     the index of each code and of each row (one unit of work, so two columns run in parallel)."""
     enc = encode(s)
     idx_of = _rank_codes(enc, order, None)
-    return enc, idx_of, idx_of[enc.codes]
+    if enc.by_value and order == "raw_id":  # codes already in value order: index = code + 1
+        return enc, idx_of, np.add(enc.codes, 1, dtype=np.int32)
+    return enc, idx_of, np.take(idx_of, enc.codes, mode="clip")
 
 
 def _first_positions(codes: np.ndarray, k: int, positions: np.ndarray) -> np.ndarray:

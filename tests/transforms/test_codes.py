@@ -37,3 +37,14 @@ def test_hash_path_with_forced_prefix_collisions(monkeypatch):
 
 def test_hash_path_large():
     check(pl.Series("k", [f"u{(i * 7919) % 5003}" for i in range(20000)]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 60), max_size=40), st.sampled_from([0, 1, 7, -30]))
+def test_small_integer_ranges(values, offset):
+    """Compact keys from 0, from above 0 (canonical indices) and through negatives."""
+    s = pl.Series("k", [v + offset for v in values], dtype=pl.Int32)
+    check(s)
+    e = encode(s)
+    if len(s) and s.null_count() == 0:
+        assert e.by_value and e.values.to_list() == sorted(set(s.to_list()))

@@ -84,3 +84,51 @@ def test_ties_resolve_by_row_order():
 def test_bad_keep():
     with pytest.raises(TransformError, match="keep"):
         dedup(pl.LazyFrame({"user_idx": [1], "item_idx": [1], "timestamp": [1]}), keep="any")  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 5), st.one_of(st.none(), st.integers(0, 6))),
+        max_size=60,
+    ),
+    st.sampled_from(["first", "last"]),
+    st.sampled_from([0, 1, 10_000]),
+)
+def test_repeated_pair_prefilter_matches_reference(rows, keep, threshold):
+    """Both sides of PREFILTER_MIN_ROWS (0 and 1: always prefilter; 10_000: never)."""
+    import recdata.transforms._dedup as impl
+
+    original = impl.PREFILTER_MIN_ROWS
+    impl.PREFILTER_MIN_ROWS = threshold
+    try:
+        out = dedup(frame(rows).lazy(), keep=keep).collect()
+    finally:
+        impl.PREFILTER_MIN_ROWS = original
+    assert out["row"].to_list() == reference(rows, keep)
+
+
+@pytest.mark.parametrize("keep", ["first", "last"])
+@pytest.mark.parametrize("threshold", [1, 1 << 30])
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_prefilter_large_matches_reference(monkeypatch, keep, threshold, shuffled):
+    """Many rows, few repeated pairs, time-ordered or not, with and without the prefilter."""
+    import random
+
+    import recdata.transforms._dedup as impl
+
+    rnd = random.Random(7)
+    rows = [(rnd.randrange(400), rnd.randrange(300), k // 5) for k in range(6000)]
+    if shuffled:
+        rnd.shuffle(rows)
+    rows += [(u, i, rnd.choice([None, t, t + 1])) for u, i, t in rows[:200:3]]
+    monkeypatch.setattr(impl, "PREFILTER_MIN_ROWS", threshold)
+    df = frame(rows)
+    cand = impl.repeated_pair_rows(df["user_idx"].to_numpy(), df["item_idx"].to_numpy(), 400, 300)
+    assert cand is not None and 0 < len(cand) <= len(rows) // 4  # the prefilter applies
+    out = dedup(df.lazy(), keep=keep).collect()
+    assert out["row"].to_list() == reference(rows, keep)
+    mask = impl.dedup_mask(
+        out["user_idx"].to_numpy(), out["item_idx"].to_numpy(), 300, out["row"].to_numpy(), keep
+    )
+    assert bool(mask.all())  # nothing left to drop
