@@ -1,6 +1,6 @@
 """Recipes: pydantic models, YAML loading, families and aliases, ``--set`` overrides, resolution.
 
-See ``docs/recipes.md`` for the format.
+See README.md, "Recipes and the catalog", for the format.
 """
 
 from recdata.recipe._catalog import (

@@ -1,7 +1,7 @@
 """Split protocols: each returns a :class:`Split` of lazy train/valid/test frames and a report.
 
 Every splitter collects its input once; the parts are lazy frames over that one result.
-See ``docs/transforms.md`` for the exact semantics.
+See README.md, "Transforms and splits", for the exact semantics.
 """
 
 from collections.abc import Callable

@@ -1,7 +1,7 @@
 """Transforms: pure functions over ``polars.LazyFrame`` with keyword-only options.
 
 Column names default to the canonical ones (``user_idx``, ``item_idx``, ``timestamp``) and can be
-given explicitly, so every step also works on raw-id frames. See ``docs/transforms.md``.
+given explicitly, so every step also works on raw-id frames. See README.md, "Transforms and splits".
 """
 
 from recdata.transforms._codes import Encoded, encode
