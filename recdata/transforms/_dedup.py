@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 
@@ -30,12 +32,15 @@ def dedup_mask(
     user_codes: np.ndarray,
     item_codes: np.ndarray,
     n_items: int,
-    time_key: np.ndarray,
+    time_key: np.ndarray | Callable[[np.ndarray | None], np.ndarray],
     keep: str,
     n_users: int | None = None,
     distinct_users: int | None = None,
 ) -> np.ndarray:
     """Boolean mask of the rows kept: one per (user, item), the first or last in sequence order.
+
+    ``time_key`` is the int64 order key of every row, or a function giving the keys of the
+    rows it is passed (``None``: all rows), so callers compute keys only for rows that need them.
 
     From :data:`PREFILTER_MIN_ROWS` rows on, only the rows of repeated pairs (found by
     :func:`repeated_pair_rows`) are ranked; the others are kept as they are. Ranking sorts
@@ -53,10 +58,17 @@ def dedup_mask(
             mask = np.ones(n, dtype=bool)
             if len(cand):
                 mask[cand] = _exact_mask(
-                    user_codes[cand], item_codes[cand], n_users, n_items, time_key[cand], keep
+                    user_codes[cand], item_codes[cand], n_users, n_items, _keys(time_key, cand), keep
                 )
             return mask
-    return _exact_mask(user_codes, item_codes, n_users, n_items, time_key, keep, distinct_users)
+    return _exact_mask(user_codes, item_codes, n_users, n_items, _keys(time_key, None), keep, distinct_users)
+
+
+def _keys(time_key: np.ndarray | Callable[[np.ndarray | None], np.ndarray], rows: np.ndarray | None) -> np.ndarray:
+    """The order keys of ``rows`` (all rows when None) from an array or a key function."""
+    if callable(time_key):
+        return time_key(rows)
+    return time_key if rows is None else time_key[rows]
 
 
 def _exact_mask(
@@ -188,18 +200,14 @@ def dedup(
         return df.lazy()
     ucodes, urange, udistinct = group_codes(df[user])
     icodes, irange, _ = group_codes(df[item])
-    cand = repeated_pair_rows(ucodes, icodes, urange, irange) if n >= PREFILTER_MIN_ROWS else None
-    if cand is not None and len(cand) <= n // 4:
-        if len(cand) == 0:
-            return df.lazy()
-        # only rows of repeated pairs can go: rank just those (time key of those rows only)
-        sub = df[time].gather(cand) if time is not None else None
-        tkey = _time_key(sub) if sub is not None else np.zeros(len(cand), dtype=np.int64)
-        mask = np.ones(n, dtype=bool)
-        mask[cand] = _exact_mask(ucodes[cand], icodes[cand], urange, irange, tkey, keep)
-    else:
-        tkey = _time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
-        mask = _exact_mask(ucodes, icodes, urange, irange, tkey, keep, udistinct)
+
+    def time_keys(rows: np.ndarray | None) -> np.ndarray:
+        """Keys of only the rows dedup_mask ranks (often just those of repeated pairs)."""
+        if time is None:
+            return np.zeros(n if rows is None else len(rows), dtype=np.int64)
+        return _time_key(df[time] if rows is None else df[time].gather(rows))
+
+    mask = dedup_mask(ucodes, icodes, irange, time_keys, keep, n_users=urange, distinct_users=udistinct)
     if bool(mask.all()):
         return df.lazy()
     return df.filter(pl.Series(mask)).lazy()
