@@ -26,13 +26,13 @@ def io_floor_streaming(csv: Path, out: Path) -> dict[str, int]:
 
 
 def recdata_pipeline(csv: Path, out: Path) -> dict[str, int]:
-    """The pipeline with recdata's public functions: index raw ids once (int32, no sort),
+    """The pipeline with recdata's public functions: index raw ids once (int32, any order, no sort),
     dedup and k-core on int32 columns, re-index the survivors in sequence order, split."""
     from recdata import splits, transforms
 
     lf = pl.scan_csv(csv, schema_overrides={"rating": pl.Float32, "timestamp": pl.Int64})
     lf = transforms.to_timestamp(lf, unit="s")
-    data = transforms.index_ids(lf, user="user_id", item="item_id", sort=False)
+    data = transforms.index_ids(lf, user="user_id", item="item_id", order="any", sort=False)
     lf = transforms.dedup(data.interactions.lazy(), keep="first")
     lf = transforms.kcore(lf, user_k=K, item_k=K)
     data = transforms.reindex(data, lf)

@@ -13,13 +13,14 @@ import polars as pl
 from recdata.errors import TransformError
 from recdata.transforms._sort import bits, sort_words, stable_argsort
 
-_PARALLEL_ROWS = 200_000
+PARALLEL_ROWS = 200_000
 _SEED_A = 0x5EED_0001
 _SEED_B = 0x5EED_0002
 _JOIN_ORDER_MIN = 50_000
 _ORDER_SEED = 0x5EED_0003
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,16 @@ def encode_pair(a: pl.Series, b: pl.Series) -> tuple[Encoded, Encoded]:
 def in_pair(fn: Callable[[pl.Series], T], a: pl.Series, b: pl.Series) -> tuple[T, T]:
     """``(fn(a), fn(b))``, in two threads when the columns are large (numpy and polars
     release the GIL, so two cores work at once)."""
-    if len(a) < _PARALLEL_ROWS:
-        return fn(a), fn(b)
+    return both(lambda: fn(a), lambda: fn(b), parallel=len(a) >= PARALLEL_ROWS)
+
+
+def both(fa: Callable[[], T], fb: Callable[[], U], *, parallel: bool) -> tuple[T, U]:
+    """``(fa(), fb())``, in two threads when ``parallel``."""
+    if not parallel:
+        return fa(), fb()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fa, fb = pool.submit(fn, a), pool.submit(fn, b)
-        return fa.result(), fb.result()
+        ra, rb = pool.submit(fa), pool.submit(fb)
+        return ra.result(), rb.result()
 
 
 def group_codes(s: pl.Series) -> tuple[np.ndarray, int, int]:

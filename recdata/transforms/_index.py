@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -11,8 +11,13 @@ import polars as pl
 from recdata._types import IndexOrder
 from recdata.errors import TransformError
 from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
-from recdata.transforms._codes import Encoded, encode, encode_pair, in_pair, value_order
+from recdata.transforms._codes import PARALLEL_ROWS, Encoded, both, encode, encode_pair, value_order
 from recdata.transforms._sort import sequence_permutation, stable_argsort
+
+
+IndexIdsOrder: TypeAlias = IndexOrder | Literal["any"]
+"""Orders :func:`index_ids` accepts: a recipe's ``index.order`` or ``any`` (no particular order,
+for frames that are filtered and then :func:`reindex`-ed)."""
 
 
 @dataclass(frozen=True)
@@ -27,21 +32,29 @@ class IndexedData:
     interactions: pl.DataFrame
     user_map: pl.DataFrame
     item_map: pl.DataFrame
-    order: IndexOrder = "raw_id"
+    order: IndexIdsOrder = "raw_id"
+    raw_keys: tuple[pl.Series, pl.Series] | None = field(default=None, repr=False, compare=False)
+    """For ``order="any"``: the user and item keys in their input type, at position idx - 1
+    (the maps hold them as strings), so :func:`reindex` can order survivors by raw id."""
 
 
-def _rank_codes(enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None) -> np.ndarray:
-    """Index (1..k) of each code under ``order``."""
+def _rank_codes(
+    enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None, raw: pl.Series | None = None
+) -> np.ndarray:
+    """Index (1..k) of each code under ``order``; ``raw`` (key of old index i at i - 1) gives
+    the raw-id order when ``enc`` encodes indices of an ``order="any"`` indexing."""
     k = enc.size
+    in_value_order = enc.by_value and raw is None
+    keys = enc.values if raw is None else raw.gather(enc.values.cast(pl.Int64) - 1)
     if order == "raw_id":
-        ordering = np.arange(k) if enc.by_value else value_order(enc.values)
+        ordering = np.arange(k) if in_value_order else value_order(keys)
     elif order == "popularity":
         counts = np.bincount(enc.codes, minlength=k)
-        if enc.by_value:
+        if in_value_order:
             value_rank = np.arange(k)
         else:
             value_rank = np.empty(k, dtype=np.int64)
-            value_rank[value_order(enc.values)] = np.arange(k)
+            value_rank[value_order(keys)] = np.arange(k)
         ordering = np.lexsort((value_rank, -counts))
     elif order == "first_seen":
         assert first_pos is not None
@@ -55,13 +68,18 @@ def _rank_codes(enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None) -
     return idx
 
 
-def _ranked(s: pl.Series, order: IndexOrder) -> tuple[Encoded, np.ndarray, np.ndarray]:
-    """Encode a key column and index its codes by ``raw_id`` or ``popularity``: the encoding,
-    the index of each code and of each row (one unit of work, so two columns run in parallel)."""
+def _ranked(
+    s: pl.Series, order: IndexIdsOrder, raw: pl.Series | None = None
+) -> tuple[Encoded, np.ndarray, np.ndarray]:
+    """Encode a key column and index its codes by ``raw_id``, ``popularity`` or ``any``: the
+    encoding, the index of each code and of each row (one unit of work, so two columns run in
+    parallel). ``raw``: see :func:`_rank_codes`."""
     enc = encode(s)
-    idx_of = _rank_codes(enc, order, None)
-    if enc.by_value and order == "raw_id":  # codes already in value order: index = code + 1
-        return enc, idx_of, np.add(enc.codes, 1, dtype=np.int32)
+    if order == "any" or (enc.by_value and raw is None and order == "raw_id"):
+        # index = code + 1, computed in place: the codes are not used again
+        idx = np.add(enc.codes, 1, out=enc.codes, dtype=np.int32)
+        return enc, np.arange(1, enc.size + 1, dtype=np.int32), idx
+    idx_of = _rank_codes(enc, order, None, raw)
     return enc, idx_of, np.take(idx_of, enc.codes, mode="clip")
 
 
@@ -83,13 +101,24 @@ def _time_key(s: pl.Series | None, n: int) -> np.ndarray:
 
 
 def _index_frame(
-    df: pl.DataFrame, user: str, item: str, time: str | None, order: IndexOrder, sort: bool = True
+    df: pl.DataFrame,
+    user: str,
+    item: str,
+    time: str | None,
+    order: IndexIdsOrder,
+    sort: bool = True,
+    raw_keys: tuple[pl.Series, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, Encoded, np.ndarray, Encoded, np.ndarray]:
-    """Indexed interactions plus each key's encoding and index-of-code arrays."""
-    if order not in ("raw_id", "first_seen", "popularity"):
+    """Indexed interactions plus each key's encoding and index-of-code arrays.
+
+    ``raw_keys``: when ``user``/``item`` hold indices of an ``order="any"`` indexing, the raw
+    keys of those indices (see :attr:`IndexedData.raw_keys`), which then define raw-id order.
+    """
+    if order not in ("raw_id", "first_seen", "popularity", "any"):
         raise TransformError(
-            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity"
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, any"
         )
+    raw_user, raw_item = raw_keys if raw_keys is not None else (None, None)
     clash = {INTERACTION, USER, ITEM} & (set(df.columns) - {user, item})
     if clash:
         raise TransformError(
@@ -111,8 +140,10 @@ def _index_frame(
         iidx_of = _rank_codes(ei, order, _first_positions(ei.codes, ei.size, seq_pos))
         item_idx = iidx_of[ei.codes]
     else:
-        (eu, uidx_of, user_idx), (ei, iidx_of, item_idx) = in_pair(
-            partial(_ranked, order=order), df[user], df[item]
+        (eu, uidx_of, user_idx), (ei, iidx_of, item_idx) = both(
+            lambda: _ranked(df[user], order, raw_user),
+            lambda: _ranked(df[item], order, raw_item),
+            parallel=n >= PARALLEL_ROWS,
         )
         perm = sequence_permutation(user_idx, tkey, ascending=True) if sort else None
     identity = (
@@ -146,7 +177,7 @@ def index_ids(
     user: str = USER_ID,
     item: str = ITEM_ID,
     time: str | None = TIME,
-    order: IndexOrder = "raw_id",
+    order: IndexIdsOrder = "raw_id",
     sort: bool = True,
 ) -> IndexedData:
     """Replace raw ``user``/``item`` ids by int32 indices from 1 and sort in sequence order.
@@ -154,7 +185,9 @@ def index_ids(
     ``order``: ``raw_id`` sorts the raw ids by value as given (numbers numerically, strings
     lexicographically); ``first_seen`` numbers users by their first interaction in time
     (ties: input row order) and items by first appearance in the resulting sequence order;
-    ``popularity`` numbers by descending interaction count, ties by raw id. Rows are then
+    ``popularity`` numbers by descending interaction count, ties by raw id; ``any`` in no
+    particular (but deterministic) order, the cheapest, for frames that are filtered and then
+    :func:`reindex`-ed, which orders the survivors by raw id. Rows are then
     sorted stably by (user_idx, time) (ties keep input order; null time first) and numbered
     by ``interaction_idx``. Raw id columns are dropped; other columns are kept.
 
@@ -168,6 +201,7 @@ def index_ids(
         user_map=_map_frame(eu, uidx_of, USER, USER_ID),
         item_map=_map_frame(ei, iidx_of, ITEM, ITEM_ID),
         order=order,
+        raw_keys=(eu.values, ei.values) if order == "any" else None,
     )
 
 
@@ -180,24 +214,29 @@ def reindex(
 ) -> IndexedData:
     """Re-number a filtered subset of ``data.interactions`` as :func:`index_ids` would.
 
-    This lets a pipeline index raw ids once, up front (``order="raw_id"``), run dedup, k-core
-    and the other filters on int32 columns, and then get exactly the indices, maps and
+    This lets a pipeline index raw ids once, up front (``order="any"``, the cheapest, or
+    ``"raw_id"``), run dedup, k-core and the other filters on int32 columns, and then get
+    exactly the indices, maps and
     ``interaction_idx`` that :func:`index_ids` gives on the filtered raw frame: contiguous
     from 1 in ``order``, rows in sequence order (ties by the old ``interaction_idx``).
     For ``order="first_seen"`` this is exact when ``data`` was indexed with ``sort=False``
     (its ``interaction_idx`` then is the input row order that breaks time ties).
     """
-    if data.order != "raw_id":
+    if data.order not in ("raw_id", "any"):
         raise TransformError(
-            f"reindex: data was indexed with order={data.order!r}; index with order='raw_id' "
-            "first (its indices then sort like the raw ids)"
+            f"reindex: data was indexed with order={data.order!r}; index with order='any' or "
+            "'raw_id' first"
         )
+    if order == "any":
+        raise TransformError("reindex: order must be one of raw_id, first_seen, popularity")
     df = lf.lazy().collect() if isinstance(lf, pl.DataFrame) else lf.collect()
     if INTERACTION in df.columns:
         if df.height and not df[INTERACTION].is_sorted():
             df = df.sort(INTERACTION)
         df = df.drop(INTERACTION)
-    interactions, eu, uidx_of, ei, iidx_of = _index_frame(df, USER, ITEM, time, order)
+    interactions, eu, uidx_of, ei, iidx_of = _index_frame(
+        df, USER, ITEM, time, order, raw_keys=data.raw_keys
+    )
     return IndexedData(
         interactions=interactions,
         user_map=_compose(eu, uidx_of, data.user_map, USER, USER_ID),

@@ -87,15 +87,24 @@ def test_index_ids_matches_reference(rows, order):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows_st, st.sampled_from(["raw_id", "popularity", "first_seen"]), st.booleans())
-def test_index_early_then_reindex_equals_index_late(rows, order, sort):
-    """index (raw_id) -> dedup -> kcore on int32 -> reindex == dedup -> kcore -> index_ids.
+@given(
+    rows_st,
+    st.sampled_from(["raw_id", "popularity", "first_seen"]),
+    st.booleans(),
+    st.sampled_from(["raw_id", "any"]),
+)
+def test_index_early_then_reindex_equals_index_late(rows, order, sort, early_order):
+    """index (raw_id or any) -> dedup -> kcore on int32 -> reindex == dedup -> kcore -> index_ids.
 
     first_seen breaks time ties by input row, which the early index keeps only unsorted.
     """
     if order == "first_seen":
         sort = False
-    raw = frame(rows).lazy()
+    _early_equals_late(frame(rows), order, sort, early_order)
+
+
+def _early_equals_late(df: pl.DataFrame, order: str, sort: bool, early_order: str) -> None:
+    raw = df.lazy()
     late = index_ids(
         kcore(
             dedup(raw, user="user_id", item="item_id"),
@@ -106,13 +115,45 @@ def test_index_early_then_reindex_equals_index_late(rows, order, sort):
         ),
         order=order,
     )
-    early = index_ids(raw, sort=sort)
+    early = index_ids(raw, sort=sort, order=early_order)
     filtered = kcore(dedup(early.interactions.lazy()), user_k=2, item_k=1)
     again = reindex(early, filtered, order=order)
     assert again.interactions.drop("row").equals(late.interactions.drop("row"))
     assert again.interactions["row"].to_list() == late.interactions["row"].to_list()
     assert again.user_map.equals(late.user_map)
     assert again.item_map.equals(late.item_map)
+
+
+@pytest.mark.parametrize("order", ["raw_id", "popularity", "first_seen"])
+@pytest.mark.parametrize("kind", ["string", "int_with_nulls"])
+def test_any_order_then_reindex_on_large_frames(order, kind):
+    """Large string columns take the hashed encoding, whose codes follow no value order;
+    integer keys with nulls are not coded by value either: reindex must still order survivors
+    by raw id (numbers numerically, null first) exactly as indexing the filtered frame does."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    users = rng.integers(0, 400, n)
+    items = rng.integers(0, 150, n)
+    if kind == "string":
+        ucol = pl.Series("user_id", [f"u{x}" for x in users])
+        icol = pl.Series("item_id", [f"i{x}" for x in items])
+    else:
+        ucol = pl.Series("user_id", users).set(pl.Series(rng.random(n) < 0.01), None)
+        icol = pl.Series("item_id", items * 7 - 300)
+    df = pl.DataFrame(
+        [ucol, icol, pl.Series("timestamp", rng.integers(0, 50, n)), pl.Series("row", np.arange(n))]
+    )
+    early = index_ids(df.lazy(), order="any", sort=False)
+    assert sorted(early.user_map["user_idx"].to_list()) == list(range(1, ucol.n_unique() + 1))
+    _early_equals_late(df, order, order != "first_seen", "any")
+
+
+def test_reindex_refuses_order_any():
+    data = index_ids(frame([("a", "x", 1)]).lazy(), order="any")
+    with pytest.raises(TransformError, match="raw_id"):
+        reindex(data, data.interactions.lazy(), order="any")
 
 
 def test_numeric_ids_sort_by_value():
