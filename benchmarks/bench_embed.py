@@ -46,8 +46,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many texts per corpus")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="at most this many texts per corpus"
+    )
     args = parser.parse_args()
 
     import torch
@@ -72,11 +76,16 @@ def main() -> None:
         plain, cold, warm, plain_cpu, cold_cpu = [], [], [], [], []
         for rep in range(args.repeat):
             # alternate which side runs first, so load drifts on a shared machine hit both alike
-            for side in (("plain", "pipeline") if rep % 2 == 0 else ("pipeline", "plain")):
+            for side in ("plain", "pipeline") if rep % 2 == 0 else ("pipeline", "plain"):
                 if side == "plain":
                     start, cpu = time.perf_counter(), time.process_time()
-                    model.encode(texts, batch_size=args.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+                    model.encode(
+                        texts,
+                        batch_size=args.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
                     plain.append(time.perf_counter() - start)
                     plain_cpu.append(time.process_time() - cpu)
                     continue
@@ -90,9 +99,12 @@ def main() -> None:
                     warm.append(time.perf_counter() - start)
         p, c, w = min(plain), min(cold), min(warm)
         pc, cc = min(plain_cpu), min(cold_cpu)
-        print(f"{name}: {len(texts):,} texts | wall: model.encode {p:.2f}s ({len(texts) / p:,.0f}/s), "
-              f"pipeline (empty cache) {c:.2f}s ({(c / p - 1) * 100:+.1f}%) | CPU time: {pc:.2f}s vs "
-              f"{cc:.2f}s ({(cc / pc - 1) * 100:+.1f}%) | warm cache {w:.3f}s | load {os.getloadavg()[0]:.2f}")
+        print(
+            f"{name}: {len(texts):,} texts | wall: model.encode {p:.2f}s ({len(texts) / p:,.0f}/s), "
+            f"pipeline (empty cache) {c:.2f}s ({(c / p - 1) * 100:+.1f}%) | CPU time: {pc:.2f}s vs "
+            f"{cc:.2f}s ({(cc / pc - 1) * 100:+.1f}%) | warm cache {w:.3f}s | load {os.getloadavg()[0]:.2f}"
+        )
+
 
 if __name__ == "__main__":
     main()

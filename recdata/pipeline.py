@@ -71,11 +71,16 @@ class _Log:
 
 
 def _counts(lf: pl.LazyFrame | pl.DataFrame) -> dict[str, int]:
-    row = lf.lazy().select(
-        pl.len().alias("interactions"),
-        pl.col(_RAW_USER).n_unique().alias("users"),
-        pl.col(_RAW_ITEM).n_unique().alias("items"),
-    ).collect().row(0, named=True)
+    row = (
+        lf.lazy()
+        .select(
+            pl.len().alias("interactions"),
+            pl.col(_RAW_USER).n_unique().alias("users"),
+            pl.col(_RAW_ITEM).n_unique().alias("items"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
     return {k: int(v) for k, v in row.items()}
 
 
@@ -120,7 +125,9 @@ def _table_path(spec: TableSpec, fetched: dict[str, FetchedSource]) -> Path | No
     key = "/".join(p for p in spec.member.replace("\\", "/").split("/") if p not in ("", "."))
     if key in got.members:
         return got.members[key]
-    raise RecipeError(f"source {spec.source!r} has no member {spec.member!r}; has {sorted(got.members)}")
+    raise RecipeError(
+        f"source {spec.source!r} has no member {spec.member!r}; has {sorted(got.members)}"
+    )
 
 
 def _read(
@@ -133,7 +140,9 @@ def _read(
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
-            warnings.append(f"{kind}: lookup table {spec.lookup.source!r} is missing; {spec.lookup.column} kept as is")
+            warnings.append(
+                f"{kind}: lookup table {spec.lookup.source!r} is missing; {spec.lookup.column} kept as is"
+            )
         else:
             table = _read(spec.lookup, lookup_path, f"{kind} lookup", warnings, fetched)
             frame = apply_lookup(frame, spec.lookup, table)
@@ -168,21 +177,33 @@ def _run_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]
         return T.implicit_label(lf, threshold=step.threshold, label=step.label).collect(), {}
     if isinstance(step, KcoreStep):
         out, report = T.kcore_report(
-            lf, user_k=step.user_k, item_k=step.item_k, mode=step.mode, max_rounds=step.max_rounds, **ids
+            lf,
+            user_k=step.user_k,
+            item_k=step.item_k,
+            mode=step.mode,
+            max_rounds=step.max_rounds,
+            **ids,
         )
         return out, {"rounds": report.rounds, "converged": report.converged}
     if isinstance(step, ActivityFilterStep):
         return T.activity_filter(
-            lf, min_interactions=step.min_interactions, max_interactions=step.max_interactions, user=_RAW_USER
+            lf,
+            min_interactions=step.min_interactions,
+            max_interactions=step.max_interactions,
+            user=_RAW_USER,
         ).collect(), {}
     if isinstance(step, TimeWindowStep):
         return T.time_window(lf, start=step.start, end=step.end, time=S.TIME).collect(), {}
     if isinstance(step, SampleUsersStep):
-        return T.sample_users(lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER).collect(), {}
+        return T.sample_users(
+            lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
+        ).collect(), {}
     raise RecipeError(f"unknown step {step!r}")
 
 
-def _check_expected(recipe: Recipe, stage: str, counts: dict[str, int], problems: list[str]) -> None:
+def _check_expected(
+    recipe: Recipe, stage: str, counts: dict[str, int], problems: list[str]
+) -> None:
     want = recipe.expected.get(stage)
     if want is not None:
         problems.extend(f"{stage}: {m}" for m in want.mismatches(counts))
@@ -267,12 +288,20 @@ def build(
         users_meta = tags = social = None
     else:
         stage.stage(f"fetching {len(resolved.sources)} source(s)")
-        fetched = fetch(resolved, raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars)
+        fetched = fetch(
+            resolved, raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars
+        )
         for source in resolved.sources:
             got = fetched[source.name]
-            url = source.urls[0] if source.urls else (source.hf.url if source.hf else f"manual:{source.file_name}")
+            url = (
+                source.urls[0]
+                if source.urls
+                else (source.hf.url if source.hf else f"manual:{source.file_name}")
+            )
             if got.missing:
-                warnings.append(f"optional source {source.name!r} ({source.file_name}) is missing; built without it")
+                warnings.append(
+                    f"optional source {source.name!r} ({source.file_name}) is missing; built without it"
+                )
             source_records.append(
                 SourceRecord(
                     name=source.name,
@@ -287,7 +316,9 @@ def build(
         stage.stage("reading interactions")
         path = _table_path(resolved.interactions, fetched)
         assert path is not None
-        inter = canonical_interactions(_read(resolved.interactions, path, "interactions", warnings, fetched))
+        inter = canonical_interactions(
+            _read(resolved.interactions, path, "interactions", warnings, fetched)
+        )
         keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
         if keyed.height < inter.height:
             warnings.append(
@@ -360,13 +391,17 @@ def build(
     for problem in problems:
         warnings.append(f"expected statistics differ: {problem}")
     if counts["interactions"] == 0:
-        raise StepFailed(step_records[-1].name if step_records else "read", "no interaction is left")
+        raise StepFailed(
+            step_records[-1].name if step_records else "read", "no interaction is left"
+        )
 
     # indices
     stage.stage("assigning indices")
     from recdata.transforms import index_ids
 
-    indexed = index_ids(inter.lazy(), user=_RAW_USER, item=_RAW_ITEM, time=S.TIME, order=resolved.index.order)
+    indexed = index_ids(
+        inter.lazy(), user=_RAW_USER, item=_RAW_ITEM, time=S.TIME, order=resolved.index.order
+    )
     interactions = indexed.interactions
     items = _items(indexed.item_map, items_meta, tags)
     users = _join_meta(indexed.user_map, users_meta, S.USER_ID)
@@ -408,14 +443,23 @@ def build(
         except ImportError as exc:  # pragma: no cover - the features package ships with recdata
             warnings.append(f"features skipped: {exc}")
         else:
-            graphs_spec = resolved.graphs or GraphsSpec(user_item=None, item_item=None, item_knn=None)
+            graphs_spec = resolved.graphs or GraphsSpec(
+                user_item=None, item_item=None, item_knn=None
+            )
             feature_spec = resolved.features or FeaturesSpec(text=None, image=None, item_text=False)
             graph_split = graphs_spec.split or default_split
             train = split_tables[graph_split]["train"] if graph_split in split_tables else None
             if graphs_spec.split is not None and graph_split not in split_tables:
-                raise RecipeError(f"graphs.split {graph_split!r} is not one of the splits {list(split_tables)}")
+                raise RecipeError(
+                    f"graphs.split {graph_split!r} is not one of the splits {list(split_tables)}"
+                )
             result = compute_features(
-                items, train, features=feature_spec, graphs=graphs_spec, split=graph_split, progress=bars
+                items,
+                train,
+                features=feature_spec,
+                graphs=graphs_spec,
+                split=graph_split,
+                progress=bars,
             )
             feature_frames, graph_frames = result.features, result.graphs
             feature_records, graph_records = result.feature_records, result.graph_records
@@ -430,7 +474,10 @@ def build(
                 kind="social",
                 split=None,
                 params={"source": resolved.social.source, "symmetric": False, "weight": 1.0},
-                stats={"edges": edges.height, "users": int(edges["src"].n_unique()) if edges.height else 0},
+                stats={
+                    "edges": edges.height,
+                    "users": int(edges["src"].n_unique()) if edges.height else 0,
+                },
             ),
         }
 
@@ -442,7 +489,8 @@ def build(
         "interactions": interaction_stats(interactions.lazy()),
         "stages": stages,
         "splits": {
-            name: {part: int(frame.height) for part, frame in parts.items()} for name, parts in split_tables.items()
+            name: {part: int(frame.height) for part, frame in parts.items()}
+            for name, parts in split_tables.items()
         },
     }
     manifest = Manifest(

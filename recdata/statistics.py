@@ -16,12 +16,16 @@ from recdata._types import SPLIT_PARTS
 
 
 def _distribution(counts: pl.LazyFrame) -> dict[str, float]:
-    row = counts.select(
-        pl.col("n").min().alias("min"),
-        pl.col("n").median().alias("median"),
-        pl.col("n").mean().alias("mean"),
-        pl.col("n").max().alias("max"),
-    ).collect(engine="streaming").row(0, named=True)
+    row = (
+        counts.select(
+            pl.col("n").min().alias("min"),
+            pl.col("n").median().alias("median"),
+            pl.col("n").mean().alias("mean"),
+            pl.col("n").max().alias("max"),
+        )
+        .collect(engine="streaming")
+        .row(0, named=True)
+    )
     return {k: (round(float(v), 4) if v is not None else None) for k, v in row.items()}
 
 
@@ -40,16 +44,24 @@ def interaction_stats(
     """
     schema = lf.collect_schema()
     has_time = time is not None and time in schema
-    head = lf.select(
-        pl.len().alias("interactions"),
-        pl.col(user).n_unique().alias("users"),
-        pl.col(item).n_unique().alias("items"),
-        *(
-            [pl.col(time).min().alias("t_min"), pl.col(time).max().alias("t_max"), pl.col(time).null_count().alias("t_null")]
-            if has_time
-            else []
-        ),
-    ).collect(engine="streaming").row(0, named=True)
+    head = (
+        lf.select(
+            pl.len().alias("interactions"),
+            pl.col(user).n_unique().alias("users"),
+            pl.col(item).n_unique().alias("items"),
+            *(
+                [
+                    pl.col(time).min().alias("t_min"),
+                    pl.col(time).max().alias("t_max"),
+                    pl.col(time).null_count().alias("t_null"),
+                ]
+                if has_time
+                else []
+            ),
+        )
+        .collect(engine="streaming")
+        .row(0, named=True)
+    )
     n, users, items = head["interactions"], head["users"], head["items"]
     pairs = lf.group_by(user, item).agg(pl.len().alias("n"))
     distinct_pairs = pairs.select(pl.len()).collect(engine="streaming").item()
@@ -79,7 +91,9 @@ def interaction_stats(
     return out
 
 
-def stats(source: str | Path | pl.LazyFrame | pl.DataFrame, *, split: str | None = None) -> dict[str, Any]:
+def stats(
+    source: str | Path | pl.LazyFrame | pl.DataFrame, *, split: str | None = None
+) -> dict[str, Any]:
     """Statistics of a dataset folder (its interactions), of one of its splits, or of a frame.
 
     With ``split`` the result has one entry per part (``train``, ``valid``, ``test``).

@@ -95,7 +95,14 @@ class _Context:
         """Count the offending rows of a lazy query; add a violation with examples if any."""
         count, examples = _count_and_examples(rows)
         if count:
-            self.add(check, rel, f"{count:,} row(s) {message}", column=column, count=count, examples=examples)
+            self.add(
+                check,
+                rel,
+                f"{count:,} row(s) {message}",
+                column=column,
+                count=count,
+                examples=examples,
+            )
 
     def has(self, *rels: str) -> bool:
         return all(rel in self.readable for rel in rels)
@@ -134,12 +141,16 @@ def validate(path: str | Path) -> ValidationReport:
     folder = Path(path)
     if not (folder / MANIFEST_NAME).is_file():
         what = "does not exist" if not folder.exists() else f"has no {MANIFEST_NAME}"
-        return ValidationReport(folder, [Violation("missing_file", MANIFEST_NAME, f"{folder} {what}")])
+        return ValidationReport(
+            folder, [Violation("missing_file", MANIFEST_NAME, f"{folder} {what}")]
+        )
     try:
         manifest = Manifest.read(folder)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
-        return ValidationReport(folder, [Violation("manifest", MANIFEST_NAME, f"not a valid manifest: {first}")])
+        return ValidationReport(
+            folder, [Violation("manifest", MANIFEST_NAME, f"not a valid manifest: {first}")]
+        )
     ctx = _Context(folder, manifest)
     for check in _CHECKS:
         log.debug("validate %s: %s", folder.name, check.__name__)
@@ -182,7 +193,11 @@ def _check_checksums(ctx: _Context) -> None:
             continue
         digest = file_sha256(file)
         if digest != record.sha256:
-            ctx.add("checksum", rel, f"sha256 mismatch: manifest {record.sha256[:16]}…, file {digest[:16]}…")
+            ctx.add(
+                "checksum",
+                rel,
+                f"sha256 mismatch: manifest {record.sha256[:16]}…, file {digest[:16]}…",
+            )
             continue
         if record.rows is not None and rel in ctx.readable:
             rows = pq.ParquetFile(file).metadata.num_rows
@@ -209,10 +224,17 @@ def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
     schema = ctx.readable[rel]
     for fld in required:
         if fld.name not in schema.names:
-            ctx.add("missing_column", rel, f"required column {fld.name!r} is missing", column=fld.name)
+            ctx.add(
+                "missing_column", rel, f"required column {fld.name!r} is missing", column=fld.name
+            )
         elif not _same_type(schema.field(fld.name).type, fld.type):
             got = schema.field(fld.name).type
-            ctx.add("type", rel, f"column {fld.name!r} has type {got}, expected {fld.type}", column=fld.name)
+            ctx.add(
+                "type",
+                rel,
+                f"column {fld.name!r} has type {got}, expected {fld.type}",
+                column=fld.name,
+            )
 
 
 def _check_types(ctx: _Context) -> None:
@@ -222,16 +244,28 @@ def _check_types(ctx: _Context) -> None:
         if rel in ctx.readable:
             _check_required(ctx, rel, S.INTERACTIONS)
             schema = ctx.readable[rel]
-            if S.HISTORY in schema.names and not _same_type(schema.field(S.HISTORY).type, S.HISTORY_TYPE):
+            if S.HISTORY in schema.names and not _same_type(
+                schema.field(S.HISTORY).type, S.HISTORY_TYPE
+            ):
                 got = schema.field(S.HISTORY).type
-                ctx.add("type", rel, f"column 'history' has type {got}, expected {S.HISTORY_TYPE}", column=S.HISTORY)
+                ctx.add(
+                    "type",
+                    rel,
+                    f"column 'history' has type {got}, expected {S.HISTORY_TYPE}",
+                    column=S.HISTORY,
+                )
     if "items.parquet" in ctx.readable:
         _check_required(ctx, "items.parquet", S.ITEMS)
         schema = ctx.readable["items.parquet"]
         for name, dtype in S.ITEM_OPTIONAL.items():
             if name in schema.names and not _same_type(schema.field(name).type, dtype):
                 got = schema.field(name).type
-                ctx.add("type", "items.parquet", f"column {name!r} has type {got}, expected {dtype}", column=name)
+                ctx.add(
+                    "type",
+                    "items.parquet",
+                    f"column {name!r} has type {got}, expected {dtype}",
+                    column=name,
+                )
     if "users.parquet" in ctx.readable:
         _check_required(ctx, "users.parquet", S.USERS)
     for rel in ctx.manifest.graphs:
@@ -249,7 +283,12 @@ def _check_types(ctx: _Context) -> None:
             continue
         dtype = schema.field("embedding").type
         if not (pa.types.is_fixed_size_list(dtype) and dtype.value_type == pa.float32()):
-            ctx.add("type", rel, f"column 'embedding' has type {dtype}, expected fixed_size_list<float32>[d]", column="embedding")
+            ctx.add(
+                "type",
+                rel,
+                f"column 'embedding' has type {dtype}, expected fixed_size_list<float32>[d]",
+                column="embedding",
+            )
         _check_required(ctx, rel, pa.schema([pa.field(S.ITEM, pa.int32())]))
 
 
@@ -265,13 +304,21 @@ def _check_entity_index(ctx: _Context, rel: str, column: str, id_column: str) ->
     if not _typed(ctx, rel, column, id_column):
         return
     lf = ctx.scan(rel)
-    ctx.add_rows("null", rel, lf.filter(pl.col(column).is_null() | pl.col(id_column).is_null()), "have a null index or id", column=column)
+    ctx.add_rows(
+        "null",
+        rel,
+        lf.filter(pl.col(column).is_null() | pl.col(id_column).is_null()),
+        "have a null index or id",
+        column=column,
+    )
     dup = lf.group_by(column).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
     ctx.add_rows("duplicate_index", rel, dup, f"duplicate {column} values", column=column)
     dup_id = lf.group_by(id_column).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
     ctx.add_rows("duplicate_index", rel, dup_id, f"duplicate {id_column} values", column=id_column)
     summary = lf.select(
-        pl.col(column).min().alias("min"), pl.col(column).max().alias("max"), pl.col(column).n_unique().alias("n")
+        pl.col(column).min().alias("min"),
+        pl.col(column).max().alias("max"),
+        pl.col(column).n_unique().alias("n"),
     ).collect()
     low, high, n = summary.row(0)
     if n and (low != 1 or high != n):
@@ -298,12 +345,16 @@ def _check_indices(ctx: _Context) -> None:
         return
     lf = ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM, S.TIME).with_row_index("row")
     ctx.add_rows(
-        "null", rel, lf.filter(pl.any_horizontal(pl.col(S.INTERACTION, S.USER, S.ITEM).is_null())),
+        "null",
+        rel,
+        lf.filter(pl.any_horizontal(pl.col(S.INTERACTION, S.USER, S.ITEM).is_null())),
         "have a null interaction_idx, user_idx or item_idx",
     )
     bad_idx = lf.filter(pl.col(S.INTERACTION) != pl.col("row").cast(pl.Int64))
     ctx.add_rows(
-        "non_contiguous_index", rel, bad_idx,
+        "non_contiguous_index",
+        rel,
+        bad_idx,
         "have interaction_idx different from their row position (must be 0..n-1 in sequence order; duplicates or gaps)",
         column=S.INTERACTION,
     )
@@ -314,8 +365,11 @@ def _check_indices(ctx: _Context) -> None:
         | ((pl.col(S.USER) == prev_user) & (pl.col(S.TIME) < prev_time))
     )
     ctx.add_rows(
-        "sequence_order", rel, out_of_order,
-        "are out of sequence order (user_idx, timestamp)", column=S.TIME,
+        "sequence_order",
+        rel,
+        out_of_order,
+        "are out of sequence order (user_idx, timestamp)",
+        column=S.TIME,
     )
 
 
@@ -327,10 +381,22 @@ def _check_references(ctx: _Context) -> None:
     for rel in files:
         if n_items is not None and _typed(ctx, rel, S.ITEM):
             rows = ctx.scan(rel).filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items))
-            ctx.add_rows("dangling_item", rel, rows.select(S.INTERACTION, S.USER, S.ITEM), f"reference an item_idx not in items.parquet (1..{n_items})", column=S.ITEM)
+            ctx.add_rows(
+                "dangling_item",
+                rel,
+                rows.select(S.INTERACTION, S.USER, S.ITEM),
+                f"reference an item_idx not in items.parquet (1..{n_items})",
+                column=S.ITEM,
+            )
         if n_users is not None and _typed(ctx, rel, S.USER):
             rows = ctx.scan(rel).filter((pl.col(S.USER) < 1) | (pl.col(S.USER) > n_users))
-            ctx.add_rows("dangling_user", rel, rows.select(S.INTERACTION, S.USER, S.ITEM), f"reference a user_idx not in users.parquet (1..{n_users})", column=S.USER)
+            ctx.add_rows(
+                "dangling_user",
+                rel,
+                rows.select(S.INTERACTION, S.USER, S.ITEM),
+                f"reference a user_idx not in users.parquet (1..{n_users})",
+                column=S.USER,
+            )
 
 
 # -- splits ---------------------------------------------------------------------------------
@@ -347,7 +413,9 @@ def _check_splits(ctx: _Context) -> None:
     columns: tuple[np.ndarray, np.ndarray] | None = None
     for protocol, record in ctx.manifest.splits.items():
         rels = {part: f"splits/{protocol}/{part}.parquet" for part in SPLIT_PARTS}
-        if not all(_typed(ctx, rel, S.INTERACTION, S.USER, S.ITEM, S.TIME) for rel in rels.values()):
+        if not all(
+            _typed(ctx, rel, S.INTERACTION, S.USER, S.ITEM, S.TIME) for rel in rels.values()
+        ):
             continue
         where = f"splits/{protocol}"
         if index_is_position:
@@ -376,7 +444,12 @@ def _read_index_columns(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_split_rows_by_position(
-    ctx: _Context, where: str, partition: bool, rels: dict[str, str], users: np.ndarray, items: np.ndarray
+    ctx: _Context,
+    where: str,
+    partition: bool,
+    rels: dict[str, str],
+    users: np.ndarray,
+    items: np.ndarray,
 ) -> None:
     """Streaming check when interaction_idx is the row position: a counter per interaction.
 
@@ -399,41 +472,61 @@ def _check_split_rows_by_position(
             if wrong.any():
                 bad += int(wrong.sum())
                 for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
-                    bad_rows.append({"part": part, S.INTERACTION: int(idx[pos]), S.USER: int(user[pos]), S.ITEM: int(item[pos])})
+                    bad_rows.append(
+                        {
+                            "part": part,
+                            S.INTERACTION: int(idx[pos]),
+                            S.USER: int(user[pos]),
+                            S.ITEM: int(item[pos]),
+                        }
+                    )
             np.add.at(seen, idx[known], 1)
     if bad:
         ctx.add(
-            "split_mismatch", where,
+            "split_mismatch",
+            where,
             f"{bad:,} row(s) do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)",
-            column=S.INTERACTION, count=bad, examples=bad_rows,
+            column=S.INTERACTION,
+            count=bad,
+            examples=bad_rows,
         )
     repeated = np.flatnonzero(seen > 1)
     if len(repeated):
         ctx.add(
-            "split_overlap", where,
+            "split_overlap",
+            where,
             f"{len(repeated):,} interaction(s) appear more than once across train/valid/test: splits overlap",
-            column=S.INTERACTION, count=len(repeated),
-            examples=[{S.INTERACTION: int(i), "times": int(seen[i])} for i in repeated[:MAX_EXAMPLES]],
+            column=S.INTERACTION,
+            count=len(repeated),
+            examples=[
+                {S.INTERACTION: int(i), "times": int(seen[i])} for i in repeated[:MAX_EXAMPLES]
+            ],
         )
     if partition:
         missing = np.flatnonzero(seen == 0)
         if len(missing):
             ctx.add(
-                "split_union", where,
+                "split_union",
+                where,
                 f"the protocol partitions the data, but train/valid/test hold {n - len(missing):,} distinct interactions of {n:,} ({len(missing):,} missing)",
-                column=S.INTERACTION, count=len(missing),
+                column=S.INTERACTION,
+                count=len(missing),
                 examples=[{S.INTERACTION: int(i)} for i in missing[:MAX_EXAMPLES]],
             )
 
 
-def _check_split_rows_by_join(ctx: _Context, where: str, partition: bool, rels: dict[str, str]) -> None:
+def _check_split_rows_by_join(
+    ctx: _Context, where: str, partition: bool, rels: dict[str, str]
+) -> None:
     """The same rules by joins, for folders whose interaction_idx is not the row position."""
     inter = "interactions.parquet"
     total = ctx.scan(inter).select(pl.len()).collect().item()
     base = ctx.scan(inter).select(S.INTERACTION, S.USER, S.ITEM)
     parts = pl.concat(
         [
-            ctx.scan(rel).select(S.INTERACTION, S.USER, S.ITEM).with_columns(pl.lit(part).alias("part"))
+            ctx.scan(rel)
+            .select(S.INTERACTION, S.USER, S.ITEM)
+            .with_columns(pl.lit(part).alias("part"))
             for part, rel in rels.items()
         ]
     )
@@ -442,23 +535,38 @@ def _check_split_rows_by_join(ctx: _Context, where: str, partition: bool, rels: 
         .agg(pl.col("part").unique().sort().alias("parts"), pl.len().alias("rows"))
         .filter(pl.col("rows") > 1)
     )
-    ctx.add_rows("split_overlap", where, overlap, "(interaction_idx) appear more than once across train/valid/test: splits overlap", column=S.INTERACTION)
+    ctx.add_rows(
+        "split_overlap",
+        where,
+        overlap,
+        "(interaction_idx) appear more than once across train/valid/test: splits overlap",
+        column=S.INTERACTION,
+    )
     joined = parts.join(base, on=S.INTERACTION, how="left", suffix="_interactions")
     mismatch = joined.filter(
         pl.col(f"{S.USER}_interactions").is_null()
         | (pl.col(S.USER) != pl.col(f"{S.USER}_interactions"))
         | (pl.col(S.ITEM) != pl.col(f"{S.ITEM}_interactions"))
     ).select("part", S.INTERACTION, S.USER, S.ITEM)
-    ctx.add_rows("split_mismatch", where, mismatch, "do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)", column=S.INTERACTION)
+    ctx.add_rows(
+        "split_mismatch",
+        where,
+        mismatch,
+        "do not match interactions.parquet at their interaction_idx (unknown index, or other user/item)",
+        column=S.INTERACTION,
+    )
     if partition:
         in_splits = parts.select(pl.col(S.INTERACTION).n_unique()).collect().item()
         if in_splits != total:
             missing = base.join(parts.select(S.INTERACTION), on=S.INTERACTION, how="anti")
             count, examples = _count_and_examples(missing)
             ctx.add(
-                "split_union", where,
+                "split_union",
+                where,
                 f"the protocol partitions the data, but train/valid/test hold {in_splits:,} distinct interactions of {total:,} ({count:,} missing)",
-                column=S.INTERACTION, count=max(count, abs(total - in_splits)), examples=examples,
+                column=S.INTERACTION,
+                count=max(count, abs(total - in_splits)),
+                examples=examples,
             )
 
 
@@ -471,10 +579,16 @@ def _check_temporal_order(ctx: _Context, where: str, rels: dict[str, str]) -> No
         ("valid", valid, [train]),
         ("test", test, [train, valid.select(S.USER, S.TIME)]),
     ):
-        latest = pl.concat(earlier).group_by(S.USER).agg(pl.col(S.TIME).max().alias("latest_before"))
-        leaks = later.join(latest, on=S.USER, how="inner").filter(pl.col(S.TIME) < pl.col("latest_before"))
+        latest = (
+            pl.concat(earlier).group_by(S.USER).agg(pl.col(S.TIME).max().alias("latest_before"))
+        )
+        leaks = later.join(latest, on=S.USER, how="inner").filter(
+            pl.col(S.TIME) < pl.col("latest_before")
+        )
         ctx.add_rows(
-            "test_before_train", f"{where}/{part}.parquet", leaks,
+            "test_before_train",
+            f"{where}/{part}.parquet",
+            leaks,
             f"of {part} are earlier than their user's latest {'train' if part == 'valid' else 'train/valid'} interaction (leakage from the future)",
             column=S.TIME,
         )
@@ -494,21 +608,31 @@ def _check_graphs(ctx: _Context) -> None:
         split = record.split or ctx.manifest.default_split
         train_rel = f"splits/{split}/train.parquet"
         if split not in ctx.manifest.splits or not _typed(ctx, train_rel, S.USER, S.ITEM):
-            ctx.add("graph_split", rel, f"graph of kind {record.kind!r} names split {split!r}, which the folder does not have")
+            ctx.add(
+                "graph_split",
+                rel,
+                f"graph of kind {record.kind!r} names split {split!r}, which the folder does not have",
+            )
             continue
-        train = ctx.scan(train_rel)  # full rows: the item-item check rebuilds windows from order columns
+        train = ctx.scan(
+            train_rel
+        )  # full rows: the item-item check rebuilds windows from order columns
         if record.kind == "user_item":
             pairs = train.select(S.USER, S.ITEM)
             leaks = edges.join(pairs, left_on=["src", "dst"], right_on=[S.USER, S.ITEM], how="anti")
         else:
             leaks = _unsupported_item_edges(edges, train, record.params)
         ctx.add_rows(
-            "graph_leak", rel, leaks,
+            "graph_leak",
+            rel,
+            leaks,
             f"are edges not supported by splits/{split}/train (an edge from valid/test data)",
         )
 
 
-def _unsupported_item_edges(edges: pl.LazyFrame, train: pl.LazyFrame, params: dict[str, Any]) -> pl.LazyFrame:
+def _unsupported_item_edges(
+    edges: pl.LazyFrame, train: pl.LazyFrame, params: dict[str, Any]
+) -> pl.LazyFrame:
     """Item–item edges whose two items no train user has in common."""
     try:
         from recdata.graphs import verify_graph_from_train  # the exact check, window-aware
@@ -536,15 +660,37 @@ def _check_features(ctx: _Context) -> None:
             continue
         lf = ctx.scan(rel)
         dup = lf.group_by(S.ITEM).agg(pl.len().alias("rows")).filter(pl.col("rows") > 1)
-        ctx.add_rows("duplicate_index", rel, dup, "duplicate item_idx values (one row per item expected)", column=S.ITEM)
+        ctx.add_rows(
+            "duplicate_index",
+            rel,
+            dup,
+            "duplicate item_idx values (one row per item expected)",
+            column=S.ITEM,
+        )
         if n_items is not None:
             n = lf.select(pl.col(S.ITEM).n_unique()).collect().item()
             if n != n_items:
-                ctx.add("embedding_rows", rel, f"has {n:,} distinct items, items.parquet has {n_items:,}: one row per item expected", column=S.ITEM, count=abs(n_items - n))
-            ctx.add_rows("dangling_item", rel, lf.filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items)).select(S.ITEM), "reference an item_idx not in items.parquet", column=S.ITEM)
+                ctx.add(
+                    "embedding_rows",
+                    rel,
+                    f"has {n:,} distinct items, items.parquet has {n_items:,}: one row per item expected",
+                    column=S.ITEM,
+                    count=abs(n_items - n),
+                )
+            ctx.add_rows(
+                "dangling_item",
+                rel,
+                lf.filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items)).select(S.ITEM),
+                "reference an item_idx not in items.parquet",
+                column=S.ITEM,
+            )
         if column == "embedding" and isinstance(lf.collect_schema()["embedding"], pl.Array):
-            nan_rows = lf.filter(pl.col("embedding").arr.eval(pl.element().is_nan()).arr.any()).select(S.ITEM)
-            ctx.add_rows("embedding_nan", rel, nan_rows, "have NaN in their embedding", column="embedding")
+            nan_rows = lf.filter(
+                pl.col("embedding").arr.eval(pl.element().is_nan()).arr.any()
+            ).select(S.ITEM)
+            ctx.add_rows(
+                "embedding_nan", rel, nan_rows, "have NaN in their embedding", column="embedding"
+            )
 
 
 _CHECKS: list[Callable[[_Context], None]] = [

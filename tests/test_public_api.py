@@ -16,13 +16,25 @@ VERBS = ["load", "validate", "stats", "build", "fetch", "export", "to_hf", "add_
 
 @pytest.mark.parametrize("name", VERBS)
 def test_verb_is_a_function_after_every_submodule_import(name: str) -> None:
-    for module in ("recdata.validation", "recdata.statistics", "recdata.pipeline", "recdata.exporters",
-                   "recdata.dataset", "recdata.cli.validate", "recdata.cli.stats", "recdata.cli.build"):
+    for module in (
+        "recdata.validation",
+        "recdata.statistics",
+        "recdata.pipeline",
+        "recdata.exporters",
+        "recdata.dataset",
+        "recdata.cli.validate",
+        "recdata.cli.stats",
+        "recdata.cli.build",
+    ):
         importlib.import_module(module)
-    assert inspect.isfunction(getattr(recdata, name)), f"recdata.{name} is {getattr(recdata, name)!r}"
+    assert inspect.isfunction(getattr(recdata, name)), (
+        f"recdata.{name} is {getattr(recdata, name)!r}"
+    )
 
 
 def test_import_recdata_is_light() -> None:
     code = "import sys, recdata; print(sorted(m for m in ('polars', 'torch', 'pyarrow') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure: still one line unless --debug
         if debug:
             raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)", err=True)
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)",
+            err=True,
+        )
         code = 1
     if argv is None:
         sys.exit(code)

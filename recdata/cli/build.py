@@ -34,7 +34,11 @@ def summary_table(folder: Path) -> Any:
     for col in ("stage", "users", "items", "interactions"):
         table.add_column(col, justify="right" if col != "stage" else "left")
     stages = manifest.statistics.get("stages", {})
-    order = ["raw", *(step.name for step in manifest.steps), "final"]  # the manifest's JSON sorts keys
+    order = [
+        "raw",
+        *(step.name for step in manifest.steps),
+        "final",
+    ]  # the manifest's JSON sorts keys
     for stage in sorted(stages, key=lambda s: order.index(s) if s in order else len(order)):
         counts = stages[stage]
         table.add_row(stage, *(f"{counts.get(k, 0):,}" for k in ("users", "items", "interactions")))
@@ -42,20 +46,41 @@ def summary_table(folder: Path) -> Any:
         sizes = " / ".join(f"{parts.get(p, 0):,}" for p in ("train", "valid", "test"))
         table.add_row(f"split {split}", "", "", f"{sizes} (train/valid/test)")
     for rel in manifest.features:
-        table.add_row(rel, "", "", f"{manifest.files[rel].rows:,} rows" if rel in manifest.files else "")
+        table.add_row(
+            rel, "", "", f"{manifest.files[rel].rows:,} rows" if rel in manifest.files else ""
+        )
     for rel in manifest.graphs:
-        table.add_row(rel, "", "", f"{manifest.files[rel].rows:,} edges" if rel in manifest.files else "")
+        table.add_row(
+            rel, "", "", f"{manifest.files[rel].rows:,} edges" if rel in manifest.files else ""
+        )
     return table
 
 
 @click.command(name="build")
 @click.argument("recipe")
-@click.option("-o", "--out", type=click.Path(path_type=Path), default=None, help="Output folder (default ./NAME).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false.")
-@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of source files you already have (each is verified by its checksum).")
-@click.option("--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR).")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default ./NAME).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false.",
+)
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of source files you already have (each is verified by its checksum).",
+)
+@click.option(
+    "--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR)."
+)
 @click.option("--no-features", is_flag=True, help="Skip features and graphs.")
 @click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")

@@ -11,16 +11,69 @@ from recdata.cli._console import labelled, stderr
 
 @click.command(name="features")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--text", "text", metavar="MODEL", default=None, help="Add text embeddings with this sentence-transformers model (name or folder).")
-@click.option("--image", "image", metavar="MODEL", default=None, help="Add image embeddings of image_urls with this CLIP-style model.")
-@click.option("--graphs", "graphs", is_flag=True, help="Add the user-item and item-item graphs of the split's train part.")
-@click.option("--knn", "knn", type=click.IntRange(min=1), default=None, metavar="K", help="Add an item kNN graph (K neighbours) from the text embedding.")
-@click.option("--split", "split", default=None, help="Split whose train part builds the graphs (default: the folder's default split).")
-@click.option("--template", "template", default=None, help="Item text template with {column} placeholders, one field group per line.")
-@click.option("--window", "window", type=click.IntRange(min=1), default=1, show_default=True, help="Co-occurrence window of the item-item graph.")
-@click.option("--batch-size", "batch_size", type=click.IntRange(min=1), default=64, show_default=True, help="Inputs per forward pass.")
+@click.option(
+    "--text",
+    "text",
+    metavar="MODEL",
+    default=None,
+    help="Add text embeddings with this sentence-transformers model (name or folder).",
+)
+@click.option(
+    "--image",
+    "image",
+    metavar="MODEL",
+    default=None,
+    help="Add image embeddings of image_urls with this CLIP-style model.",
+)
+@click.option(
+    "--graphs",
+    "graphs",
+    is_flag=True,
+    help="Add the user-item and item-item graphs of the split's train part.",
+)
+@click.option(
+    "--knn",
+    "knn",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="K",
+    help="Add an item kNN graph (K neighbours) from the text embedding.",
+)
+@click.option(
+    "--split",
+    "split",
+    default=None,
+    help="Split whose train part builds the graphs (default: the folder's default split).",
+)
+@click.option(
+    "--template",
+    "template",
+    default=None,
+    help="Item text template with {column} placeholders, one field group per line.",
+)
+@click.option(
+    "--window",
+    "window",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Co-occurrence window of the item-item graph.",
+)
+@click.option(
+    "--batch-size",
+    "batch_size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Inputs per forward pass.",
+)
 @click.option("--device", "device", default="cpu", show_default=True, help="cpu, cuda or mps.")
-@click.option("--progress/--no-progress", "progress", default=None, help="Progress bars (default: on a terminal).")
+@click.option(
+    "--progress/--no-progress",
+    "progress",
+    default=None,
+    help="Progress bars (default: on a terminal).",
+)
 def command(
     folder: Path,
     text: str | None,
@@ -44,8 +97,17 @@ def command(
 
     before = Manifest.read(folder)
     add_features(
-        folder, text=text, image=image, graphs=graphs, knn=knn, split=split, template=template,
-        batch_size=batch_size, device=device, window=window, progress=progress,
+        folder,
+        text=text,
+        image=image,
+        graphs=graphs,
+        knn=knn,
+        split=split,
+        template=template,
+        batch_size=batch_size,
+        device=device,
+        window=window,
+        progress=progress,
     )
     after = Manifest.read(folder)
     for rel in sorted(set(after.features) | set(after.graphs)):

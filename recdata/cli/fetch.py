@@ -11,12 +11,26 @@ from recdata.cli._console import stdout
 
 @click.command(name="fetch")
 @click.argument("name")
-@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of files you already have (each is verified by its checksum).")
-@click.option("--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR).")
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of files you already have (each is verified by its checksum).",
+)
+@click.option(
+    "--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR)."
+)
 @click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe key (repeatable).")
-def command(name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]) -> None:
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe key (repeatable).",
+)
+def command(
+    name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]
+) -> None:
     """Download and verify every source of recipe NAME; nothing else."""
     from rich.table import Table
     from rich.text import Text

@@ -15,8 +15,16 @@ def _params(params: dict) -> str:
 
 @click.command(name="info")
 @click.argument("name")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a recipe key (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the resolved recipe as JSON (with its hash).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe key (repeatable).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the resolved recipe as JSON (with its hash)."
+)
 def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
     """Show recipe NAME (a catalog name or a YAML file) fully resolved."""
     from recdata.recipe import recipe_hash, resolve
@@ -24,7 +32,11 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
     recipe = resolve(name, overrides)
     data = recipe.resolved()
     if as_json:
-        click.echo(json.dumps({"recipe": data, "recipe_hash": recipe_hash(recipe)}, indent=2, sort_keys=True))
+        click.echo(
+            json.dumps(
+                {"recipe": data, "recipe_hash": recipe_hash(recipe)}, indent=2, sort_keys=True
+            )
+        )
         return
     from rich.table import Table
     from rich.text import Text
@@ -47,13 +59,19 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
             table.add_column(col, overflow="fold")
         for s in recipe.sources:
             checksum = (
-                f"sha256 {s.sha256}" if s.sha256 else f"md5 {s.md5}" if s.md5 else "none (trust on first use)"
+                f"sha256 {s.sha256}"
+                if s.sha256
+                else f"md5 {s.md5}"
+                if s.md5
+                else "none (trust on first use)"
             )
             notes = []
             if s.optional:
                 notes.append("optional")
             if s.archive:
-                notes.append(f"{s.archive}: {', '.join(m.name for m in s.members) or 'all members'}")
+                notes.append(
+                    f"{s.archive}: {', '.join(m.name for m in s.members) or 'all members'}"
+                )
             if s.manual:
                 notes.append(f"manual: {s.manual.strip()}")
             if s.hf:
@@ -85,6 +103,9 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
         for stage, counts in recipe.expected.items():
             table.add_row(
                 stage,
-                *(f"{v:,}" if v is not None else "-" for v in (counts.users, counts.items, counts.interactions)),
+                *(
+                    f"{v:,}" if v is not None else "-"
+                    for v in (counts.users, counts.items, counts.interactions)
+                ),
             )
         stdout.print(table)

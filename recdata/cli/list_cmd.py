@@ -20,7 +20,9 @@ def _size(nbytes: int | None) -> str:
     return f"{nbytes} B"  # pragma: no cover
 
 
-def catalog_rows(family: str | None = None) -> list[tuple[str, str, str, int | None, str, str | None]]:
+def catalog_rows(
+    family: str | None = None,
+) -> list[tuple[str, str, str, int | None, str, str | None]]:
     """(name, family, version, download bytes or None, licence, alias_of) of every catalog name."""
     from recdata.recipe import catalog
     from recdata.recipe._catalog import CatalogEntry, load_data
@@ -34,12 +36,16 @@ def catalog_rows(family: str | None = None) -> list[tuple[str, str, str, int | N
             shown = entry
         if family is not None and shown.family != family:
             continue
-        rows.append((name, shown.family, shown.version, shown.download_size, shown.licence, entry.alias_of))
+        rows.append(
+            (name, shown.family, shown.version, shown.download_size, shown.licence, entry.alias_of)
+        )
     return rows
 
 
 @click.command(name="list")
-@click.option("--plain", is_flag=True, help="One tab-separated line per recipe, even on a terminal.")
+@click.option(
+    "--plain", is_flag=True, help="One tab-separated line per recipe, even on a terminal."
+)
 @click.option("--family", default=None, help="Only this family (movielens, amazon2014, ...).")
 def command(plain: bool, family: str | None) -> None:
     """The recipe catalog: name, family, version, download size, licence.
@@ -58,7 +64,9 @@ def command(plain: bool, family: str | None) -> None:
 
     table = Table(title=f"recdata catalog ({len(rows)} recipes)")
     for column in ("name", "family", "version", "download", "licence"):
-        table.add_column(column, overflow="fold", justify="right" if column == "download" else "left")
+        table.add_column(
+            column, overflow="fold", justify="right" if column == "download" else "left"
+        )
     for name, fam, version, size, licence, alias in rows:
         label = Text.assemble(name, (f" (= {alias})", "dim")) if alias else name
         table.add_row(label, fam, version, _size(size), licence)

@@ -27,7 +27,9 @@ def _rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
 
 @click.command(name="stats")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--split", "split", default=None, help="Statistics of each part of this split protocol.")
+@click.option(
+    "--split", "split", default=None, help="Statistics of each part of this split protocol."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def command(folder: Path, split: str | None, as_json: bool) -> None:
     """Statistics of dataset folder FOLDER (or of one split with --split)."""

@@ -33,4 +33,6 @@ def command(folder: Path, as_json: bool) -> None:
             table.add_row(v.check, v.file, v.column or "", f"{v.count:,}", v.message, examples)
         stdout.print(table)
     if not report.ok:
-        raise ValidationFailed(f"{folder}: {len(report.violations)} violation(s)", report.violations)
+        raise ValidationFailed(
+            f"{folder}: {len(report.violations)} violation(s)", report.violations
+        )

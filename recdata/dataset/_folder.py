@@ -97,7 +97,9 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
     for protocol, parts in tables.splits.items():
         unknown = set(parts) - set(SPLIT_PARTS)
         if unknown:
-            raise UsageError(f"split {protocol!r}: unknown part(s) {sorted(unknown)}; use train/valid/test")
+            raise UsageError(
+                f"split {protocol!r}: unknown part(s) {sorted(unknown)}; use train/valid/test"
+            )
         for part in SPLIT_PARTS:
             if part in parts:
                 files[f"splits/{protocol}/{part}.parquet"] = _conform(
@@ -106,7 +108,9 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
     for key, frame in tables.features.items():
         files[f"features/{key}.parquet"] = _feature_table(key, frame)
     for key, frame in tables.graphs.items():
-        files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
+        files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(
+            S.GRAPH.names
+        )
     return files
 
 
@@ -115,14 +119,18 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     if key == "item_text":
         return _conform(frame, S.ITEM_TEXT, "features/item_text").select(S.ITEM_TEXT.names)
     if "embedding" not in frame.columns:
-        raise SchemaError(f"features/{key}: needs columns item_idx and embedding; has {frame.columns}")
+        raise SchemaError(
+            f"features/{key}: needs columns item_idx and embedding; has {frame.columns}"
+        )
     dtype = frame.schema["embedding"]
     if isinstance(dtype, pl.Array):
         dim = dtype.size
     else:
         lengths = frame.select(pl.col("embedding").list.len().unique().drop_nulls())["embedding"]
         if len(lengths) != 1:
-            raise SchemaError(f"features/{key}: embeddings have differing lengths {lengths.to_list()}")
+            raise SchemaError(
+                f"features/{key}: embeddings have differing lengths {lengths.to_list()}"
+            )
         dim = int(lengths[0])
     frame = frame.select(S.ITEM, pl.col("embedding").cast(pl.Array(pl.Float32, dim)))
     return _conform(frame, S.embedding_schema(dim), f"features/{key}")
@@ -188,15 +196,26 @@ def update_dataset(
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
+
     def copy_of_folder(tmp: Path) -> None:
         shutil.copytree(folder, tmp, copy_function=_link_or_copy)
 
     with atomic_folder(folder, seed=copy_of_folder) as tmp:
-        feature_tables = {k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")}
-        graph_tables = {k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")}
-        bad = set(add) - {f"features/{k}" for k in feature_tables} - {f"graphs/{k}" for k in graph_tables}
+        feature_tables = {
+            k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")
+        }
+        graph_tables = {
+            k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")
+        }
+        bad = (
+            set(add)
+            - {f"features/{k}" for k in feature_tables}
+            - {f"graphs/{k}" for k in graph_tables}
+        )
         if bad:
-            raise UsageError(f"update_dataset can add features/... or graphs/... only, got {sorted(bad)}")
+            raise UsageError(
+                f"update_dataset can add features/... or graphs/... only, got {sorted(bad)}"
+            )
         files = {f"features/{k}.parquet": _feature_table(k, v) for k, v in feature_tables.items()}
         files |= {
             f"graphs/{k}.parquet": _conform(v, S.GRAPH, f"graph {k}").select(S.GRAPH.names)
@@ -211,7 +230,9 @@ def update_dataset(
             target.unlink(missing_ok=True)  # never write through a hard link into the original
             write_parquet(table, target)
             records[rel] = _record(target, table.num_rows)
-        final = update_manifest(manifest).model_copy(update={"files": dict(sorted(records.items()))})
+        final = update_manifest(manifest).model_copy(
+            update={"files": dict(sorted(records.items()))}
+        )
         (tmp / MANIFEST_NAME).unlink(missing_ok=True)
         (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
     return folder
@@ -264,12 +285,16 @@ def load(path: str | Path) -> Dataset:
     """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
     folder = Path(path)
     if not (folder / MANIFEST_NAME).is_file():
-        raise RecdataError(f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder)
+        raise RecdataError(
+            f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder
+        )
     try:
         manifest = Manifest.read(folder)
     except ValueError as exc:
         first = str(exc).splitlines()[0]
-        raise RecdataError(f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder) from exc
+        raise RecdataError(
+            f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder
+        ) from exc
 
     def scan(rel: str) -> pl.LazyFrame:
         return pl.scan_parquet(folder / rel)
@@ -279,9 +304,7 @@ def load(path: str | Path) -> Dataset:
         splits[protocol] = SplitFrames(
             *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
         )
-    features = {
-        Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")
-    }
+    features = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")}
     graphs = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("graphs/")}
     return Dataset(
         path=folder,

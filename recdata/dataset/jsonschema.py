@@ -36,7 +36,13 @@ def _json_type(dtype: pa.DataType) -> dict[str, Any]:
     raise TypeError(f"no JSON type for {dtype}")
 
 
-def _table(title: str, required: pa.Schema, optional: dict[str, pa.DataType] | None = None, *, extra: bool = True) -> dict[str, Any]:
+def _table(
+    title: str,
+    required: pa.Schema,
+    optional: dict[str, pa.DataType] | None = None,
+    *,
+    extra: bool = True,
+) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for field in required:
         prop = _json_type(field.type) | {"x-arrow-type": str(field.type)}
@@ -84,7 +90,9 @@ def folder_schema() -> dict[str, Any]:
             "user": _table("user", S.USERS),
             "item_text": _table("item text", S.ITEM_TEXT, extra=False),
             "embedding": _table("embedding", embedding, extra=False)
-            | {"description": "embedding is fixed_size_list<float32>[d]; d is the manifest's features[...].dim"},
+            | {
+                "description": "embedding is fixed_size_list<float32>[d]; d is the manifest's features[...].dim"
+            },
             "edge": _table("edge", S.GRAPH, extra=False),
         },
     }
@@ -93,7 +101,11 @@ def folder_schema() -> dict[str, Any]:
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema pydantic generates for :class:`~recdata.dataset.manifest.Manifest`."""
     out = Manifest.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{_ID}/manifest.schema.json", **out}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{_ID}/manifest.schema.json",
+        **out,
+    }
 
 
 def rendered() -> dict[str, str]:

@@ -162,7 +162,10 @@ class Manifest(_Model):
 
     def to_json(self) -> str:
         """Canonical JSON text: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+            + "\n"
+        )
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:

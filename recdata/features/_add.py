@@ -66,10 +66,15 @@ def add_features(
         ensure_embed_extra("text embeddings")
     if image is not None:
         if "image_urls" not in items.columns:
-            raise FeatureError(f"{folder.name}/items.parquet has no image_urls column; columns: {items.columns}")
+            raise FeatureError(
+                f"{folder.name}/items.parquet has no image_urls column; columns: {items.columns}"
+            )
         ensure_embed_extra("image embeddings")
     text_spec = TextSpec(
-        model=text or TextSpec().model, template=chosen_template, batch_size=batch_size, device=device
+        model=text or TextSpec().model,
+        template=chosen_template,
+        batch_size=batch_size,
+        device=device,
     )
     features = FeaturesSpec(
         text=text_spec if (everything or text is not None) else None,
@@ -85,22 +90,31 @@ def add_features(
     )
     split_name, train = _train_part(dataset, split, needed=want_train_graphs)
     outputs = compute_features(
-        items, train, features=features, graphs=graph_spec, split=split_name,
-        progress=progress, cache_dir=cache_dir,
+        items,
+        train,
+        features=features,
+        graphs=graph_spec,
+        split=split_name,
+        progress=progress,
+        cache_dir=cache_dir,
     )
     if knn is not None and not knn_from_run:
         _knn_from_folder(outputs, dataset, knn)
     for warning in outputs.warnings:
         log.warning("%s", warning)
     if not outputs.features and not outputs.graphs:
-        raise FeatureError(f"nothing to add to {folder.name}: " + ("; ".join(outputs.warnings) or "items have no text"))
+        raise FeatureError(
+            f"nothing to add to {folder.name}: "
+            + ("; ".join(outputs.warnings) or "items have no text")
+        )
 
     def update(manifest: Manifest) -> Manifest:
         return manifest.model_copy(
             update={
                 "features": dict(sorted({**manifest.features, **outputs.feature_records}.items())),
                 "graphs": dict(sorted({**manifest.graphs, **outputs.graph_records}.items())),
-                "warnings": manifest.warnings + [w for w in outputs.warnings if w not in manifest.warnings],
+                "warnings": manifest.warnings
+                + [w for w in outputs.warnings if w not in manifest.warnings],
             }
         )
 
@@ -111,7 +125,9 @@ def add_features(
     return folder
 
 
-def _train_part(dataset: Dataset, split: str | None, *, needed: bool) -> tuple[str | None, pl.DataFrame | None]:
+def _train_part(
+    dataset: Dataset, split: str | None, *, needed: bool
+) -> tuple[str | None, pl.DataFrame | None]:
     """The split's name and train part (None when not needed, or the folder has no split)."""
     if not needed:
         return split, None

@@ -86,7 +86,12 @@ class EmbeddingCache:
             return {}
         size = frame.schema["embedding"].size  # type: ignore[union-attr]
         if dim is not None and size != dim:
-            log.warning("embedding cache %s holds %d-d vectors, expected %d; ignored", self.folder.name, size, dim)
+            log.warning(
+                "embedding cache %s holds %d-d vectors, expected %d; ignored",
+                self.folder.name,
+                size,
+                dim,
+            )
             return {}
         matrix = frame["embedding"].to_numpy().reshape(frame.height, size)
         return dict(zip(frame["hash"].to_list(), matrix, strict=True))
@@ -99,12 +104,16 @@ class EmbeddingCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         identity = self.folder / "identity.json"
         if not identity.exists():
-            identity.write_text(json.dumps(self.identity, sort_keys=True, indent=2, default=str), encoding="utf-8")
+            identity.write_text(
+                json.dumps(self.identity, sort_keys=True, indent=2, default=str), encoding="utf-8"
+            )
         dim = vectors.shape[1]
         table = pa.table(
             {
                 "hash": pa.array(hashes, pa.string()),
-                "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dim),
+                "embedding": pa.FixedSizeListArray.from_arrays(
+                    pa.array(vectors.ravel(), pa.float32()), dim
+                ),
             }
         )
         name = f"chunk-{uuid.uuid4().hex}.parquet"

@@ -38,7 +38,9 @@ class FeatureOutputs:
     """Inputs each embedding encoded in this run (the rest came from the cache); not in the manifest."""
 
 
-def _embedding_record(kind: str, result: EmbedResult, normalize: bool, template: str | None) -> FeatureRecord:
+def _embedding_record(
+    kind: str, result: EmbedResult, normalize: bool, template: str | None
+) -> FeatureRecord:
     return FeatureRecord(
         kind=kind,  # type: ignore[arg-type]
         model=result.model.name,
@@ -86,7 +88,9 @@ def compute_features(
     template = text_spec.template if text_spec is not None else DEFAULT_TEMPLATE
     texts: pl.DataFrame | None = None
     if (features.item_text or text_spec is not None) and has_text(items.schema, template):
-        texts = render_item_text(items, template=template, max_tokens=text_spec.max_tokens if text_spec else 256)
+        texts = render_item_text(
+            items, template=template, max_tokens=text_spec.max_tokens if text_spec else 256
+        )
         if features.item_text:
             out.features["item_text"] = texts
             out.feature_records["features/item_text.parquet"] = FeatureRecord(
@@ -121,7 +125,13 @@ def compute_features(
                 from recdata.features._image import embed_images
 
                 image_dir = Path(cache_dir).parent / "images" if cache_dir is not None else None
-                result = embed_images(items, features.image, cache_dir=cache_dir, image_dir=image_dir, progress=progress)
+                result = embed_images(
+                    items,
+                    features.image,
+                    cache_dir=cache_dir,
+                    image_dir=image_dir,
+                    progress=progress,
+                )
                 key = f"image-{model_key(result.model.name)}"
                 out.features[key] = result.frame
                 out.feature_records[f"features/{key}.parquet"] = _embedding_record(
@@ -130,7 +140,9 @@ def compute_features(
                 out.encoded[key] = result.encoded
                 missing = result.details["items_without_image"]
                 if missing:
-                    out.warnings.append(f"image embeddings: {missing:,} item(s) without a downloadable image (null embeddings)")
+                    out.warnings.append(
+                        f"image embeddings: {missing:,} item(s) without a downloadable image (null embeddings)"
+                    )
                 embeddings["image"] = result.frame
     _graphs(out, train, graphs, split, embeddings)
     return out
@@ -144,30 +156,44 @@ def _graphs(
     embeddings: dict[str, pl.DataFrame],
 ) -> None:
     if train is None and (spec.user_item is not None or spec.item_item is not None):
-        out.warnings.append("user_item/item_item graphs skipped: no split to take a train part from")
+        out.warnings.append(
+            "user_item/item_item graphs skipped: no split to take a train part from"
+        )
     elif train is not None:
         train = train.lazy()
         if spec.user_item is not None:
             edges = user_item(train, weight=spec.user_item.weight)
             out.graphs["user_item"] = edges
             out.graph_records["graphs/user_item.parquet"] = GraphRecord(
-                kind="user_item", split=split, params=spec.user_item.model_dump(), stats=degree_stats(edges)
+                kind="user_item",
+                split=split,
+                params=spec.user_item.model_dump(),
+                stats=degree_stats(edges),
             )
         if spec.item_item is not None:
             cooc = spec.item_item
             order = [c for c in DEFAULT_ORDER if c in train.collect_schema().names()]
             edges = item_cooccurrence(
-                train, window=cooc.window, symmetric=cooc.symmetric, top_k=cooc.top_k,
-                self_loops=cooc.self_loops, order=order or DEFAULT_ORDER,
+                train,
+                window=cooc.window,
+                symmetric=cooc.symmetric,
+                top_k=cooc.top_k,
+                self_loops=cooc.self_loops,
+                order=order or DEFAULT_ORDER,
             )
             out.graphs["item_item"] = edges
             out.graph_records["graphs/item_item.parquet"] = GraphRecord(
-                kind="item_item", split=split, params={**cooc.model_dump(), "order": order}, stats=degree_stats(edges)
+                kind="item_item",
+                split=split,
+                params={**cooc.model_dump(), "order": order},
+                stats=degree_stats(edges),
             )
     if spec.item_knn is not None:
         source = embeddings.get(spec.item_knn.source)
         if source is None:
-            out.warnings.append(f"item_knn graph skipped: no {spec.item_knn.source} embeddings were built")
+            out.warnings.append(
+                f"item_knn graph skipped: no {spec.item_knn.source} embeddings were built"
+            )
             return
         edges = item_knn(source, k=spec.item_knn.k)
         source_key = next(k for k, v in out.features.items() if v is source)
@@ -175,7 +201,11 @@ def _graphs(
         out.graph_records["graphs/item_knn.parquet"] = GraphRecord(
             kind="item_knn",
             split=None,
-            params={**spec.item_knn.model_dump(), "embedding": f"features/{source_key}.parquet", "metric": "cosine"},
+            params={
+                **spec.item_knn.model_dump(),
+                "embedding": f"features/{source_key}.parquet",
+                "metric": "cosine",
+            },
             stats=degree_stats(edges),
         )
 

@@ -78,13 +78,17 @@ def assemble(
             "embedding": pl.Series(np.asarray(matrix, np.float32), dtype=pl.Array(pl.Float32, dim)),
         }
     )
-    items = pl.DataFrame({S.ITEM: item_idx.cast(pl.Int32), "_key": pl.Series(keys, dtype=pl.String)})
+    items = pl.DataFrame(
+        {S.ITEM: item_idx.cast(pl.Int32), "_key": pl.Series(keys, dtype=pl.String)}
+    )
     return items.join(table, on="_key", how="left").select(S.ITEM, "embedding").sort(S.ITEM)
 
 
 def embedding_dim(model: Any) -> int | None:
     """The model's output dimension when it declares one."""
-    method = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    method = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
     dim = method()
     return int(dim) if dim else None
 
@@ -124,7 +128,13 @@ def embed_texts(
     vectors = cache.get(list(unique), dim)
     todo = [(key, text) for key, text in unique.items() if key not in vectors]
     todo.sort(key=lambda kv: -len(kv[1]))
-    log.info("%s: %d texts, %d cached, %d to encode", ref.name, len(unique), len(unique) - len(todo), len(todo))
+    log.info(
+        "%s: %d texts, %d cached, %d to encode",
+        ref.name,
+        len(unique),
+        len(unique) - len(todo),
+        len(todo),
+    )
     bar = progress_bar(len(todo), f"text {ref.name}", want_progress(progress))
     chunk = spec.batch_size * CHUNK_BATCHES
     try:

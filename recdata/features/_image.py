@@ -110,7 +110,9 @@ def fetch_image(urls: list[str] | None, spec: ImageSpec, folder: Path) -> Fetche
     return Fetched(path=None, sha256=None, error="; ".join(errors) or "no image URL")
 
 
-def fetch_images(url_lists: list[list[str] | None], spec: ImageSpec, folder: Path, *, progress: bool) -> list[Fetched]:
+def fetch_images(
+    url_lists: list[list[str] | None], spec: ImageSpec, folder: Path, *, progress: bool
+) -> list[Fetched]:
     """:func:`fetch_image` for every item with ``spec.concurrency`` threads, in input order."""
     bar = progress_bar(len(url_lists), "images", progress)
     results: list[Fetched] = []
@@ -141,7 +143,9 @@ def _probe_dim(model: Any) -> int:
     """The output size of a model that does not declare it: encode one blank image."""
     from PIL import Image
 
-    return int(np.asarray(model.encode([Image.new("RGB", (32, 32))], convert_to_numpy=True)).shape[1])
+    return int(
+        np.asarray(model.encode([Image.new("RGB", (32, 32))], convert_to_numpy=True)).shape[1]
+    )
 
 
 def embed_images(
@@ -154,17 +158,25 @@ def embed_images(
 ) -> EmbedResult:
     """Embed each item's first decodable image from ``image_urls`` (null when none works)."""
     if "image_urls" not in items.columns:
-        raise FeatureError(f"image embeddings need an items column 'image_urls'; has {items.columns}")
+        raise FeatureError(
+            f"image embeddings need an items column 'image_urls'; has {items.columns}"
+        )
     ref = resolve_model(spec.model, spec.revision)
     model = load_sentence_transformer(ref.target, ref.revision, spec.device, spec.fp16)
     urls = pl.col("image_urls")
     if items.schema["image_urls"] == pl.String:
         urls = pl.concat_list(urls)  # one URL per item
-    items = items.select(pl.col(S.ITEM).cast(pl.Int32), urls.cast(pl.List(pl.String)).alias("image_urls")).sort(S.ITEM)
+    items = items.select(
+        pl.col(S.ITEM).cast(pl.Int32), urls.cast(pl.List(pl.String)).alias("image_urls")
+    ).sort(S.ITEM)
     folder = Path(image_dir) if image_dir is not None else recdata_home() / "images"
     show = want_progress(progress)
     fetched = fetch_images(items["image_urls"].to_list(), spec, folder, progress=show)
-    failed = [(idx, f.error) for idx, f in zip(items[S.ITEM].to_list(), fetched, strict=True) if f.path is None]
+    failed = [
+        (idx, f.error)
+        for idx, f in zip(items[S.ITEM].to_list(), fetched, strict=True)
+        if f.path is None
+    ]
     for idx, error in failed[:5]:
         log.warning("item %d: no image (%s)", idx, error)
     identity = {

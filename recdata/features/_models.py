@@ -58,7 +58,12 @@ def resolve_model(name: str, revision: str | None = None) -> ModelRef:
     """A local folder, the packaged copy of a known model (offline), or a hub name."""
     path = Path(name).expanduser()
     if path.is_dir():
-        return ModelRef(name=path.resolve().name, target=str(path), revision=folder_fingerprint(path), local=True)
+        return ModelRef(
+            name=path.resolve().name,
+            target=str(path),
+            revision=folder_fingerprint(path),
+            local=True,
+        )
     package = _PACKAGED.get(name.lower())
     if package is not None and revision is None:
         try:
@@ -68,7 +73,9 @@ def resolve_model(name: str, revision: str | None = None) -> ModelRef:
             folder = None
         if folder is not None and folder.is_dir():
             log.debug("model %s served offline from package %s", name, package)
-            return ModelRef(name=name, target=str(folder), revision=folder_fingerprint(folder), local=True)
+            return ModelRef(
+                name=name, target=str(folder), revision=folder_fingerprint(folder), local=True
+            )
     return ModelRef(name=name, target=name, revision=revision, local=False)
 
 
@@ -86,9 +93,13 @@ def _fingerprint(path: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
 def folder_fingerprint(folder: Path) -> str:
     """``sha256:<16 hex>`` over a model folder's weight and config files (content, not dates)."""
     files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES and ".cache" not in p.parts
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in _WEIGHT_SUFFIXES and ".cache" not in p.parts
     )
-    stamp = tuple((p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    stamp = tuple(
+        (p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files
+    )
     return _fingerprint(str(folder.resolve()), stamp)
 
 

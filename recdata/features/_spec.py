@@ -7,11 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_TEMPLATE = (
-    "{title}\n"
-    "Brand: {brand}\n"
-    "Categories: {categories}\n"
-    "{description}\n"
-    "Price: {price}"
+    "{title}\nBrand: {brand}\nCategories: {categories}\n{description}\nPrice: {price}"
 )
 """One line per field; a line whose fields are all missing or empty is dropped."""
 

@@ -17,9 +17,19 @@ from recdata import schema as S
 from recdata.errors import FeatureError
 
 _ENTITIES = {
-    "&nbsp;": " ", "&quot;": '"', "&#39;": "'", "&apos;": "'", "&lt;": "<", "&gt;": ">",
-    "&#34;": '"', "&ndash;": "-", "&mdash;": "-", "&hellip;": "...", "&reg;": "(R)",
-    "&trade;": "(TM)", "&copy;": "(C)",
+    "&nbsp;": " ",
+    "&quot;": '"',
+    "&#39;": "'",
+    "&apos;": "'",
+    "&lt;": "<",
+    "&gt;": ">",
+    "&#34;": '"',
+    "&ndash;": "-",
+    "&mdash;": "-",
+    "&hellip;": "...",
+    "&reg;": "(R)",
+    "&trade;": "(TM)",
+    "&copy;": "(C)",
 }
 _IDENTITY_COLUMNS = frozenset({S.ITEM, S.ITEM_ID})
 
@@ -54,7 +64,9 @@ def has_text(items_schema: pl.Schema | dict[str, pl.DataType], template: str) ->
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
     """Strip HTML tags, decode common entities, collapse whitespace; empty becomes null."""
-    expr = expr.str.replace_all(r"(?i)<br\s*/?>|</p>|</li>|</div>", " ").str.replace_all(r"<[^>]*>", " ")
+    expr = expr.str.replace_all(r"(?i)<br\s*/?>|</p>|</li>|</div>", " ").str.replace_all(
+        r"<[^>]*>", " "
+    )
     for entity, char in _ENTITIES.items():
         expr = expr.str.replace_all(entity, char, literal=True)
     expr = expr.str.replace_all("&amp;", "&", literal=True)
@@ -73,23 +85,33 @@ def _field(name: str, dtype: pl.DataType | None) -> pl.Expr:
         inner = dtype.inner
         if isinstance(dtype, pl.Array):
             col = col.arr.to_list()
-        elements = col.list.eval(clean_text(pl.element().cast(pl.String)) if inner != pl.Null else pl.element())
+        elements = col.list.eval(
+            clean_text(pl.element().cast(pl.String)) if inner != pl.Null else pl.element()
+        )
         joined = elements.list.drop_nulls().list.unique(maintain_order=True).list.join(", ")
         return pl.when(joined.str.len_chars() > 0).then(joined)
     if name == "price" and dtype.is_numeric():
         cents = (col.cast(pl.Float64) * 100).round(0).cast(pl.Int64)
         text = pl.concat_str(
-            [(cents // 100).cast(pl.String), pl.lit("."), (cents % 100).cast(pl.String).str.zfill(2)]
+            [
+                (cents // 100).cast(pl.String),
+                pl.lit("."),
+                (cents % 100).cast(pl.String).str.zfill(2),
+            ]
         )
         return pl.when(col.is_not_null() & col.is_finite()).then(text)
     if isinstance(dtype, pl.Struct):
         return clean_text(col.struct.json_encode())
     if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date, pl.Datetime, pl.Categorical, pl.Enum):
         return col.cast(pl.String)
-    raise FeatureError(f"item text template: column {name!r} has type {dtype}, which cannot be rendered as text")
+    raise FeatureError(
+        f"item text template: column {name!r} has type {dtype}, which cannot be rendered as text"
+    )
 
 
-def render_expr(template: str, schema: pl.Schema | dict[str, pl.DataType], *, max_tokens: int | None) -> pl.Expr:
+def render_expr(
+    template: str, schema: pl.Schema | dict[str, pl.DataType], *, max_tokens: int | None
+) -> pl.Expr:
     """The polars expression giving each item's text (null when every line is dropped)."""
     lines: list[pl.Expr] = []
     for line in template.splitlines():
@@ -134,8 +156,4 @@ def render_item_text(
     if S.ITEM not in schema:
         raise FeatureError(f"items: missing column {S.ITEM!r}; has {schema.names()}")
     expr = render_expr(template, schema, max_tokens=max_tokens)
-    return (
-        lf.select(pl.col(S.ITEM).cast(pl.Int32), expr.alias("text"))
-        .sort(S.ITEM)
-        .collect()
-    )
+    return lf.select(pl.col(S.ITEM).cast(pl.Int32), expr.alias("text")).sort(S.ITEM).collect()

@@ -60,7 +60,9 @@ def to_networkx(
         graph = nx.Graph()
         graph.add_nodes_from((("user", u) for u in sorted(set(src))), bipartite=0)
         graph.add_nodes_from((("item", i) for i in sorted(set(dst))), bipartite=1)
-        graph.add_weighted_edges_from((("user", u), ("item", i), w) for u, i, w in zip(src, dst, weight, strict=True))
+        graph.add_weighted_edges_from(
+            (("user", u), ("item", i), w) for u, i, w in zip(src, dst, weight, strict=True)
+        )
         return graph
     graph = nx.DiGraph() if directed else nx.Graph()
     graph.add_weighted_edges_from(zip(src, dst, weight, strict=True))

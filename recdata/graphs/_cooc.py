@@ -86,7 +86,9 @@ def item_cooccurrence(
     ``self_loops``, is counted once). ``top_k`` keeps each src's
     heaviest edges (ties to the smaller dst). Sorted by (src, dst).
     """
-    pairs = directed_pairs(train, window=window, self_loops=self_loops, user=user, item=item, order=order)
+    pairs = directed_pairs(
+        train, window=window, self_loops=self_loops, user=user, item=item, order=order
+    )
     if symmetric:
         mirrored = pairs.filter(pl.col("src") != pl.col("dst")).select(
             pl.col("dst").alias("src"), pl.col("src").alias("dst")

@@ -15,14 +15,18 @@ _BLOCK_BYTES = 1 << 27  # ~128 MiB of float32 similarities per block
 def embedding_matrix(embeddings: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(item_idx int32[n], float32[n, d]) of the rows whose embedding is not null, by item_idx."""
     if S.ITEM not in embeddings.columns or "embedding" not in embeddings.columns:
-        raise FeatureError(f"item_knn: embeddings need columns item_idx and embedding; has {embeddings.columns}")
+        raise FeatureError(
+            f"item_knn: embeddings need columns item_idx and embedding; has {embeddings.columns}"
+        )
     frame = embeddings.select(S.ITEM, "embedding").drop_nulls("embedding").sort(S.ITEM)
     dtype = frame.schema["embedding"]
     column = frame["embedding"]
     if not isinstance(dtype, pl.Array):
         lengths = column.list.len().unique()
         if len(lengths) > 1:
-            raise FeatureError(f"item_knn: embeddings have differing lengths {sorted(lengths.to_list())}")
+            raise FeatureError(
+                f"item_knn: embeddings have differing lengths {sorted(lengths.to_list())}"
+            )
         dim = int(lengths[0]) if len(lengths) else 0
         column = column.cast(pl.Array(pl.Float32, dim))
     matrix = column.cast(pl.Array(pl.Float32, column.dtype.size)).to_numpy()

@@ -34,9 +34,7 @@ def user_item(
         agg = pl.col(S.RATING).cast(pl.Float64).mean().alias("weight")
     else:
         raise FeatureError(f"user_item graph: weight must be 'count' or 'rating', got {weight!r}")
-    edges = finish_edges(
-        lf.group_by(user, item).agg(agg).rename({user: "src", item: "dst"})
-    )
+    edges = finish_edges(lf.group_by(user, item).agg(agg).rename({user: "src", item: "dst"}))
     if weight == "rating":
         unrated = edges.filter(pl.col("weight").is_null()).height
         if unrated:

@@ -42,8 +42,11 @@ def verify_graph_from_train(
         if weight == "rating" and S.RATING not in names:
             weight = None
         rebuilt = (
-            user_item(lf_train, weight=weight) if weight else
-            lf_train.select(pl.col(S.USER).alias("src"), pl.col(S.ITEM).alias("dst")).unique().collect()
+            user_item(lf_train, weight=weight)
+            if weight
+            else lf_train.select(pl.col(S.USER).alias("src"), pl.col(S.ITEM).alias("dst"))
+            .unique()
+            .collect()
         )
         check_weight = weight is not None
     elif kind == "item_item":
@@ -68,12 +71,16 @@ def verify_graph_from_train(
             )
             check_weight = False
     else:
-        raise FeatureError(f"verify_graph_from_train: kind must be 'user_item' or 'item_item', got {kind!r}")
+        raise FeatureError(
+            f"verify_graph_from_train: kind must be 'user_item' or 'item_item', got {kind!r}"
+        )
     edge_frame = edge_frame.with_columns(pl.col("src").cast(pl.Int32), pl.col("dst").cast(pl.Int32))
     rebuilt = rebuilt.select(
         pl.col("src").cast(pl.Int32),
         pl.col("dst").cast(pl.Int32),
-        (pl.col("weight").cast(pl.Float64) if check_weight else pl.lit(None, pl.Float64)).alias("_expected"),
+        (pl.col("weight").cast(pl.Float64) if check_weight else pl.lit(None, pl.Float64)).alias(
+            "_expected"
+        ),
         pl.lit(True).alias("_known"),
     )
     joined = edge_frame.join(rebuilt, on=["src", "dst"], how="left")

@@ -174,9 +174,14 @@ class TableSpec(BaseModel):
         if ts is not None and ts.unit is None and ts.value is None:
             raise ValueError("fields.timestamp needs a unit (s, ms, us, ns, date or datetime)")
         if self.options.columns is not None and not self.options.has_header:
-            missing = sorted({c for f in self.fields.values() for c in f.raw_columns()} - set(self.options.columns))
+            missing = sorted(
+                {c for f in self.fields.values() for c in f.raw_columns()}
+                - set(self.options.columns)
+            )
             if missing:
-                raise ValueError(f"fields read column(s) {missing} that options.columns does not name")
+                raise ValueError(
+                    f"fields read column(s) {missing} that options.columns does not name"
+                )
         return self
 
     lookup: LookupSpec | None = None
@@ -218,13 +223,17 @@ TableSpec.model_rebuild()
 def apply_lookup(frame: pl.DataFrame, spec: LookupSpec, table: pl.DataFrame) -> pl.DataFrame:
     """Replace ``frame[spec.column]`` values by the lookup table's values (unmatched ones kept)."""
     if spec.column not in frame.columns:
-        raise RecipeError(f"lookup.column {spec.column!r} is not an output column ({frame.columns})")
+        raise RecipeError(
+            f"lookup.column {spec.column!r} is not an output column ({frame.columns})"
+        )
     pairs = first_per_key(
         table.select(pl.col("key").cast(pl.String), pl.col("value").cast(pl.String)), "key"
     )
     column = pl.col(spec.column).cast(pl.String)
     return frame.with_columns(
-        pl.coalesce(column.replace_strict(pairs["key"], pairs["value"], default=None), column).alias(spec.column)
+        pl.coalesce(
+            column.replace_strict(pairs["key"], pairs["value"], default=None), column
+        ).alias(spec.column)
     )
 
 
@@ -271,13 +280,18 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
         if missing:
             raise RecipeError(f"field {name!r}: flag column(s) {missing} are not in the file")
         expr = pl.concat_list(
-            [pl.when(pl.col(c).cast(pl.Int64) == 1).then(pl.lit(c)).otherwise(None) for c in spec.flags]
+            [
+                pl.when(pl.col(c).cast(pl.Int64) == 1).then(pl.lit(c)).otherwise(None)
+                for c in spec.flags
+            ]
         ).list.drop_nulls()
         dtype: pl.DataType = pl.List(pl.String())
     else:
         assert spec.column is not None
         if spec.column not in schema:
-            raise RecipeError(f"field {name!r}: column {spec.column!r} is not in the file (has {list(schema)})")
+            raise RecipeError(
+                f"field {name!r}: column {spec.column!r} is not in the file (has {list(schema)})"
+            )
         expr, dtype = pl.col(spec.column), schema[spec.column]
     if dtype == pl.Null:
         expr, dtype = expr.cast(pl.String), pl.String()
@@ -291,8 +305,10 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
     if spec.split is not None:
         expr, dtype = _strings(expr, dtype)
         if dtype == pl.String:
-            expr = expr.str.split(spec.split).list.eval(pl.element().str.strip_chars()).list.eval(
-                pl.element().filter(pl.element() != "")
+            expr = (
+                expr.str.split(spec.split)
+                .list.eval(pl.element().str.strip_chars())
+                .list.eval(pl.element().filter(pl.element() != ""))
             )
             dtype = pl.List(pl.String())
     if spec.as_list and not _is_list(dtype):
@@ -312,7 +328,9 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
         dtype = pl.String()
     if spec.price:
         if dtype == pl.String:
-            expr = expr.str.replace_all(",", "", literal=True).str.extract(_PRICE, 1).cast(pl.Float64)
+            expr = (
+                expr.str.replace_all(",", "", literal=True).str.extract(_PRICE, 1).cast(pl.Float64)
+            )
         else:
             expr = expr.cast(pl.Float64, strict=False)
         dtype = pl.Float64()
@@ -335,10 +353,17 @@ def _conform_canonical(out: pl.DataFrame) -> pl.DataFrame:
             elif out[name].null_count() == out.height:
                 fixes.append(pl.lit(None, dtype=target).alias(name))
             else:
-                fixes.append(pl.when(col.is_null()).then(None).otherwise(pl.concat_list(col.cast(pl.String))).alias(name))
+                fixes.append(
+                    pl.when(col.is_null())
+                    .then(None)
+                    .otherwise(pl.concat_list(col.cast(pl.String)))
+                    .alias(name)
+                )
         elif dtype != target:
             if _is_list(dtype) or isinstance(dtype, pl.Struct):
-                raise RecipeError(f"field {name!r} is a {dtype}, expected {target}; add join: or struct_field:")
+                raise RecipeError(
+                    f"field {name!r} is a {dtype}, expected {target}; add join: or struct_field:"
+                )
             fixes.append(col.cast(target, strict=False))
     return out.with_columns(fixes) if fixes else out
 
@@ -363,14 +388,18 @@ def map_table(frame: pl.DataFrame, spec: TableSpec, *, path: Any = None) -> pl.D
     try:
         out = _conform_canonical(frame.select(exprs))
     except pl.exceptions.PolarsError as exc:
-        raise ReadError(f"{path or spec.source}: cannot map fields: {str(exc).splitlines()[0]}", path=path) from exc
+        raise ReadError(
+            f"{path or spec.source}: cannot map fields: {str(exc).splitlines()[0]}", path=path
+        ) from exc
     ts = spec.fields.get("timestamp")
     if ts is not None:
         if out.schema["timestamp"] == pl.Null:
             out = out.with_columns(pl.lit(None, dtype=POLARS_TIMESTAMP).alias("timestamp"))
         else:
             try:
-                out = to_timestamp(out.lazy(), column="timestamp", unit=ts.unit or "s", format=ts.format).collect()
+                out = to_timestamp(
+                    out.lazy(), column="timestamp", unit=ts.unit or "s", format=ts.format
+                ).collect()
             except pl.exceptions.PolarsError as exc:
                 raise ReadError(
                     f"{path or spec.source}: cannot read timestamps ({ts.column}, unit {ts.unit}): "

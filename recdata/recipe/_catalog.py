@@ -75,7 +75,9 @@ class CatalogEntry:
 def _substitute(value: Any, params: dict[str, str]) -> Any:
     """Replace ``{key}`` for the keys of ``params`` in every string (other braces are left alone)."""
     if isinstance(value, str):
-        return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), value)
+        return _PLACEHOLDER.sub(
+            lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), value
+        )
     if isinstance(value, list):
         return [_substitute(v, params) for v in value]
     if isinstance(value, dict):
@@ -94,7 +96,9 @@ def _load_yaml(text: str, origin: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        raise RecipeError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        raise RecipeError(
+            f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        ) from None
 
 
 def expand(doc: Any, origin: str) -> list[CatalogEntry]:
@@ -123,7 +127,9 @@ def expand(doc: Any, origin: str) -> list[CatalogEntry]:
     if variants is None:
         return [CatalogEntry(name=str(doc.get("name", "")), data=doc, origin=origin)]
     hosts = doc.get("hosts") or {}
-    if not isinstance(hosts, dict) or not all(isinstance(h, dict) and "set" in h for h in hosts.values()):
+    if not isinstance(hosts, dict) or not all(
+        isinstance(h, dict) and "set" in h for h in hosts.values()
+    ):
         raise RecipeError(f"{origin}: hosts: must map host labels to {{set: {{...}}}}")
     template = {k: v for k, v in doc.items() if k not in ("variants", "hosts")}
     entries = []
@@ -137,15 +143,25 @@ def expand(doc: Any, origin: str) -> list[CatalogEntry]:
         settings = dict(variant.get("set") or {})
         if settings:
             data = apply_mapping(data, settings)
-        entries.append(CatalogEntry(name=str(data.get("name", "")), data=data, origin=origin, settings=settings))
+        entries.append(
+            CatalogEntry(
+                name=str(data.get("name", "")), data=data, origin=origin, settings=settings
+            )
+        )
         for label, host in hosts.items():
-            host_settings = _substitute(copy.deepcopy(host["set"]), {k: str(v) for k, v in params.items()})
+            host_settings = _substitute(
+                copy.deepcopy(host["set"]), {k: str(v) for k, v in params.items()}
+            )
             hosted = apply_mapping(copy.deepcopy(data), host_settings)
             if hosted.get("name") == data.get("name"):
                 raise RecipeError(f"{origin}: host {label!r} must set a distinct name")
             entries.append(
-                CatalogEntry(name=str(hosted.get("name", "")), data=hosted, origin=origin,
-                             settings={**settings, **host_settings})
+                CatalogEntry(
+                    name=str(hosted.get("name", "")),
+                    data=hosted,
+                    origin=origin,
+                    settings={**settings, **host_settings},
+                )
             )
     return entries
 
@@ -177,7 +193,9 @@ def catalog() -> dict[str, CatalogEntry]:
             entries[entry.name] = entry
     for entry in entries.values():
         if entry.alias_of is not None and entry.alias_of not in entries:
-            raise RecipeError(f"{entry.origin}: alias {entry.name!r} names unknown recipe {entry.alias_of!r}")
+            raise RecipeError(
+                f"{entry.origin}: alias {entry.name!r} names unknown recipe {entry.alias_of!r}"
+            )
     return dict(sorted(entries.items()))
 
 

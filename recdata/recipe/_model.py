@@ -138,7 +138,9 @@ class Recipe(_Model):
     @model_validator(mode="after")
     def _check(self) -> Recipe:
         if not _NAME.match(self.name):
-            raise ValueError(f"name {self.name!r} must be lower-case letters, digits, '-', '.', '@' or '_'")
+            raise ValueError(
+                f"name {self.name!r} must be lower-case letters, digits, '-', '.', '@' or '_'"
+            )
         if (self.synthetic is None) == (self.interactions is None):
             raise ValueError("give exactly one of interactions (with sources) or synthetic")
         names = [s.name for s in self.sources]
@@ -163,7 +165,9 @@ class Recipe(_Model):
             raise ValueError(f"steps: repeated label(s) {repeated}; give each a distinct name")
         unknown = sorted(set(self.expected) - {"raw", "final", *labels})
         if unknown:
-            raise ValueError(f"expected: unknown stage(s) {unknown}; use raw, final or a step label {labels}")
+            raise ValueError(
+                f"expected: unknown stage(s) {unknown}; use raw, final or a step label {labels}"
+            )
         for split in self.splits:
             if not _SPLIT_NAME.match(split):
                 raise ValueError(f"splits: {split!r} is not a file-safe folder name")

@@ -25,7 +25,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise UsageError(f"--set {text!r}: the value is not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise UsageError(
+            f"--set {text!r}: the value is not valid YAML ({str(exc).splitlines()[0]})"
+        ) from None
     return key, value
 
 
@@ -33,7 +35,9 @@ def _find(items: list[Any], segment: str, path: str) -> int:
     if segment.lstrip("-").isdigit():
         index = int(segment)
         if not -len(items) <= index < len(items):
-            raise BadOverride(f"--set {path}: index {index} is out of range (the list has {len(items)} entries)")
+            raise BadOverride(
+                f"--set {path}: index {index} is out of range (the list has {len(items)} entries)"
+            )
         return index % len(items)
     for i, entry in enumerate(items):
         if isinstance(entry, dict) and (entry.get("name") or entry.get("step")) == segment:
@@ -71,7 +75,9 @@ def set_path(data: dict[str, Any], key: str, value: Any) -> None:
             raise BadOverride(f"--set {key}: {done} is a value ({node!r}), not a mapping or list")
 
 
-def apply_overrides(data: Mapping[str, Any], overrides: Iterable[str | tuple[str, Any]]) -> dict[str, Any]:
+def apply_overrides(
+    data: Mapping[str, Any], overrides: Iterable[str | tuple[str, Any]]
+) -> dict[str, Any]:
     """A copy of ``data`` with every override applied in order (strings are parsed first)."""
     out = copy.deepcopy(dict(data))
     for item in overrides:

@@ -135,7 +135,7 @@ def normalise_step(value: Any) -> Any:
     if isinstance(value, str):
         return {"step": value}
     if isinstance(value, dict) and "step" not in value and len(value) == 1:
-        (kind, params), = value.items()
+        ((kind, params),) = value.items()
         if params is None:
             params = {}
         if isinstance(params, dict):

@@ -57,7 +57,9 @@ class HFFile(BaseModel):
     @classmethod
     def _pinned(cls, v: str) -> str:
         if not re.fullmatch(r"[0-9a-f]{40}", v):
-            raise ValueError(f"revision must be a 40-hex commit hash (a branch or tag such as {v!r} moves)")
+            raise ValueError(
+                f"revision must be a 40-hex commit hash (a branch or tag such as {v!r} moves)"
+            )
         return v
 
     @property

@@ -58,13 +58,22 @@ def dedup_mask(
             mask = np.ones(n, dtype=bool)
             if len(cand):
                 mask[cand] = _exact_mask(
-                    user_codes[cand], item_codes[cand], n_users, n_items, _keys(time_key, cand), keep
+                    user_codes[cand],
+                    item_codes[cand],
+                    n_users,
+                    n_items,
+                    _keys(time_key, cand),
+                    keep,
                 )
             return mask
-    return _exact_mask(user_codes, item_codes, n_users, n_items, _keys(time_key, None), keep, distinct_users)
+    return _exact_mask(
+        user_codes, item_codes, n_users, n_items, _keys(time_key, None), keep, distinct_users
+    )
 
 
-def _keys(time_key: np.ndarray | Callable[[np.ndarray | None], np.ndarray], rows: np.ndarray | None) -> np.ndarray:
+def _keys(
+    time_key: np.ndarray | Callable[[np.ndarray | None], np.ndarray], rows: np.ndarray | None
+) -> np.ndarray:
     """The order keys of ``rows`` (all rows when None) from an array or a key function."""
     if callable(time_key):
         return time_key(rows)
@@ -207,7 +216,9 @@ def dedup(
             return np.zeros(n if rows is None else len(rows), dtype=np.int64)
         return _time_key(df[time] if rows is None else df[time].gather(rows))
 
-    mask = dedup_mask(ucodes, icodes, irange, time_keys, keep, n_users=urange, distinct_users=udistinct)
+    mask = dedup_mask(
+        ucodes, icodes, irange, time_keys, keep, n_users=urange, distinct_users=udistinct
+    )
     if bool(mask.all()):
         return df.lazy()
     return df.filter(pl.Series(mask)).lazy()

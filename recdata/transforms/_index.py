@@ -14,7 +14,6 @@ from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
 from recdata.transforms._codes import PARALLEL_ROWS, Encoded, both, encode, encode_pair, value_order
 from recdata.transforms._sort import sequence_permutation, stable_argsort
 
-
 IndexIdsOrder: TypeAlias = IndexOrder | Literal["any"]
 """Orders :func:`index_ids` accepts: a recipe's ``index.order`` or ``any`` (no particular order,
 for frames that are filtered and then :func:`reindex`-ed)."""

@@ -25,7 +25,9 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_build_synthetic_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "syn"
-    code, out, err = run(capsys, "build", "synthetic", "-o", str(out_dir), "--set", "size=4000", "--no-features")
+    code, out, err = run(
+        capsys, "build", "synthetic", "-o", str(out_dir), "--set", "size=4000", "--no-features"
+    )
     assert code == 0, err
     assert validate(out_dir).ok
     assert "raw" in out and "final" in out and "split loo" in out and "4,000" in out
@@ -34,7 +36,9 @@ def test_build_synthetic_offline(tmp_path: Path, capsys: pytest.CaptureFixture[s
     # an existing folder is a usage error; --overwrite replaces it
     code, _, err = run(capsys, "build", "synthetic", "-o", str(out_dir), "--set", "size=4000")
     assert code == 2 and "already exists" in err
-    code, _, err = run(capsys, "build", "synthetic", "-o", str(out_dir), "--set", "size=3000", "--overwrite")
+    code, _, err = run(
+        capsys, "build", "synthetic", "-o", str(out_dir), "--set", "size=3000", "--overwrite"
+    )
     assert code == 0, err
     assert Manifest.read(out_dir).recipe["synthetic"]["size"] == 3000
     assert Manifest.read(out_dir).graphs  # features and graphs on by default
@@ -42,8 +46,16 @@ def test_build_synthetic_offline(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_build_stats_mismatch_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
-        capsys, "build", "synthetic", "-o", str(tmp_path / "x"), "--no-features",
-        "--set", "size=2000", "--set", "expected={final: {users: 1}}",
+        capsys,
+        "build",
+        "synthetic",
+        "-o",
+        str(tmp_path / "x"),
+        "--no-features",
+        "--set",
+        "size=2000",
+        "--set",
+        "expected={final: {users: 1}}",
     )
     assert code == 1 and "final: users expected 1" in err and "check_stats=false" in err
     assert not (tmp_path / "x").exists()
@@ -66,18 +78,24 @@ def test_build_user_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0, err
     assert validate(out_dir).ok
     assert "trust" in err or Manifest.read(out_dir).sources[0].trusted_on_first_use
-    code, _, err = run(capsys, "build", str(recipe), "-o", str(tmp_path / "s"), "--raw-dir", str(raw), "--strict")
+    code, _, err = run(
+        capsys, "build", str(recipe), "-o", str(tmp_path / "s"), "--raw-dir", str(raw), "--strict"
+    )
     assert code == 1 and "strict" in err
 
 
 @pytest.mark.shared
-def test_fetch_and_build_ml100k_raw_dir(shared_datasets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fetch_and_build_ml100k_raw_dir(
+    shared_datasets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     raw = shared_datasets / "ml-100k"
     code, out, err = run(capsys, "fetch", "ml-100k", "--raw-dir", str(raw))
     assert code == 0, err
     assert "archive" in out and "verified" in out
     out_dir = tmp_path / "ml"
-    code, out, err = run(capsys, "build", "ml-100k", "--raw-dir", str(raw), "-o", str(out_dir), "--no-features")
+    code, out, err = run(
+        capsys, "build", "ml-100k", "--raw-dir", str(raw), "-o", str(out_dir), "--no-features"
+    )
     assert code == 0, err
     assert "1,682" in out and "100,000" in out
     code, out, _ = run(capsys, "validate", str(out_dir))
@@ -89,7 +107,10 @@ def test_fetch_and_build_ml100k_raw_dir(shared_datasets: Path, tmp_path: Path, c
     [
         (("build", "ml-100kk"), "unknown recipe 'ml-100kk'; did you mean ml-100k"),
         (("info", "./no-such-recipe.yaml"), "no-such-recipe.yaml: no such recipe file"),
-        (("build", "synthetic", "--set", "steps.kcore.user_k=five"), "steps.1.kcore.user_k: Input should be a valid integer"),
+        (
+            ("build", "synthetic", "--set", "steps.kcore.user_k=five"),
+            "steps.1.kcore.user_k: Input should be a valid integer",
+        ),
         (("build", "synthetic", "--set", "steps.nope.x=1"), "no entry 'nope' in this list"),
         (("build", "synthetic", "--set", "no-equals-sign"), "expected key=value"),
     ],
@@ -103,7 +124,9 @@ def test_recipe_usage_errors_exit_2_on_one_line(
     assert not (tmp_path / "x").exists()
 
 
-def test_recipe_text_prints_as_written_not_as_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_recipe_text_prints_as_written_not_as_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import yaml
 
     from recdata.recipe import resolve

@@ -23,7 +23,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and __version__ in out
 
 
-def test_validate_ok_and_violation_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_ok_and_violation_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = make_small_dataset(tmp_path / "s")
     code, out, _ = run(capsys, "validate", str(folder))
     assert code == 0 and "ok" in out
@@ -54,14 +56,18 @@ def test_stats_json_and_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert code == 2 and "no split 'nope'" in err
 
 
-def test_usage_errors_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run(capsys, "no-such-verb")
     assert code == 2 and "No such command" in err
     code, _, err = run(capsys, "stats", str(tmp_path / "missing"))
     assert code == 2 and "Traceback" not in err
 
 
-def test_data_error_exits_1_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_error_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "manifest.json").write_text("{not json")
     code, _, err = run(capsys, "stats", str(tmp_path / "bad"))

@@ -26,7 +26,9 @@ def test_list_plain_one_line_per_name(capsys: pytest.CaptureFixture[str]) -> Non
     assert by_name["ml-100k"][1:4] == ["movielens", "100k", "4924029"]
     assert by_name["amazon2018-gift-cards-5core"][1:4] == ["amazon2018", "2018", "176952"]
     assert by_name["amazon2018-books-5core"][3] == "unknown"
-    assert by_name["amazon-beauty"][1] == "amazon2014"  # aliases are listed with their base's fields
+    assert (
+        by_name["amazon-beauty"][1] == "amazon2014"
+    )  # aliases are listed with their base's fields
     assert by_name["synthetic"][3] == "0"
     assert "amazon2023-all-beauty-5core" in by_name and "amazon2023-all-beauty" in by_name
 
@@ -35,7 +37,13 @@ def test_list_plain_flag_and_family(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--plain", "--family", "movielens")
     assert code == 0
     assert [line.split("\t")[0] for line in out.splitlines()] == [
-        "ml-100k", "ml-10m", "ml-1m", "ml-20m", "ml-25m", "ml-32m", "ml-latest-small"
+        "ml-100k",
+        "ml-10m",
+        "ml-1m",
+        "ml-20m",
+        "ml-25m",
+        "ml-32m",
+        "ml-latest-small",
     ]
 
 
@@ -48,7 +56,11 @@ def test_info_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["recipe"]["steps"][0]["user_k"] == 10
     assert len(data["recipe_hash"]) == 64
-    assert data["recipe"]["expected"]["final"] == {"users": 6040, "items": 3416, "interactions": 999611}
+    assert data["recipe"]["expected"]["final"] == {
+        "users": 6040,
+        "items": 3416,
+        "interactions": 999611,
+    }
 
 
 def test_info_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,7 +72,9 @@ def test_info_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "key=value" in err
 
 
-def test_list_table_on_a_terminal(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_table_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)

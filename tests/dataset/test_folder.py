@@ -21,7 +21,11 @@ from recdata.errors import SchemaError, UsageError
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_frames_give_byte_identical_folders(tmp_path: Path) -> None:
@@ -71,7 +75,9 @@ def test_failure_leaves_no_half_folder(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_during_write_leaves_no_half_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_during_write_leaves_no_half_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import recdata.dataset._folder as folder_module
 
     calls = {"n": 0}
@@ -118,7 +124,13 @@ def test_update_dataset_adds_features_atomically(tmp_path: Path) -> None:
     def note(m: Manifest) -> Manifest:
         from recdata.dataset import FeatureRecord
 
-        return m.model_copy(update={"features": {"features/text-x.parquet": FeatureRecord(kind="text", model="x", dim=2)}})
+        return m.model_copy(
+            update={
+                "features": {
+                    "features/text-x.parquet": FeatureRecord(kind="text", model="x", dim=2)
+                }
+            }
+        )
 
     update_dataset(folder, add={"features/text-x": emb}, update_manifest=note)
     ds = load(folder)

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from recdata.statistics import interaction_stats, stats
 
-rows = st.lists(st.tuples(st.integers(1, 6), st.integers(1, 8), st.integers(0, 5)), min_size=1, max_size=60)
+rows = st.lists(
+    st.tuples(st.integers(1, 6), st.integers(1, 8), st.integers(0, 5)), min_size=1, max_size=60
+)
 
 
 def reference(data: list[tuple[int, int, int]]) -> dict:
@@ -38,9 +40,17 @@ def test_stats_match_reference(data: list[tuple[int, int, int]]) -> None:
     frame = pl.DataFrame(data, schema=["user_idx", "item_idx", "timestamp"], orient="row")
     got = interaction_stats(frame.lazy())
     want = reference(data)
-    assert (got["users"], got["items"], got["interactions"]) == (want["users"], want["items"], want["interactions"])
-    assert (got["per_user"]["min"], got["per_user"]["median"], got["per_user"]["max"]) == want["per_user"]
-    assert (got["per_item"]["min"], got["per_item"]["median"], got["per_item"]["max"]) == want["per_item"]
+    assert (got["users"], got["items"], got["interactions"]) == (
+        want["users"],
+        want["items"],
+        want["interactions"],
+    )
+    assert (got["per_user"]["min"], got["per_user"]["median"], got["per_user"]["max"]) == want[
+        "per_user"
+    ]
+    assert (got["per_item"]["min"], got["per_item"]["median"], got["per_item"]["max"]) == want[
+        "per_item"
+    ]
     assert got["duplicate_pairs"] == want["duplicate_pairs"]
     assert abs(got["tied_timestamp_share"] - want["tied"]) < 1e-6
     assert abs(got["density"] - len(data) / (want["users"] * want["items"])) < 1e-6

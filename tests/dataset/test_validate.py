@@ -31,7 +31,11 @@ def rewrite(folder: Path, rel: str, frame: pl.DataFrame) -> None:
     write_parquet(frame.to_arrow(), folder / rel)
     manifest = Manifest.read(folder)
     record = manifest.files[rel].model_copy(
-        update={"sha256": file_sha256(folder / rel), "bytes": (folder / rel).stat().st_size, "rows": frame.height}
+        update={
+            "sha256": file_sha256(folder / rel),
+            "bytes": (folder / rel).stat().st_size,
+            "rows": frame.height,
+        }
     )
     manifest.files[rel] = record
     (folder / "manifest.json").write_text(manifest.to_json())
@@ -80,7 +84,9 @@ def test_non_contiguous_item_index(folder: Path) -> None:
 
 def test_duplicate_item_index(folder: Path) -> None:
     items = pl.read_parquet(folder / "items.parquet")
-    items = items.with_columns(pl.when(pl.col(S.ITEM) == 2).then(1).otherwise(pl.col(S.ITEM)).cast(pl.Int32).alias(S.ITEM))
+    items = items.with_columns(
+        pl.when(pl.col(S.ITEM) == 2).then(1).otherwise(pl.col(S.ITEM)).cast(pl.Int32).alias(S.ITEM)
+    )
     rewrite(folder, "items.parquet", items)
     v = only(validate(folder), "duplicate_index")
     assert v[0].file == "items.parquet" and v[0].count == 1 and v[0].examples[0][S.ITEM] == 1
@@ -88,7 +94,12 @@ def test_duplicate_item_index(folder: Path) -> None:
 
 def test_duplicate_interaction_index(folder: Path) -> None:
     inter = pl.read_parquet(folder / "interactions.parquet")
-    inter = inter.with_columns(pl.when(pl.col(S.INTERACTION) == 3).then(2).otherwise(pl.col(S.INTERACTION)).alias(S.INTERACTION))
+    inter = inter.with_columns(
+        pl.when(pl.col(S.INTERACTION) == 3)
+        .then(2)
+        .otherwise(pl.col(S.INTERACTION))
+        .alias(S.INTERACTION)
+    )
     rewrite(folder, "interactions.parquet", inter)
     v = only(validate(folder), "non_contiguous_index")
     assert v[0].column == S.INTERACTION and v[0].examples[0][S.INTERACTION] == 2
@@ -96,10 +107,18 @@ def test_duplicate_interaction_index(folder: Path) -> None:
 
 def test_dangling_item(folder: Path) -> None:
     inter = pl.read_parquet(folder / "interactions.parquet")
-    inter = inter.with_columns(pl.when(pl.col(S.INTERACTION) == 0).then(99).otherwise(pl.col(S.ITEM)).cast(pl.Int32).alias(S.ITEM))
+    inter = inter.with_columns(
+        pl.when(pl.col(S.INTERACTION) == 0)
+        .then(99)
+        .otherwise(pl.col(S.ITEM))
+        .cast(pl.Int32)
+        .alias(S.ITEM)
+    )
     rewrite(folder, "interactions.parquet", inter)
     v = only(validate(folder), "dangling_item")
-    assert v[0].file == "interactions.parquet" and v[0].count == 1 and v[0].examples[0][S.ITEM] == 99
+    assert (
+        v[0].file == "interactions.parquet" and v[0].count == 1 and v[0].examples[0][S.ITEM] == 99
+    )
 
 
 def test_overlapping_splits(folder: Path) -> None:
@@ -123,8 +142,16 @@ def test_test_before_train_under_leave_one_out(folder: Path) -> None:
     test = pl.read_parquet(folder / "splits/loo/test.parquet")
     moved_to_test = train.filter((pl.col(S.USER) == 2) & (pl.col(S.INTERACTION) == 4))
     moved_to_train = test.filter(pl.col(S.USER) == 2)
-    rewrite(folder, "splits/loo/train.parquet", pl.concat([train.filter(pl.col(S.INTERACTION) != 4), moved_to_train]))
-    rewrite(folder, "splits/loo/test.parquet", pl.concat([test.filter(pl.col(S.USER) != 2), moved_to_test]))
+    rewrite(
+        folder,
+        "splits/loo/train.parquet",
+        pl.concat([train.filter(pl.col(S.INTERACTION) != 4), moved_to_train]),
+    )
+    rewrite(
+        folder,
+        "splits/loo/test.parquet",
+        pl.concat([test.filter(pl.col(S.USER) != 2), moved_to_test]),
+    )
     found = {v.file: v for v in only(validate(folder), "test_before_train")}
     # the old test row (410 s) now sits in train, so both user 2's valid and test rows are earlier
     assert set(found) == {"splits/loo/test.parquet", "splits/loo/valid.parquet"}
@@ -135,7 +162,9 @@ def test_test_before_train_under_leave_one_out(folder: Path) -> None:
 def test_graph_edge_from_test(folder: Path) -> None:
     graph = pl.read_parquet(folder / "graphs/user_item.parquet")
     test_row = pl.read_parquet(folder / "splits/loo/test.parquet").row(0, named=True)
-    leak = pl.DataFrame({"src": [test_row[S.USER]], "dst": [test_row[S.ITEM]], "weight": [1.0]}, schema=graph.schema)
+    leak = pl.DataFrame(
+        {"src": [test_row[S.USER]], "dst": [test_row[S.ITEM]], "weight": [1.0]}, schema=graph.schema
+    )
     rewrite(folder, "graphs/user_item.parquet", pl.concat([graph, leak]))
     v = only(validate(folder), "graph_leak")
     assert "valid/test" in v[0].message and v[0].examples[0]["src"] == test_row[S.USER]
@@ -147,7 +176,9 @@ def test_item_item_graph_edge_without_train_support(tmp_path: Path) -> None:
     edges = pl.DataFrame({"src": [1, 1], "dst": [2, 5], "weight": [1.0, 1.0]})
     tables.graphs = {**tables.graphs, "item_item": edges}
     manifest = small_manifest()
-    manifest.graphs["graphs/item_item.parquet"] = GraphRecord(kind="item_item", split="loo", params={"window": 100})
+    manifest.graphs["graphs/item_item.parquet"] = GraphRecord(
+        kind="item_item", split="loo", params={"window": 100}
+    )
     folder = write_dataset(tmp_path / "g", tables, manifest)
     v = only(validate(folder), "graph_leak")
     assert v[0].count == 1 and v[0].examples[0]["dst"] == 5
@@ -155,9 +186,13 @@ def test_item_item_graph_edge_without_train_support(tmp_path: Path) -> None:
 
 def _with_embedding(tmp_path: Path, values: list[list[float]]) -> Path:
     tables = small_tables()
-    tables.features = {"text-tiny": pl.DataFrame({S.ITEM: list(range(1, len(values) + 1)), "embedding": values})}
+    tables.features = {
+        "text-tiny": pl.DataFrame({S.ITEM: list(range(1, len(values) + 1)), "embedding": values})
+    }
     manifest = small_manifest()
-    manifest.features["features/text-tiny.parquet"] = FeatureRecord(kind="text", model="tiny", dim=2)
+    manifest.features["features/text-tiny.parquet"] = FeatureRecord(
+        kind="text", model="tiny", dim=2
+    )
     return write_dataset(tmp_path / "emb", tables, manifest)
 
 
@@ -175,7 +210,9 @@ def test_embedding_missing_items(tmp_path: Path) -> None:
 
 
 def test_checksum_mismatch(folder: Path) -> None:
-    users = pl.read_parquet(folder / "users.parquet").with_columns(pl.col(S.USER_ID).str.to_uppercase())
+    users = pl.read_parquet(folder / "users.parquet").with_columns(
+        pl.col(S.USER_ID).str.to_uppercase()
+    )
     write_parquet(users.to_arrow(), folder / "users.parquet")  # manifest not updated
     v = only(validate(folder), "checksum")
     assert v[0].file == "users.parquet" and ("sha256" in v[0].message or "size" in v[0].message)

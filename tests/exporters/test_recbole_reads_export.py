@@ -41,17 +41,30 @@ def test_recbole_loads_the_ml100k_export(shared_datasets: Path, tmp_path: Path) 
     python = os.environ.get("RECDATA_RECBOLE_PYTHON")
     if not python:
         pytest.skip("set RECDATA_RECBOLE_PYTHON to a Python with recbole installed")
-    folder = recdata.build("ml-100k", raw_dir=shared_datasets / "ml-100k", out=tmp_path / "ml", features=False,
-                           home=tmp_path / "home", progress=False)
+    folder = recdata.build(
+        "ml-100k",
+        raw_dir=shared_datasets / "ml-100k",
+        out=tmp_path / "ml",
+        features=False,
+        home=tmp_path / "home",
+        progress=False,
+    )
     export(folder, to="recbole", out=tmp_path / "rb" / "ml100k", name="ml100k")
     (tmp_path / "load.py").write_text(_LOADER, encoding="utf-8")
-    done = subprocess.run([python, str(tmp_path / "load.py"), str(tmp_path / "rb"), "ml100k"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [python, str(tmp_path / "load.py"), str(tmp_path / "rb"), "ml100k"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     stats = recdata.stats(folder)
-    assert (got["users"], got["items"], got["inters"]) == (943, 1349, 99287) == (
-        stats["users"], stats["items"], stats["interactions"])
+    assert (
+        (got["users"], got["items"], got["inters"])
+        == (943, 1349, 99287)
+        == (stats["users"], stats["items"], stats["interactions"])
+    )
     assert got["parts"] == [97401, 943, 943]
     assert got["types"]["title"] == "token_seq" and got["types"]["timestamp"] == "float"
     assert got["types"]["categories"] == "token_seq" and got["types"]["rating"] == "float"

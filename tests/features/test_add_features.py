@@ -24,8 +24,10 @@ def test_default_add_features(minilm: str, tmp_path: Path) -> None:
     add_features(folder, progress=False)
     manifest = Manifest.read(folder)
     expected = {
-        "features/item_text.parquet", "features/text-all-minilm-l6-v2.parquet",
-        "graphs/item_item.parquet", "graphs/user_item.parquet",
+        "features/item_text.parquet",
+        "features/text-all-minilm-l6-v2.parquet",
+        "graphs/item_item.parquet",
+        "graphs/user_item.parquet",
     }
     assert expected <= set(manifest.files)
     assert set(manifest.features) | set(manifest.graphs) == expected
@@ -59,7 +61,9 @@ def test_deterministic_bytes(minilm: str, tmp_path: Path) -> None:
         assert (one / rel).read_bytes() == (two / rel).read_bytes(), rel
 
 
-def test_knn_from_existing_embedding_and_cli(minilm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_knn_from_existing_embedding_and_cli(
+    minilm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = make_small_dataset(tmp_path / "small")
     assert main(["features", str(folder), "--text", minilm, "--no-progress"]) == 0
     err = capsys.readouterr().err
@@ -68,7 +72,10 @@ def test_knn_from_existing_embedding_and_cli(minilm: str, tmp_path: Path, capsys
     assert main(["features", str(folder), "--knn", "2", "--no-progress"]) == 0
     manifest = Manifest.read(folder)
     knn = manifest.graphs["graphs/item_knn.parquet"]
-    assert knn.kind == "item_knn" and knn.params["embedding"] == "features/text-all-minilm-l6-v2.parquet"
+    assert (
+        knn.kind == "item_knn"
+        and knn.params["embedding"] == "features/text-all-minilm-l6-v2.parquet"
+    )
     assert pl.read_parquet(folder / "graphs/item_knn.parquet").height == 10
     assert validate(folder).ok
 
@@ -77,9 +84,13 @@ def test_graphs_only_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[st
     folder = make_small_dataset(tmp_path / "small")
     add_features(folder, graphs=True, window=2)
     manifest = Manifest.read(folder)
-    assert not manifest.features and manifest.graphs["graphs/item_item.parquet"].params["window"] == 2
+    assert (
+        not manifest.features and manifest.graphs["graphs/item_item.parquet"].params["window"] == 2
+    )
     train = load(folder).split().train.collect()
-    assert pl.read_parquet(folder / "graphs/item_item.parquet").equals(item_cooccurrence(train, window=2))
+    assert pl.read_parquet(folder / "graphs/item_item.parquet").equals(
+        item_cooccurrence(train, window=2)
+    )
     with pytest.raises(FeatureError, match="no text embedding"):
         add_features(folder, knn=3)
     with pytest.raises(FeatureError, match="no image_urls"):
@@ -108,8 +119,12 @@ def test_without_embed_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(importlib.util, "find_spec", no_st)
     tables = small_tables()
     out = compute_features(
-        tables.items, tables.splits["loo"]["train"], features=FeaturesSpec(), graphs=GraphsSpec(item_knn=True),
-        split="loo", progress=False,
+        tables.items,
+        tables.splits["loo"]["train"],
+        features=FeaturesSpec(),
+        graphs=GraphsSpec(item_knn=True),
+        split="loo",
+        progress=False,
     )
     assert "text embeddings skipped: pip install 'recdata[embed]'" in out.warnings
     assert "item_knn graph skipped: no text embeddings were built" in out.warnings
@@ -130,10 +145,17 @@ def test_items_without_text_and_no_split(tmp_path: Path) -> None:
     items = tables.items.select(S.ITEM, S.ITEM_ID)
     out = compute_features(items, None, features=FeaturesSpec(), graphs=GraphsSpec(), split=None)
     assert out.features == {} and out.graphs == {}
-    assert out.warnings == ["user_item/item_item graphs skipped: no split to take a train part from"]
+    assert out.warnings == [
+        "user_item/item_item graphs skipped: no split to take a train part from"
+    ]
     with pytest.raises(FeatureError, match="template"):
-        compute_features(tables.items, None, features=FeaturesSpec(text=TextSpec(template="{title:>10}")),
-                         graphs=GraphsSpec(user_item=None, item_item=None), split=None)
+        compute_features(
+            tables.items,
+            None,
+            features=FeaturesSpec(text=TextSpec(template="{title:>10}")),
+            graphs=GraphsSpec(user_item=None, item_item=None),
+            split=None,
+        )
 
 
 def test_unknown_model_is_a_feature_error(tmp_path: Path) -> None:

@@ -40,7 +40,9 @@ def _texts(n: int, changed: dict[int, str] | None = None) -> pl.DataFrame:
     return pl.DataFrame({S.ITEM: list(range(1, n + 1)), "text": texts})
 
 
-def test_only_changed_items_are_reencoded(minilm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_changed_items_are_reencoded(
+    minilm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = TextSpec(model=minilm, batch_size=8)
     counter = CountingEncode(monkeypatch)
     first = embed_texts(_texts(40), spec, cache_dir=tmp_path)
@@ -49,12 +51,16 @@ def test_only_changed_items_are_reencoded(minilm: str, tmp_path: Path, monkeypat
     again = embed_texts(_texts(40), spec, cache_dir=tmp_path)
     assert counter.texts == [] and again.encoded == 0
     assert again.frame.equals(first.frame)
-    changed = embed_texts(_texts(40, {3: "a brand new text", 17: "another edit"}), spec, cache_dir=tmp_path)
+    changed = embed_texts(
+        _texts(40, {3: "a brand new text", 17: "another edit"}), spec, cache_dir=tmp_path
+    )
     assert sorted(counter.texts) == ["a brand new text", "another edit"]
     unchanged = [i for i in range(1, 41) if i not in (3, 17)]
     keep = pl.col(S.ITEM).is_in(unchanged)
     assert changed.frame.filter(keep).equals(first.frame.filter(keep))
-    assert not changed.frame.filter(pl.col(S.ITEM) == 3).equals(first.frame.filter(pl.col(S.ITEM) == 3))
+    assert not changed.frame.filter(pl.col(S.ITEM) == 3).equals(
+        first.frame.filter(pl.col(S.ITEM) == 3)
+    )
     # a different setting (no normalisation) is a different cache identity: everything is encoded
     counter.texts.clear()
     embed_texts(_texts(40), spec.model_copy(update={"normalize": False}), cache_dir=tmp_path)
@@ -79,7 +85,9 @@ def test_killed_run_resumes(minilm: str, tmp_path: Path, monkeypatch: pytest.Mon
     )
 
 
-def test_null_texts_and_duplicates(minilm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_null_texts_and_duplicates(
+    minilm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     counter = CountingEncode(monkeypatch)
     texts = pl.DataFrame({S.ITEM: [4, 1, 2, 3], "text": ["same", "same", None, "other"]})
     result = embed_texts(texts, TextSpec(model=minilm), cache_dir=tmp_path)

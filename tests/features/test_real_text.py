@@ -14,9 +14,25 @@ from recdata import schema as S
 from recdata.features import FeaturesSpec, GraphsSpec, TextSpec, compute_features, render_item_text
 
 GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
-    "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 SERIES = {
     "Star Wars": [50, 172, 181],
@@ -30,23 +46,35 @@ SERIES = {
 
 def ml100k_items(shared: Path) -> pl.DataFrame:
     raw = pl.read_csv(
-        shared / "ml-100k" / "u.item", separator="|", has_header=False, encoding="latin-1",
-        quote_char=None, new_columns=["movie_id", "title", "release", "video", "url", *GENRES],
+        shared / "ml-100k" / "u.item",
+        separator="|",
+        has_header=False,
+        encoding="latin-1",
+        quote_char=None,
+        new_columns=["movie_id", "title", "release", "video", "url", *GENRES],
     )
     return raw.select(
         pl.col("movie_id").cast(pl.Int32).alias(S.ITEM),
         pl.col("movie_id").cast(pl.String).alias(S.ITEM_ID),
         "title",
-        pl.concat_list([pl.when(pl.col(g) == 1).then(pl.lit(g)) for g in GENRES]).list.drop_nulls().alias("categories"),
+        pl.concat_list([pl.when(pl.col(g) == 1).then(pl.lit(g)) for g in GENRES])
+        .list.drop_nulls()
+        .alias("categories"),
     )
 
 
 @pytest.fixture(scope="module")
-def ml100k_embeddings(shared_datasets: Path, minilm: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.DataFrame]:
+def ml100k_embeddings(
+    shared_datasets: Path, minilm: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     items = ml100k_items(shared_datasets)
     out = compute_features(
-        items, None, features=FeaturesSpec(text=TextSpec(model=minilm)),
-        graphs=GraphsSpec(user_item=None, item_item=None), split=None, progress=False,
+        items,
+        None,
+        features=FeaturesSpec(text=TextSpec(model=minilm)),
+        graphs=GraphsSpec(user_item=None, item_item=None),
+        split=None,
+        progress=False,
         cache_dir=tmp_path_factory.mktemp("cache"),
     )
     return out.features["item_text"], out.features["text-all-minilm-l6-v2"]
@@ -74,7 +102,9 @@ def test_ml100k_series_are_neighbours(ml100k_embeddings: tuple[pl.DataFrame, pl.
             random_mean = sim[a, rng.choice(1682, size=200, replace=False)].mean()
             for b in rows:
                 if b != a:
-                    assert sim[a, b] > p95, f"{name}: {a + 1} vs {b + 1} {sim[a, b]:.3f} <= p95 {p95:.3f}"
+                    assert sim[a, b] > p95, (
+                        f"{name}: {a + 1} vs {b + 1} {sim[a, b]:.3f} <= p95 {p95:.3f}"
+                    )
                     assert sim[a, b] > random_mean + 0.2
 
 
@@ -93,7 +123,9 @@ def _gift_cards(shared: Path) -> pl.DataFrame:
     )
 
 
-def test_gift_cards_rendered_and_embedded(shared_datasets: Path, minilm: str, tmp_path: Path) -> None:
+def test_gift_cards_rendered_and_embedded(
+    shared_datasets: Path, minilm: str, tmp_path: Path
+) -> None:
     items = _gift_cards(shared_datasets)
     assert items.height == 1547
     raw_html = items.filter(pl.col("description").str.contains("<[a-zA-Z/][^>]*>")).height
@@ -106,14 +138,26 @@ def test_gift_cards_rendered_and_embedded(shared_datasets: Path, minilm: str, tm
     assert rendered.str.split(" ").list.len().max() <= 48 + 8  # newlines join tokens too
     assert (rendered.str.extract_all(r"\S+").list.len() <= 48).all()
     first = texts.filter(pl.col(S.ITEM) == 1)["text"][0]
-    assert first.startswith("Serendipity 3 $100.00 Gift Card\nBrand: Serendipity 3\nCategories: Gift Cards\n")
+    assert first.startswith(
+        "Serendipity 3 $100.00 Gift Card\nBrand: Serendipity 3\nCategories: Gift Cards\n"
+    )
     with_price = items.filter(pl.col("price").is_not_null()).head(1)
-    assert f"Price: {with_price['price'][0]:.2f}" in render_item_text(with_price, template=TextSpec().template)["text"][0]
+    assert (
+        f"Price: {with_price['price'][0]:.2f}"
+        in render_item_text(with_price, template=TextSpec().template)["text"][0]
+    )
     # embed the first 400 listings (all 1,547 would take ~30 s on 2 cores)
     spec = FeaturesSpec(text=TextSpec(model=minilm, max_tokens=48, batch_size=64))
     subset = items.head(400)
-    out = compute_features(subset, None, features=spec, graphs=GraphsSpec(user_item=None, item_item=None),
-                           split=None, progress=False, cache_dir=tmp_path / "cache")
+    out = compute_features(
+        subset,
+        None,
+        features=spec,
+        graphs=GraphsSpec(user_item=None, item_item=None),
+        split=None,
+        progress=False,
+        cache_dir=tmp_path / "cache",
+    )
     emb = out.features["text-all-minilm-l6-v2"]
     assert emb.height == 400 and emb["embedding"].null_count() == 0
     assert not np.isnan(emb["embedding"].to_numpy()).any()
@@ -124,6 +168,16 @@ def test_gift_cards_rendered_and_embedded(shared_datasets: Path, minilm: str, tm
     matrix = emb["embedding"].to_numpy()
     brands = subset["brand"].to_list()
     sim = matrix @ matrix.T
-    same = [sim[a, b] for a in range(400) for b in range(a + 1, 400) if brands[a] and brands[a] == brands[b]]
-    other = [sim[a, b] for a in range(400) for b in range(a + 1, 400) if brands[a] and brands[b] and brands[a] != brands[b]]
+    same = [
+        sim[a, b]
+        for a in range(400)
+        for b in range(a + 1, 400)
+        if brands[a] and brands[a] == brands[b]
+    ]
+    other = [
+        sim[a, b]
+        for a in range(400)
+        for b in range(a + 1, 400)
+        if brands[a] and brands[b] and brands[a] != brands[b]
+    ]
     assert np.mean(same) > np.mean(other) + 0.1

@@ -24,7 +24,9 @@ from recdata.features import (
 )
 
 
-def render(items: dict, template: str = DEFAULT_TEMPLATE, max_tokens: int | None = 256) -> list[str | None]:
+def render(
+    items: dict, template: str = DEFAULT_TEMPLATE, max_tokens: int | None = 256
+) -> list[str | None]:
     frame = pl.DataFrame({S.ITEM: list(range(1, len(next(iter(items.values()))) + 1)), **items})
     return render_item_text(frame, template=template, max_tokens=max_tokens)["text"].to_list()
 
@@ -48,10 +50,20 @@ def test_default_template_lines() -> None:
 
 def test_missing_columns_and_empty_items() -> None:
     assert render({"title": ["A", ""]}) == ["A", None]
-    assert template_fields(DEFAULT_TEMPLATE) == ["title", "brand", "categories", "description", "price"]
-    assert render({"title": ["x"], "year": [1999]}, template="{title} ({year})\n{genre}") == ["x (1999)"]
+    assert template_fields(DEFAULT_TEMPLATE) == [
+        "title",
+        "brand",
+        "categories",
+        "description",
+        "price",
+    ]
+    assert render({"title": ["x"], "year": [1999]}, template="{title} ({year})\n{genre}") == [
+        "x (1999)"
+    ]
     # a line is dropped when any of its fields is missing
-    assert render({"title": ["x"], "year": [None]}, template="{title} ({year})\nT: {title}") == ["T: x"]
+    assert render({"title": ["x"], "year": [None]}, template="{title} ({year})\nT: {title}") == [
+        "T: x"
+    ]
 
 
 def test_template_errors() -> None:
@@ -81,17 +93,24 @@ def _reference(title: str, max_tokens: int) -> str | None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.sampled_from(["word", "two", "<i>", "</i>", " ", "\n", "\t", "&amp;", "é", "x<y"]), max_size=30),
+    st.lists(
+        st.sampled_from(["word", "two", "<i>", "</i>", " ", "\n", "\t", "&amp;", "é", "x<y"]),
+        max_size=30,
+    ),
     st.integers(1, 8),
 )
 def test_clean_and_truncate_match_reference(pieces: list[str], max_tokens: int) -> None:
     title = "".join(pieces)
-    assert render({"title": [title]}, template="{title}", max_tokens=max_tokens) == [_reference(title, max_tokens)]
+    assert render({"title": [title]}, template="{title}", max_tokens=max_tokens) == [
+        _reference(title, max_tokens)
+    ]
 
 
 def test_specs() -> None:
     assert FeaturesSpec().text == TextSpec() and FeaturesSpec().image is None
-    graphs = GraphsSpec.model_validate({"user_item": False, "item_item": {"window": 3, "top_k": 5}, "item_knn": True})
+    graphs = GraphsSpec.model_validate(
+        {"user_item": False, "item_item": {"window": 3, "top_k": 5}, "item_knn": True}
+    )
     assert graphs.user_item is None and graphs.item_item.window == 3 and graphs.item_knn.k == 10
     with pytest.raises(ValidationError):
         TextSpec.model_validate({"modle": "x"})

@@ -17,7 +17,10 @@ def interactions(draw: st.DrawFn, max_rows: int = 40) -> pl.DataFrame:
     rows = draw(
         st.lists(
             st.tuples(
-                st.integers(1, 4), st.integers(1, 6), st.integers(0, 5), st.sampled_from([1.0, 2.5, 4.0, 5.0])
+                st.integers(1, 4),
+                st.integers(1, 6),
+                st.integers(0, 5),
+                st.sampled_from([1.0, 2.5, 4.0, 5.0]),
             ),
             max_size=max_rows,
         )
@@ -30,13 +33,21 @@ def interactions(draw: st.DrawFn, max_rows: int = 40) -> pl.DataFrame:
             S.TIME: [datetime.fromtimestamp(r[2] * 100, UTC) for r in rows],
             S.RATING: [r[3] for r in rows],
         },
-        schema={S.INTERACTION: pl.Int64, S.USER: pl.Int32, S.ITEM: pl.Int32, S.TIME: S.POLARS_TIMESTAMP, S.RATING: pl.Float32},
+        schema={
+            S.INTERACTION: pl.Int64,
+            S.USER: pl.Int32,
+            S.ITEM: pl.Int32,
+            S.TIME: S.POLARS_TIMESTAMP,
+            S.RATING: pl.Float32,
+        },
     )
 
 
 def sequences(frame: pl.DataFrame) -> dict[int, list[int]]:
     """Each user's items in sequence order (timestamp, then interaction_idx)."""
-    rows = sorted(frame.iter_rows(named=True), key=lambda r: (r[S.USER], r[S.TIME], r[S.INTERACTION]))
+    rows = sorted(
+        frame.iter_rows(named=True), key=lambda r: (r[S.USER], r[S.TIME], r[S.INTERACTION])
+    )
     out: dict[int, list[int]] = defaultdict(list)
     for row in rows:
         out[row[S.USER]].append(row[S.ITEM])

@@ -24,8 +24,12 @@ from recdata.graphs import item_cooccurrence, verify_graph_from_train
 def test_matches_reference(
     train: pl.DataFrame, window: int | None, symmetric: bool, top_k: int | None, self_loops: bool
 ) -> None:
-    got = item_cooccurrence(train, window=window, symmetric=symmetric, top_k=top_k, self_loops=self_loops)
-    want = cooc_reference(train, window=window, symmetric=symmetric, top_k=top_k, self_loops=self_loops)
+    got = item_cooccurrence(
+        train, window=window, symmetric=symmetric, top_k=top_k, self_loops=self_loops
+    )
+    want = cooc_reference(
+        train, window=window, symmetric=symmetric, top_k=top_k, self_loops=self_loops
+    )
     assert as_dict(got) == want
     assert got.select("src", "dst").rows() == sorted(want)  # sorted by (src, dst)
     assert got.schema == pl.Schema({"src": pl.Int32, "dst": pl.Int32, "weight": pl.Float32})
@@ -55,14 +59,21 @@ def test_bad_options() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(interactions(max_rows=30), st.sampled_from([1, 2, None]), st.booleans(), st.sampled_from([None, 2]))
+@given(
+    interactions(max_rows=30),
+    st.sampled_from([1, 2, None]),
+    st.booleans(),
+    st.sampled_from([None, 2]),
+)
 def test_verify_clean_graph_has_no_unsupported_edges(
     train: pl.DataFrame, window: int | None, symmetric: bool, top_k: int | None
 ) -> None:
     params = {"window": window, "symmetric": symmetric, "top_k": top_k, "self_loops": False}
     edges = item_cooccurrence(train, window=window, symmetric=symmetric, top_k=top_k)
     assert verify_graph_from_train(edges, train, kind="item_item", params=params).is_empty()
-    assert verify_graph_from_train(edges.lazy(), train.lazy(), kind="item_item", params=params).is_empty()
+    assert verify_graph_from_train(
+        edges.lazy(), train.lazy(), kind="item_item", params=params
+    ).is_empty()
     assert verify_graph_from_train(
         edges, train.select(S.USER, S.ITEM).unique(), kind="item_item", params=params
     ).is_empty()
@@ -70,14 +81,25 @@ def test_verify_clean_graph_has_no_unsupported_edges(
 
 def test_verify_catches_edges_from_test_rows() -> None:
     # user 1 has 1 -> 2 in train and 2 -> 3 only in test; user 2 has 1 -> 2 twice in all data
-    train = pl.DataFrame({S.INTERACTION: [0, 1, 3, 4], S.USER: [1, 1, 2, 2], S.ITEM: [1, 2, 1, 2], S.TIME: [1, 2, 1, 2]})
-    test = pl.DataFrame({S.INTERACTION: [2, 5, 6], S.USER: [1, 2, 2], S.ITEM: [3, 1, 2], S.TIME: [3, 3, 4]})
+    train = pl.DataFrame(
+        {
+            S.INTERACTION: [0, 1, 3, 4],
+            S.USER: [1, 1, 2, 2],
+            S.ITEM: [1, 2, 1, 2],
+            S.TIME: [1, 2, 1, 2],
+        }
+    )
+    test = pl.DataFrame(
+        {S.INTERACTION: [2, 5, 6], S.USER: [1, 2, 2], S.ITEM: [3, 1, 2], S.TIME: [3, 3, 4]}
+    )
     leaky = item_cooccurrence(pl.concat([train, test]), symmetric=False)
     bad = verify_graph_from_train(leaky, train, kind="item_item", params={"symmetric": False})
     # (2,3) exists only because of test; (1,2)'s count is raised by test rows; (2,1) comes from test
     assert set(bad.select("src", "dst").rows()) == {(2, 3), (1, 2), (2, 1)}
     # without sequence columns only the pair can be checked: (2,3) has no train user in common
-    pairs_only = verify_graph_from_train(leaky, train.select(S.USER, S.ITEM), kind="item_item", params={})
+    pairs_only = verify_graph_from_train(
+        leaky, train.select(S.USER, S.ITEM), kind="item_item", params={}
+    )
     assert pairs_only.select("src", "dst").rows() == [(2, 3)]
 
 

@@ -17,6 +17,7 @@ from recdata.graphs import _knn, item_knn, to_networkx, to_scipy, user_item
 
 def knn_reference(vectors: dict[int, list[float]], k: int) -> dict[int, list[tuple[float, int]]]:
     """Per item: the other items sorted by (-cosine, item), first k; zero vectors take no part."""
+
     def cos(a: list[float], b: list[float]) -> float:
         dot = sum(x * y for x, y in zip(a, b, strict=True))
         return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
@@ -51,7 +52,9 @@ def test_matches_brute_force(rows: list[list[int]], k: int, small_blocks: bool) 
     for src, neighbours in want.items():
         mine = got.filter(pl.col("src") == src)
         # the same similarity values (float32 may reorder exact ties in the last bit) ...
-        assert sorted(-w for w in mine["weight"].to_list()) == pytest.approx(sorted(n for n, _ in neighbours), abs=1e-5)
+        assert sorted(-w for w in mine["weight"].to_list()) == pytest.approx(
+            sorted(n for n, _ in neighbours), abs=1e-5
+        )
         # ... and the same neighbours wherever the k-th similarity is not tied
         clear = [j for n, j in neighbours if n < neighbours[-1][0] - 1e-4]
         assert set(clear) <= set(mine["dst"].to_list())
@@ -62,7 +65,10 @@ def test_exact_on_random_vectors_and_nulls() -> None:
     rng = np.random.default_rng(0)
     matrix = rng.normal(size=(300, 16)).astype(np.float32)
     frame = pl.DataFrame(
-        {S.ITEM: np.arange(1, 301, dtype=np.int32), "embedding": pl.Series(matrix, dtype=pl.Array(pl.Float32, 16))}
+        {
+            S.ITEM: np.arange(1, 301, dtype=np.int32),
+            "embedding": pl.Series(matrix, dtype=pl.Array(pl.Float32, 16)),
+        }
     ).with_columns(pl.when(pl.col(S.ITEM) != 7).then(pl.col("embedding")).alias("embedding"))
     old, _knn._BLOCK_BYTES = _knn._BLOCK_BYTES, 4 * 300 * 64  # 64-row blocks
     try:
@@ -77,7 +83,9 @@ def test_exact_on_random_vectors_and_nulls() -> None:
     assert set(got.select("src", "dst").rows()) == want
     assert 7 not in got["src"].to_list() and 7 not in got["dst"].to_list()
     row = got.filter(pl.col("src") == 1).sort("dst")
-    np.testing.assert_allclose(row["weight"].to_numpy(), sim[0, row["dst"].to_numpy() - 1], rtol=1e-5)
+    np.testing.assert_allclose(
+        row["weight"].to_numpy(), sim[0, row["dst"].to_numpy() - 1], rtol=1e-5
+    )
     assert item_knn(frame, k=5).equals(got)
 
 

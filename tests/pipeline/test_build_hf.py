@@ -23,7 +23,9 @@ def _ratings_csv() -> bytes:
     lines = ["user_id,parent_asin,rating,timestamp"]
     for u in range(12):
         for i in range(6):
-            lines.append(f"U{u:02d},B{i:03d},{1 + (u + i) % 5}.0,{1600000000000 + u * 1000 + i * 10}")
+            lines.append(
+                f"U{u:02d},B{i:03d},{1 + (u + i) % 5}.0,{1600000000000 + u * 1000 + i * 10}"
+            )
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -61,7 +63,9 @@ class _Hub(BaseHTTPRequestHandler):
 def hub(monkeypatch: pytest.MonkeyPatch, home: Path) -> Iterator[dict[str, bytes]]:
     """A stand-in Hub on 127.0.0.1 (HF_ENDPOINT); the test fills the returned file table."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{httpd.server_address[1]}")
     monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -85,7 +89,9 @@ def test_hf_host_recipe_pins_a_commit() -> None:
     assert len(ratings.hf.revision) == 40
     # the UCSD variant's checksum is of the .gz file: it must not leak into the Hub host
     assert ratings.md5 is None and ratings.size is None
-    assert {s.name: s for s in resolve("amazon2023-all-beauty-5core").sources}["ratings"].md5 is not None
+    assert {s.name: s for s in resolve("amazon2023-all-beauty-5core").sources}[
+        "ratings"
+    ].md5 is not None
 
 
 def test_build_from_the_hub_at_the_pinned_revision(hub: dict[str, bytes], tmp_path: Path) -> None:

@@ -69,7 +69,9 @@ def test_gift_cards_from_mirror(
 def test_all_beauty_without_its_metadata(amazon_mirror: str, home: Path, tmp_path: Path) -> None:
     # keep the missing metadata's fallback URL on 127.0.0.1 too: no test touches the internet
     offline = [f"sources.meta.urls=[{amazon_mirror}/not-here/meta_All_Beauty.json.gz]"]
-    out = build(BEAUTY, out=tmp_path / "beauty", mirror=amazon_mirror, overrides=offline, features=False)
+    out = build(
+        BEAUTY, out=tmp_path / "beauty", mirror=amazon_mirror, overrides=offline, features=False
+    )
     assert validate(out).ok
     m = Manifest.read(out)
     assert _stage(m, "raw") == (991, 85, 5269)
@@ -80,7 +82,9 @@ def test_all_beauty_without_its_metadata(amazon_mirror: str, home: Path, tmp_pat
     assert items.columns == [S.ITEM, S.ITEM_ID] and items.height == 85
 
 
-def test_tampered_source_is_refused(amazon_mirror: str, mirror_dir: Path, home: Path, tmp_path: Path) -> None:
+def test_tampered_source_is_refused(
+    amazon_mirror: str, mirror_dir: Path, home: Path, tmp_path: Path
+) -> None:
     data = bytearray((mirror_dir / "Gift_Cards_5.json.gz").read_bytes())
     data[-20] ^= 0xFF
     (mirror_dir / "Gift_Cards_5.json.gz").write_bytes(bytes(data))
@@ -91,7 +95,9 @@ def test_tampered_source_is_refused(amazon_mirror: str, mirror_dir: Path, home: 
     assert not (tmp_path / "bad").exists()
 
 
-def test_ml100k_from_raw_dir(shared_datasets: Path, home: Path, tmp_path: Path, folder_bytes) -> None:  # noqa: ANN001
+def test_ml100k_from_raw_dir(
+    shared_datasets: Path, home: Path, tmp_path: Path, folder_bytes
+) -> None:  # noqa: ANN001
     raw = shared_datasets / "ml-100k"
     out = build("ml-100k", out=tmp_path / "ml", raw_dir=raw, features=False)
     assert validate(out).ok
@@ -112,7 +118,9 @@ def test_ml100k_from_raw_dir(shared_datasets: Path, home: Path, tmp_path: Path, 
     assert folder_bytes(out) == folder_bytes(again)
 
 
-def test_ml100k_tampered_member_is_refused(shared_datasets: Path, home: Path, tmp_path: Path) -> None:
+def test_ml100k_tampered_member_is_refused(
+    shared_datasets: Path, home: Path, tmp_path: Path
+) -> None:
     raw = tmp_path / "raw" / "ml-100k"
     raw.mkdir(parents=True)
     for name in ("u.data", "u.item", "u.user"):
@@ -123,8 +131,15 @@ def test_ml100k_tampered_member_is_refused(shared_datasets: Path, home: Path, tm
         build("ml-100k", out=tmp_path / "bad", raw_dir=raw.parent, features=False)
 
 
-def test_lastfm_from_raw_dir_with_social_graph(shared_datasets: Path, home: Path, tmp_path: Path) -> None:
-    out = build("lastfm-hetrec2011", out=tmp_path / "lf", raw_dir=shared_datasets / "lastfm-hetrec2011", features=False)
+def test_lastfm_from_raw_dir_with_social_graph(
+    shared_datasets: Path, home: Path, tmp_path: Path
+) -> None:
+    out = build(
+        "lastfm-hetrec2011",
+        out=tmp_path / "lf",
+        raw_dir=shared_datasets / "lastfm-hetrec2011",
+        features=False,
+    )
     assert validate(out).ok
     m = Manifest.read(out)
     assert _stage(m, "final") == (1892, 17632, 92834)
@@ -149,14 +164,28 @@ def test_steam_games_metadata(shared_datasets: Path, home: Path, tmp_path: Path)
     text = gzip.decompress((raw / "steam_games.json.gz").read_bytes()).decode()
     games = list(dict.fromkeys(re.findall(r"u'id': u'(\d+)'", text)))
     lines = [
-        repr({"username": f"user{k % 7}", "hours": 1.5, "product_id": games[k % 11], "page_order": 0,
-              "date": f"2017-0{1 + k % 9}-1{k % 10}", "text": "it's \"fine\"", "early_access": False, "page": 1})
+        repr(
+            {
+                "username": f"user{k % 7}",
+                "hours": 1.5,
+                "product_id": games[k % 11],
+                "page_order": 0,
+                "date": f"2017-0{1 + k % 9}-1{k % 10}",
+                "text": 'it\'s "fine"',
+                "early_access": False,
+                "page": 1,
+            }
+        )
         for k in range(60)
     ]
-    (raw / "steam_reviews.json.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+    (raw / "steam_reviews.json.gz").write_bytes(
+        gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+    )
     offline = [
-        "sources.reviews.urls=[]", "sources.reviews.manual=a test file",
-        "sources.reviews.filename=steam_reviews.json.gz", "steps=[{dedup: {keep: first}}]",
+        "sources.reviews.urls=[]",
+        "sources.reviews.manual=a test file",
+        "sources.reviews.filename=steam_reviews.json.gz",
+        "steps=[{dedup: {keep: first}}]",
     ]
     out = build("steam", out=tmp_path / "steam", raw_dir=raw, overrides=offline, features=False)
     assert validate(out).ok

@@ -19,7 +19,9 @@ from recdata.validation import validate
 SMALL = ["size=3000", "n_users=150", "n_items=80"]
 
 
-def test_synthetic_builds_offline_valid_and_deterministic(tmp_path: Path, home: Path, folder_bytes) -> None:  # noqa: ANN001
+def test_synthetic_builds_offline_valid_and_deterministic(
+    tmp_path: Path, home: Path, folder_bytes
+) -> None:  # noqa: ANN001
     a = build("synthetic", out=tmp_path / "a", overrides=SMALL)
     b = build("synthetic", out=tmp_path / "b", overrides=SMALL)
     assert validate(a).ok, validate(a).violations
@@ -54,7 +56,9 @@ def test_expected_mismatch_fails_and_leaves_no_folder(tmp_path: Path, home: Path
         build("synthetic", out=tmp_path / "x", overrides=bad, features=False)
     assert not (tmp_path / "x").exists()
     assert not any(p.name.startswith(".x") for p in tmp_path.iterdir())
-    out = build("synthetic", out=tmp_path / "x", overrides=[*bad, "check_stats=false"], features=False)
+    out = build(
+        "synthetic", out=tmp_path / "x", overrides=[*bad, "check_stats=false"], features=False
+    )
     assert any("interactions expected 7" in w for w in Manifest.read(out).warnings)
     out = build("synthetic", out=tmp_path / "y", overrides=bad, features=False, check_stats=False)
     assert out.is_dir()
@@ -129,9 +133,13 @@ row = st.tuples(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(row, min_size=1, max_size=25))
-def test_user_recipe_matches_reference(tmp_path_factory: pytest.TempPathFactory, rows: list) -> None:
+def test_user_recipe_matches_reference(
+    tmp_path_factory: pytest.TempPathFactory, rows: list
+) -> None:
     folder = tmp_path_factory.mktemp("user")
     recipe = _user_recipe(folder, rows, "[{dedup: {keep: first}}]")
     out = build(recipe, out=folder / "out", raw_dir=folder / "raw", home=folder / "home")
@@ -168,7 +176,12 @@ def test_manifest_holds_resolved_recipe_and_hash(tmp_path: Path, home: Path) -> 
     resolved = resolve("synthetic", SMALL)
     assert manifest["recipe_hash"] == recipe_hash(resolved)
     assert manifest["recipe"]["steps"][1] == {
-        "name": None, "step": "kcore", "user_k": 5, "item_k": 5, "mode": "iterative", "max_rounds": None
+        "name": None,
+        "step": "kcore",
+        "user_k": 5,
+        "item_k": 5,
+        "mode": "iterative",
+        "max_rounds": None,
     }
 
 
@@ -183,7 +196,12 @@ def test_every_step_kind_runs(tmp_path: Path, home: Path) -> None:
     assert validate(out).ok
     m = Manifest.read(out)
     assert [s.name for s in m.steps] == [
-        "time_window", "sample_users", "filter_rating", "implicit_label", "dedup", "activity_filter"
+        "time_window",
+        "sample_users",
+        "filter_rating",
+        "implicit_label",
+        "dedup",
+        "activity_filter",
     ]
     assert all(a.rows_after == b.rows_before for a, b in zip(m.steps, m.steps[1:], strict=False))
     inter = pl.read_parquet(out / "interactions.parquet")
@@ -197,7 +215,9 @@ def test_every_step_kind_runs(tmp_path: Path, home: Path) -> None:
 
 def test_rows_without_ids_are_dropped_and_reported(tmp_path: Path) -> None:
     recipe = _user_recipe(tmp_path, [("a", "x", 1, 1.0), ("b", "y", 2, 2.0)], "[]")
-    (tmp_path / "raw" / "events.tsv").write_text("a\tx\t1\t1.0\n\ty\t2\t2.0\nb\t\t3\t3.0\nb\ty\t4\t4.0\n")
+    (tmp_path / "raw" / "events.tsv").write_text(
+        "a\tx\t1\t1.0\n\ty\t2\t2.0\nb\t\t3\t3.0\nb\ty\t4\t4.0\n"
+    )
     out = build(recipe, out=tmp_path / "o", raw_dir=tmp_path / "raw", home=tmp_path / "home")
     m = Manifest.read(out)
     assert m.statistics["stages"]["raw"]["interactions"] == 2

@@ -19,19 +19,43 @@ def test_catalog_is_large_and_names_are_canonical() -> None:
     bad = [n for n in ALL if not NAME.match(n)]
     assert not bad
     for required in (
-        "synthetic", "ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest-small",
-        "amazon2014-beauty-5core", "amazon2014-beauty", "amazon2014-beauty-ratings",
-        "amazon2018-gift-cards-5core", "amazon2018-all-beauty-5core", "amazon2018-gift-cards",
-        "amazon2018-gift-cards-ratings", "amazon2023-all-beauty", "amazon2023-all-beauty-5core",
-        "amazon2023-all-beauty-0core", "steam", "lastfm-hetrec2011", "gowalla", "yelp",
-        "amazon-beauty", "amazon-sports", "amazon-toys", "amazon-beauty@sasrec",
+        "synthetic",
+        "ml-100k",
+        "ml-1m",
+        "ml-10m",
+        "ml-20m",
+        "ml-25m",
+        "ml-32m",
+        "ml-latest-small",
+        "amazon2014-beauty-5core",
+        "amazon2014-beauty",
+        "amazon2014-beauty-ratings",
+        "amazon2018-gift-cards-5core",
+        "amazon2018-all-beauty-5core",
+        "amazon2018-gift-cards",
+        "amazon2018-gift-cards-ratings",
+        "amazon2023-all-beauty",
+        "amazon2023-all-beauty-5core",
+        "amazon2023-all-beauty-0core",
+        "steam",
+        "lastfm-hetrec2011",
+        "gowalla",
+        "yelp",
+        "amazon-beauty",
+        "amazon-sports",
+        "amazon-toys",
+        "amazon-beauty@sasrec",
     ):
         assert required in ALL, required
     assert sum(n.startswith("amazon2023-") and n.endswith("-5core") for n in ALL) == 33
-    assert sum(n.startswith("amazon2023-") and not n.endswith(("core", "-hf")) for n in ALL) == 34  # + Unknown
+    assert (
+        sum(n.startswith("amazon2023-") and not n.endswith(("core", "-hf")) for n in ALL) == 34
+    )  # + Unknown
     # the Hugging Face host: every 2023 recipe again, at a pinned commit
     hosted = {n for n in ALL if n.startswith("amazon2023-") and n.endswith("-hf")}
-    assert hosted == {n + "-hf" for n in ALL if n.startswith("amazon2023-") and not n.endswith("-hf")}
+    assert hosted == {
+        n + "-hf" for n in ALL if n.startswith("amazon2023-") and not n.endswith("-hf")
+    }
     assert sum(n.startswith("amazon2018-") and n.endswith("-5core") for n in ALL) == 29
     assert sum(n.startswith("amazon2014-") and n.endswith("-5core") for n in ALL) == 24
 
@@ -101,8 +125,13 @@ def test_aliases_name_their_settings() -> None:
 def test_checksums_from_urls_md() -> None:
     gift = resolve("amazon2018-gift-cards-5core")
     sources = {s.name: s for s in gift.sources}
-    assert sources["reviews"].sha256 == "41e1f0e50d3c1c9d7d949fb6315944c8bde51ea6b7429a29fdd0d02cbc07ef25"
-    assert sources["meta"].sha256 == "24ac90af3eb47d9c04458a61a44a76a882419190e027c6ec14ee0a993549c34a"
+    assert (
+        sources["reviews"].sha256
+        == "41e1f0e50d3c1c9d7d949fb6315944c8bde51ea6b7429a29fdd0d02cbc07ef25"
+    )
+    assert (
+        sources["meta"].sha256 == "24ac90af3eb47d9c04458a61a44a76a882419190e027c6ec14ee0a993549c34a"
+    )
     assert sources["meta"].optional
     assert resolve("amazon2018-books-5core").sources[0].trust_on_first_use
     ml = resolve("ml-100k").sources[0]

@@ -40,7 +40,12 @@ def test_short_forms_become_explicit() -> None:
     assert recipe.steps[0] == KcoreStep(user_k=2)
     explicit = recipe.resolved()
     assert explicit["steps"][0] == {
-        "name": None, "step": "kcore", "user_k": 2, "item_k": 5, "mode": "iterative", "max_rounds": None
+        "name": None,
+        "step": "kcore",
+        "user_k": 2,
+        "item_k": 5,
+        "mode": "iterative",
+        "max_rounds": None,
     }
     assert explicit["steps"][1] == {"name": None, "step": "dedup", "keep": "first"}
     assert explicit["splits"]["loo"]["short_users"] == "train"
@@ -51,7 +56,9 @@ def test_short_forms_become_explicit() -> None:
 def test_overrides_by_kind_index_and_name() -> None:
     recipe = resolve(Recipe.model_validate(BASE), ["steps.kcore.user_k=10", "steps.1.keep=last"])
     assert recipe.steps[0].user_k == 10 and recipe.steps[1].keep == "last"
-    recipe = resolve(recipe, ["sources.f.optional=false", "check_stats=false", "index.order=popularity"])
+    recipe = resolve(
+        recipe, ["sources.f.optional=false", "check_stats=false", "index.order=popularity"]
+    )
     assert recipe.check_stats is False and recipe.index.order == "popularity"
     recipe = resolve(recipe, ["steps=[{kcore: {user_k: 3, mode: single_pass}}]"])
     assert recipe.steps == [KcoreStep(user_k=3, mode="single_pass")]
@@ -59,7 +66,11 @@ def test_overrides_by_kind_index_and_name() -> None:
 
 def test_synthetic_shortcuts() -> None:
     recipe = resolve("synthetic", ["size=1000000", "seed=7"])
-    assert recipe.synthetic is not None and recipe.synthetic.size == 1_000_000 and recipe.synthetic.seed == 7
+    assert (
+        recipe.synthetic is not None
+        and recipe.synthetic.size == 1_000_000
+        and recipe.synthetic.seed == 7
+    )
     with pytest.raises(RecipeError, match=r"synthetic\.size"):
         resolve("synthetic", ["size=-1"])
 
@@ -101,7 +112,10 @@ def test_consistency_checks() -> None:
     bad = {**BASE, "interactions": {**BASE["interactions"], "fields": {"user_id": "u"}}}
     with pytest.raises(ValueError, match=r"must map \['item_id'\]"):
         Recipe.model_validate(bad)
-    bad = {**BASE, "interactions": {**BASE["interactions"], "fields": {"user_id": "u", "item_id": "x"}}}
+    bad = {
+        **BASE,
+        "interactions": {**BASE["interactions"], "fields": {"user_id": "u", "item_id": "x"}},
+    }
     with pytest.raises(ValueError, match=r"column\(s\) \['x'\]"):
         Recipe.model_validate(bad)
     bad = {**BASE, "steps": ["dedup", "dedup"]}
@@ -109,7 +123,13 @@ def test_consistency_checks() -> None:
         Recipe.model_validate(bad)
     ok = {**BASE, "steps": ["dedup", {"step": "dedup", "name": "again", "keep": "last"}]}
     assert [s.key for s in Recipe.model_validate(ok).steps] == ["dedup", "again"]
-    bad = {**BASE, "interactions": {**BASE["interactions"], "fields": {"user_id": "u", "item_id": "i", "timestamp": "u"}}}
+    bad = {
+        **BASE,
+        "interactions": {
+            **BASE["interactions"],
+            "fields": {"user_id": "u", "item_id": "i", "timestamp": "u"},
+        },
+    }
     with pytest.raises(ValueError, match="needs a unit"):
         Recipe.model_validate(bad)
 
@@ -120,7 +140,10 @@ def test_family_expansion_substitutes_only_its_placeholders() -> None:
         "name": "toy-{slug}",
         "description": "{category} with {title} kept",
         "sources": [{"name": "f", "urls": ["https://example.org/{category}.tsv"]}],
-        "variants": [{"category": "Gift_Cards"}, {"category": "All_Beauty", "set": {"check_stats": False}}],
+        "variants": [
+            {"category": "Gift_Cards"},
+            {"category": "All_Beauty", "set": {"check_stats": False}},
+        ],
     }
     entries = expand(doc, "family.yaml")
     assert [e.name for e in entries] == ["toy-gift-cards", "toy-all-beauty"]
@@ -152,7 +175,13 @@ def test_hash_changes_with_any_parameter() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=st.characters(codec="ascii", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=30))
+@given(
+    st.text(
+        alphabet=st.characters(codec="ascii", categories=["L", "N", "P", "Zs"]),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_slugify_is_lower_hyphenated(text: str) -> None:
     slug = slugify(text)
     assert slug == slug.lower()
@@ -161,11 +190,23 @@ def test_slugify_is_lower_hyphenated(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(user_k=st.integers(0, 1000), item_k=st.integers(0, 1000), keep=st.sampled_from(["first", "last", "none"]))
+@given(
+    user_k=st.integers(0, 1000),
+    item_k=st.integers(0, 1000),
+    keep=st.sampled_from(["first", "last", "none"]),
+)
 def test_overrides_round_trip_through_the_model(user_k: int, item_k: int, keep: str) -> None:
     data = apply_overrides(
         Recipe.model_validate(BASE).resolved(),
-        [f"steps.kcore.user_k={user_k}", ("steps.kcore.item_k", item_k), f"steps.dedup.keep={keep}"],
+        [
+            f"steps.kcore.user_k={user_k}",
+            ("steps.kcore.item_k", item_k),
+            f"steps.dedup.keep={keep}",
+        ],
     )
     recipe = Recipe.model_validate(data)
-    assert (recipe.steps[0].user_k, recipe.steps[0].item_k, recipe.steps[1].keep) == (user_k, item_k, keep)
+    assert (recipe.steps[0].user_k, recipe.steps[0].item_k, recipe.steps[1].keep) == (
+        user_k,
+        item_k,
+        keep,
+    )
