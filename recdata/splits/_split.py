@@ -170,9 +170,9 @@ class Runs:
 def user_runs(df: pl.DataFrame, user: str, time: str | None) -> Runs:
     """Each user's run of rows in sequence order; no per-row arrays beyond the grouping."""
     n = df.height
-    codes, n_codes, distinct = group_codes(df[user])
+    codes, n_codes, _ = group_codes(df[user], distinct=False)
     tkey = time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
-    perm = sequence_permutation(codes, tkey, n_users=distinct)
+    perm = sequence_permutation(codes, tkey)
     identity = n == 0 or (perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1)))
     us = codes if identity else codes[perm]
     if n == 0:
@@ -213,11 +213,11 @@ def make_split(
 ) -> Split:
     """Build a :class:`Split` from a per-row part code (0 train, 1 valid, 2 test, -1 dropped)."""
     if ucodes is None:
-        ucodes, nu, _ = group_codes(df[user])
+        ucodes, nu, _ = group_codes(df[user], distinct=False)
     else:
         nu = int(ucodes.max()) + 1 if len(ucodes) else 0
     if item in df.columns:
-        icodes, ni, _ = group_codes(df[item])
+        icodes, ni, _ = group_codes(df[item], distinct=False)
     else:
         icodes, ni = np.zeros(df.height, dtype=np.int32), 1
     rows = np.bincount(part[part >= 0], minlength=3) if len(part) else np.zeros(3, dtype=np.int64)

@@ -78,8 +78,8 @@ def global_temporal(
     if history:
         df = add_history(df.lazy(), user=user, item=item, time=time, cap=history_cap).collect()
     part = np.where(keys < t1, TRAIN, np.where(keys < t2, VALID, TEST)).astype(np.int8)
-    ucodes, urange, _ = group_codes(df[user])
-    icodes, irange, _ = group_codes(df[item])
+    ucodes, urange, _ = group_codes(df[user], distinct=False)
+    icodes, irange, _ = group_codes(df[item], distinct=False)
     train = part == TRAIN
     seen_u = np.bincount(ucodes[train], minlength=urange) > 0
     seen_i = np.bincount(icodes[train], minlength=irange) > 0

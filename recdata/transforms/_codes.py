@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 import numpy as np
 import polars as pl
@@ -146,12 +146,17 @@ def both(fa: Callable[[], T], fb: Callable[[], U], *, parallel: bool) -> tuple[T
         return ra.result(), rb.result()
 
 
-def group_codes(s: pl.Series) -> tuple[np.ndarray, int, int]:
+@overload
+def group_codes(s: pl.Series) -> tuple[np.ndarray, int, int]: ...
+@overload
+def group_codes(s: pl.Series, *, distinct: Literal[False]) -> tuple[np.ndarray, int, None]: ...
+def group_codes(s: pl.Series, *, distinct: bool = True) -> tuple[np.ndarray, int, int | None]:
     """Codes for grouping and counting only: ``(codes, code_range, n_distinct)``.
 
     Non-negative, non-null integer keys in a compact range (canonical indices) are used as
     they are, with no copy; codes then need not be dense (absent codes simply count zero).
-    Anything else goes through :func:`encode`.
+    Anything else goes through :func:`encode`. ``distinct=False`` skips counting the distinct
+    keys (a pass over the column) and returns None for it.
     """
     n = len(s)
     if n and s.dtype.is_integer() and s.null_count() == 0:
@@ -160,8 +165,9 @@ def group_codes(s: pl.Series) -> tuple[np.ndarray, int, int]:
             arr = s.to_numpy()
             if arr.dtype.itemsize < 4 or arr.dtype == np.uint64:
                 arr = arr.astype(np.int64)
-            distinct = int(np.count_nonzero(np.bincount(arr, minlength=hi + 1)))
-            return arr, hi + 1, distinct
+            if not distinct:
+                return arr, hi + 1, None
+            return arr, hi + 1, int(np.count_nonzero(np.bincount(arr, minlength=hi + 1)))
     enc = encode(s)
     return enc.codes, enc.size, enc.size
 

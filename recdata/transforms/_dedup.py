@@ -207,8 +207,8 @@ def dedup(
     n = df.height
     if n == 0:
         return df.lazy()
-    ucodes, urange, udistinct = group_codes(df[user])
-    icodes, irange, _ = group_codes(df[item])
+    ucodes, urange, _ = group_codes(df[user], distinct=False)
+    icodes, irange, _ = group_codes(df[item], distinct=False)
 
     def time_keys(rows: np.ndarray | None) -> np.ndarray:
         """Keys of only the rows dedup_mask ranks (often just those of repeated pairs)."""
@@ -216,9 +216,7 @@ def dedup(
             return np.zeros(n if rows is None else len(rows), dtype=np.int64)
         return _time_key(df[time] if rows is None else df[time].gather(rows))
 
-    mask = dedup_mask(
-        ucodes, icodes, irange, time_keys, keep, n_users=urange, distinct_users=udistinct
-    )
+    mask = dedup_mask(ucodes, icodes, irange, time_keys, keep, n_users=urange)
     if bool(mask.all()):
         return df.lazy()
     return df.filter(pl.Series(mask)).lazy()

@@ -60,12 +60,15 @@ def kcore_mask(
     item_k: int,
     mode: KcoreMode = "iterative",
     max_rounds: int | None = None,
+    counts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int, bool, int, int]:
     """Rows kept by the k-core of int codes ``users``/``items``.
 
     Returns ``(keep_mask, rounds, converged, users_after, items_after)``. Each round drops,
     together, the rows of users with fewer than ``user_k`` and of items with fewer than
-    ``item_k`` interactions, counted at the start of the round. A round is one pass over the
+    ``item_k`` interactions, counted at the start of the round. ``counts``: the bincounts of
+    ``users`` and ``items`` (length ``n_users``/``n_items``) when the caller has them; they
+    are decremented in place. A round is one pass over the
     int codes (users and items in two threads) through small flag tables of the entities that
     newly fell below their threshold;
     counts are decremented by bincounts of the dropped rows only.
@@ -83,8 +86,11 @@ def kcore_mask(
     limit = 1 if mode == "single_pass" else max_rounds
     n = len(users)
     alive = np.ones(n, dtype=bool)
-    cu = np.bincount(users, minlength=n_users)
-    ci = np.bincount(items, minlength=n_items)
+    if counts is None:
+        cu = np.bincount(users, minlength=n_users)
+        ci = np.bincount(items, minlength=n_items)
+    else:  # the caller's bincounts, which are updated in place
+        cu, ci = counts
     done_u = cu == 0  # entities already below k (their rows are gone) or absent
     done_i = ci == 0
     rounds = 0
@@ -129,17 +135,21 @@ def kcore_report(
     """Like :func:`kcore` but eager, returning the kept rows and a :class:`KcoreReport`."""
     user_k, item_k = _check_k("user_k", user_k), _check_k("item_k", item_k)
     df = lf.collect()
-    ucodes, urange, udistinct = group_codes(df[user])
-    icodes, irange, idistinct = group_codes(df[item])
+    # intp codes: numpy's bincounts and gathers convert int32 indices on every call
+    ucodes = group_codes(df[user], distinct=False)[0].astype(np.intp, copy=False)
+    icodes = group_codes(df[item], distinct=False)[0].astype(np.intp, copy=False)
+    cu, ci = np.bincount(ucodes), np.bincount(icodes)
+    udistinct, idistinct = int(np.count_nonzero(cu)), int(np.count_nonzero(ci))
     mask, rounds, converged, users_after, items_after = kcore_mask(
         ucodes,
         icodes,
-        n_users=urange,
-        n_items=irange,
+        n_users=len(cu),
+        n_items=len(ci),
         user_k=user_k,
         item_k=item_k,
         mode=mode,
         max_rounds=max_rounds,
+        counts=(cu, ci),
     )
     out = df if bool(mask.all()) else df.filter(pl.Series(mask))
     report = KcoreReport(

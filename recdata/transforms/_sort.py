@@ -1,7 +1,7 @@
 """Fast stable orderings of integer keys: pack (key, row) into uint64 and sort the words.
 
-Sorting plain uint64 words (polars' sort, about 3x faster than ``numpy.sort`` here) is several
-times faster than any argsort; when the key and the row number fit together in 64 bits,
+Sorting plain uint64 words (numpy's SIMD sort, 2-3x faster than polars' here and far faster
+than any argsort) is the core of every ordering; when the key and the row number fit together in 64 bits,
 sorting the packed words yields a stable argsort. Wider keys fall back to polars' stable
 multi-key sort.
 """
@@ -17,10 +17,17 @@ def bits(n: int) -> int:
     return max(1, int(n - 1).bit_length())
 
 
-def sort_words(words: np.ndarray) -> np.ndarray:
-    """``words`` (uint64) sorted ascending, as a new read-only array: polars' sort, which beats
-    ``numpy.sort`` about 3x on packed words."""
-    return pl.Series(words).sort().to_numpy()
+def sort_words(words: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """``words`` (uint64) sorted ascending, as a new array or (``in_place``) in ``words``.
+
+    numpy >= 2 sorts integers with x86-simd-sort (AVX-512/AVX2): 8M packed words take about
+    0.045 s here against 0.11 s for polars' multi-threaded sort; sorting in place also saves
+    touching fresh memory.
+    """
+    if in_place:
+        words.sort()
+        return words
+    return np.sort(words)
 
 
 def stable_argsort(key: np.ndarray) -> np.ndarray:
@@ -35,8 +42,8 @@ def stable_argsort(key: np.ndarray) -> np.ndarray:
         packed = key.astype(np.uint64) - np.uint64(lo % (1 << 64))
         packed <<= np.uint64(rb)
         packed |= np.arange(n, dtype=np.uint64)
-        ordered = sort_words(packed)
-        np.bitwise_and(ordered, np.uint64((1 << rb) - 1), out=packed)
+        sort_words(packed, in_place=True)
+        np.bitwise_and(packed, np.uint64((1 << rb) - 1), out=packed)
         return packed.view(np.int64)
     frame = pl.DataFrame({"k": key})
     order = frame.select(pl.arg_sort_by("k", maintain_order=True)).to_series()
