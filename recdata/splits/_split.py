@@ -88,7 +88,9 @@ def time_key(s: pl.Series) -> np.ndarray:
         raise TransformError(
             f"column {s.name!r} has type {s.dtype}; expected a datetime or integer time column"
         )
-    return phys.fill_null(np.iinfo(np.int64).min).to_numpy()
+    if phys.null_count():
+        phys = phys.fill_null(np.iinfo(np.int64).min)
+    return phys.to_numpy()
 
 
 def to_ms(value: dt.datetime | dt.date | int, name: str) -> int:

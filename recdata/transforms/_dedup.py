@@ -11,21 +11,19 @@ from recdata._types import Dedup
 from recdata.errors import TransformError
 from recdata.schema import ITEM, TIME, USER
 from recdata.transforms._codes import group_codes
-from recdata.transforms._sort import bits, sequence_permutation, sort_words, stable_argsort
+from recdata.transforms._sort import (
+    bits,
+    order_key,
+    sequence_permutation,
+    sort_words,
+    stable_argsort,
+)
 
 PREFILTER_MIN_ROWS = 1 << 16
 """From this many rows on, dedup first finds the rows of repeated pairs (one sort of packed
 (user, item) keys) and solves only those; tests lower it to cover both sides."""
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _time_key(s: pl.Series) -> np.ndarray:
-    """Int64 order key of a time column, nulls first."""
-    phys = s.to_physical()
-    if not phys.dtype.is_integer():
-        phys = s.rank("dense")
-    return phys.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
 
 
 def dedup_mask(
@@ -116,6 +114,14 @@ def _exact_mask(
     return mask
 
 
+def _unsigned(codes: np.ndarray) -> np.ndarray:
+    """Non-negative integer codes as an unsigned view (no copy), so OR-ing them into uint64
+    words needs no widened temporary."""
+    if codes.dtype.kind == "i":
+        return codes.view(codes.dtype.str.replace("i", "u"))
+    return codes
+
+
 def repeated_pair_rows(
     user_codes: np.ndarray, item_codes: np.ndarray, n_users: int, n_items: int
 ) -> np.ndarray | None:
@@ -131,7 +137,7 @@ def repeated_pair_rows(
         return None
     key = user_codes.astype(np.uint64)
     key <<= np.uint64(ib)
-    key |= item_codes.astype(np.uint64, copy=False)
+    key |= _unsigned(item_codes)
     ordered = sort_words(key)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     del ordered
@@ -214,7 +220,7 @@ def dedup(
         """Keys of only the rows dedup_mask ranks (often just those of repeated pairs)."""
         if time is None:
             return np.zeros(n if rows is None else len(rows), dtype=np.int64)
-        return _time_key(df[time] if rows is None else df[time].gather(rows))
+        return order_key(df[time] if rows is None else df[time].gather(rows))
 
     mask = dedup_mask(ucodes, icodes, irange, time_keys, keep, n_users=urange)
     if bool(mask.all()):

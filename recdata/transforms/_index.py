@@ -12,7 +12,7 @@ from recdata._types import IndexOrder
 from recdata.errors import TransformError
 from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
 from recdata.transforms._codes import PARALLEL_ROWS, Encoded, both, encode, encode_pair, value_order
-from recdata.transforms._sort import sequence_permutation, stable_argsort
+from recdata.transforms._sort import order_key, sequence_permutation, stable_argsort
 
 IndexIdsOrder: TypeAlias = IndexOrder | Literal["any"]
 """Orders :func:`index_ids` accepts: a recipe's ``index.order`` or ``any`` (no particular order,
@@ -90,13 +90,8 @@ def _first_positions(codes: np.ndarray, k: int, positions: np.ndarray) -> np.nda
 
 
 def _time_key(s: pl.Series | None, n: int) -> np.ndarray:
-    """Int64 sort key of a time column, nulls first (smallest)."""
-    if s is None:
-        return np.zeros(n, dtype=np.int64)
-    phys = s.to_physical()
-    if not phys.dtype.is_integer():
-        phys = s.rank("dense").cast(pl.Int64)
-    return phys.cast(pl.Int64).fill_null(np.iinfo(np.int64).min).to_numpy()
+    """Int64 sort key of a time column (zeros when there is none), nulls first."""
+    return np.zeros(n, dtype=np.int64) if s is None else order_key(s)
 
 
 def _index_frame(

@@ -30,6 +30,18 @@ def sort_words(words: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     return np.sort(words)
 
 
+def order_key(s: pl.Series) -> np.ndarray:
+    """Int64 order key of a sortable column (a time column): its physical integers, or dense
+    ranks for other types; nulls first (int64 min). No copy for a null-free int64 column."""
+    phys = s.to_physical()
+    if not phys.dtype.is_integer():
+        phys = s.rank("dense")
+    phys = phys.cast(pl.Int64)
+    if phys.null_count():
+        phys = phys.fill_null(np.iinfo(np.int64).min)
+    return phys.to_numpy()
+
+
 def stable_argsort(key: np.ndarray) -> np.ndarray:
     """Stable argsort of an integer array (ties keep row order)."""
     n = len(key)
@@ -39,7 +51,9 @@ def stable_argsort(key: np.ndarray) -> np.ndarray:
     rb = bits(n)
     if bits(hi - lo + 1) + rb <= 64:
         # offsets from the minimum, computed modulo 2**64 so int64 extremes cannot overflow
-        packed = key.astype(np.uint64) - np.uint64(lo % (1 << 64))
+        packed = key.astype(np.uint64)
+        if lo:
+            packed -= np.uint64(lo % (1 << 64))
         packed <<= np.uint64(rb)
         packed |= np.arange(n, dtype=np.uint64)
         sort_words(packed, in_place=True)
@@ -89,10 +103,10 @@ def sequence_permutation(
     if n == 0:
         return np.empty(0, dtype=np.int64)
     if ascending:
-        up = user_codes[1:] >= user_codes[:-1]
-        same = user_codes[1:] == user_codes[:-1]
-        if bool(np.all(up)) and bool(np.all(~same | (time_key[1:] >= time_key[:-1]))):
-            return np.arange(n, dtype=np.int64)
+        if bool(np.all(user_codes[1:] >= user_codes[:-1])):  # cheap to refute: check first
+            same = user_codes[1:] == user_codes[:-1]
+            if bool(np.all(~same | (time_key[1:] >= time_key[:-1]))):
+                return np.arange(n, dtype=np.int64)
     elif is_grouped_sorted(user_codes, time_key, n_users):
         return np.arange(n, dtype=np.int64)
     if bool(np.all(time_key[1:] >= time_key[:-1])):
