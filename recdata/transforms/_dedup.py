@@ -14,7 +14,7 @@ from recdata.transforms._codes import group_codes
 from recdata.transforms._sort import (
     bits,
     order_key,
-    sequence_permutation,
+    sequence_order,
     sort_words,
     stable_argsort,
 )
@@ -94,8 +94,8 @@ def _exact_mask(
     fast = _pair_sort_mask(user_codes, item_codes, n_users, n_items, time_key, keep)
     if fast is not None:
         return fast
-    perm = sequence_permutation(user_codes, time_key, n_users=distinct_users)
-    identity = perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1))
+    perm = sequence_order(user_codes, time_key, n_users=distinct_users)
+    identity = perm is None
     items = item_codes if identity else item_codes[perm]
     users = user_codes if identity else user_codes[perm]
     by_item = stable_argsort(items)

@@ -12,7 +12,12 @@ from recdata._types import IndexOrder
 from recdata.errors import TransformError
 from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
 from recdata.transforms._codes import PARALLEL_ROWS, Encoded, both, encode, encode_pair, value_order
-from recdata.transforms._sort import order_key, sequence_permutation, stable_argsort
+from recdata.transforms._sort import (
+    order_key,
+    sequence_order,
+    sequence_permutation,
+    stable_argsort,
+)
 
 IndexIdsOrder: TypeAlias = IndexOrder | Literal["any"]
 """Orders :func:`index_ids` accepts: a recipe's ``index.order`` or ``any`` (no particular order,
@@ -139,18 +144,15 @@ def _index_frame(
             lambda: _ranked(df[item], order, raw_item),
             parallel=n >= PARALLEL_ROWS,
         )
-        perm = sequence_permutation(user_idx, tkey, ascending=True) if sort else None
-    identity = (
-        not sort
-        or perm is None
-        or n == 0
-        or (perm[0] == 0 and perm[-1] == n - 1 and bool(np.all(np.diff(perm) == 1)))
-    )
+        perm = sequence_order(user_idx, tkey, ascending=True) if sort else None
+    identity = not sort or perm is None
     body = pl.DataFrame(
         [pl.Series(USER, user_idx, dtype=pl.Int32), pl.Series(ITEM, item_idx, dtype=pl.Int32)]
     )
-    if df.width > 2:  # one chunk per column (CSV reads come in many): gathers are 3x faster
-        body = pl.concat([body, df.drop(user, item).rechunk()], how="horizontal")
+    if df.width > 2:
+        rest = df.drop(user, item)
+        # before a gather, one chunk per column (CSV reads come in many): gathers are 3x faster
+        body = pl.concat([body, rest if identity else rest.rechunk()], how="horizontal")
     if not identity:
         assert perm is not None
         body = body[_gather_index(perm)]  # one gather of every column, in parallel
@@ -256,14 +258,14 @@ def _compose(
 
 def _map_frame(enc: Encoded, idx_of: np.ndarray, idx_name: str, id_name: str) -> pl.DataFrame:
     """(idx, raw id as string) sorted by idx."""
-    inv = np.empty(enc.size, dtype=np.int64)
-    inv[idx_of - 1] = np.arange(enc.size)
-    return pl.DataFrame(
-        {
-            idx_name: pl.Series(np.arange(1, enc.size + 1, dtype=np.int32)),
-            id_name: enc.values.gather(inv).cast(pl.String),
-        }
-    )
+    numbers = np.arange(1, enc.size + 1, dtype=np.int32)
+    if np.array_equal(idx_of, numbers):  # order="any": codes are the indices
+        values = enc.values
+    else:
+        inv = np.empty(enc.size, dtype=np.int64)
+        inv[idx_of - 1] = np.arange(enc.size)
+        values = enc.values.gather(inv)
+    return pl.DataFrame({idx_name: pl.Series(numbers), id_name: values.cast(pl.String)})
 
 
 def inverse_ids(

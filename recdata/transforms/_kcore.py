@@ -50,6 +50,64 @@ def _check_k(name: str, k: int) -> int:
     return int(k)
 
 
+SUBSET_MIN_ROWS = 1 << 20
+"""From this many rows on, once rounds drop few rows, k-core scans only the rows of entities
+near their threshold (see :class:`_Scan`); tests lower it to cover both paths."""
+
+RISK_MARGIN = 2
+"""Entities with fewer than ``k + RISK_MARGIN`` interactions count as at risk of falling."""
+
+
+class _Scan:
+    """Finds the live rows of newly dropped users and items, one pass per round.
+
+    The first rounds scan every row. Once a round drops few rows, the scan narrows to the live
+    rows of *at-risk* entities (count below ``k + RISK_MARGIN``): a later round can drop only
+    rows of entities that fall below k, and if one falls that was not at risk, that round
+    scans every row again, so the result is exact either way.
+    """
+
+    def __init__(self, users: np.ndarray, items: np.ndarray, alive: np.ndarray) -> None:
+        self.users, self.items, self.alive = users, items, alive
+        self.rows: np.ndarray | None = None  # the narrowed row subset (None: every row)
+        self.sub_users = self.sub_items = users[:0]
+        self.risk_u = self.risk_i = np.zeros(0, dtype=bool)
+
+    def rows_of(self, bad_u: np.ndarray, bad_i: np.ndarray, pool: ThreadPoolExecutor) -> np.ndarray:
+        """Live rows whose user is in ``bad_u`` or whose item is in ``bad_i`` (flag tables)."""
+        if self.rows is not None and (
+            bool(np.any(bad_u & ~self.risk_u)) or bool(np.any(bad_i & ~self.risk_i))
+        ):
+            self.rows = None  # an entity outside the at-risk set fell: scan every row
+        if self.rows is not None:
+            drop = np.take(bad_i, self.sub_items, mode="clip")
+            drop |= np.take(bad_u, self.sub_users, mode="clip")
+            drop &= self.alive[self.rows]
+            return self.rows[np.flatnonzero(drop)]
+        # one pass over cache-resident flag tables (users in a second thread: numpy's
+        # gathers release the GIL); rows of entities dropped earlier are dead
+        n = len(self.users)
+        by_user = pool.submit(bad_u.__getitem__, self.users) if n >= _PARALLEL_ROWS else None
+        drop = bad_i[self.items]
+        drop |= bad_u[self.users] if by_user is None else by_user.result()
+        drop &= self.alive
+        return np.flatnonzero(drop)
+
+    def narrow(
+        self, dropped: int, cu: np.ndarray, ci: np.ndarray, user_limit: int, item_limit: int
+    ) -> None:
+        """After a full scan that dropped few rows, keep only the live rows of at-risk entities."""
+        n = len(self.users)
+        if self.rows is not None or n < SUBSET_MIN_ROWS or dropped * 16 > n:
+            return
+        self.risk_u, self.risk_i = cu < user_limit, ci < item_limit
+        at_risk = self.risk_i[self.items]
+        at_risk |= self.risk_u[self.users]
+        at_risk &= self.alive
+        self.rows = np.flatnonzero(at_risk)
+        self.sub_users, self.sub_items = self.users[self.rows], self.items[self.rows]
+
+
 def kcore_mask(
     users: np.ndarray,
     items: np.ndarray,
@@ -94,6 +152,7 @@ def kcore_mask(
     done_u = cu == 0  # entities already below k (their rows are gone) or absent
     done_i = ci == 0
     rounds = 0
+    scan = _Scan(users, items, alive)
     with ThreadPoolExecutor(max_workers=1) as pool:
         while True:
             bad_u = (cu < user_k) & ~done_u
@@ -102,21 +161,16 @@ def kcore_mask(
                 break
             if limit is not None and rounds >= limit:
                 break
-            # one pass over cache-resident flag tables (users in a second thread: numpy's
-            # gathers release the GIL); rows of entities dropped earlier are dead
-            by_user = pool.submit(bad_u.__getitem__, users) if n >= _PARALLEL_ROWS else None
-            drop = bad_i[items]
-            drop |= bad_u[users] if by_user is None else by_user.result()
-            drop &= alive
+            dropped = scan.rows_of(bad_u, bad_i, pool)
             done_u |= bad_u
             done_i |= bad_i
-            dropped = np.flatnonzero(drop)
             if len(dropped) == 0:
                 continue
             alive[dropped] = False
             rounds += 1
             cu -= np.bincount(users[dropped], minlength=n_users)
             ci -= np.bincount(items[dropped], minlength=n_items)
+            scan.narrow(len(dropped), cu, ci, user_k + RISK_MARGIN, item_k + RISK_MARGIN)
     live_u, live_i = cu > 0, ci > 0
     converged = not (bool(np.any(cu[live_u] < user_k)) or bool(np.any(ci[live_i] < item_k)))
     return alive, rounds, converged, int(np.count_nonzero(live_u)), int(np.count_nonzero(live_i))

@@ -99,16 +99,29 @@ def sequence_permutation(
     order. Uses packed uint64 sorts: by time (when not already non-decreasing)
     then by user, both stable.
     """
+    perm = sequence_order(user_codes, time_key, ascending=ascending, n_users=n_users)
+    return np.arange(len(user_codes), dtype=np.int64) if perm is None else perm
+
+
+def sequence_order(
+    user_codes: np.ndarray,
+    time_key: np.ndarray,
+    *,
+    ascending: bool = False,
+    n_users: int | None = None,
+) -> np.ndarray | None:
+    """:func:`sequence_permutation`, or None when the rows already are in sequence order
+    (so callers skip both the identity array and the gather)."""
     n = len(user_codes)
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
+    if n < 2:
+        return None
     if ascending:
         if bool(np.all(user_codes[1:] >= user_codes[:-1])):  # cheap to refute: check first
             same = user_codes[1:] == user_codes[:-1]
             if bool(np.all(~same | (time_key[1:] >= time_key[:-1]))):
-                return np.arange(n, dtype=np.int64)
+                return None
     elif is_grouped_sorted(user_codes, time_key, n_users):
-        return np.arange(n, dtype=np.int64)
+        return None
     if bool(np.all(time_key[1:] >= time_key[:-1])):
         return stable_argsort(user_codes)
     by_time = stable_argsort(time_key)

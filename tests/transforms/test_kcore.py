@@ -129,3 +129,41 @@ def test_large_random_matches_reference():
     )
     out_s, report_s = kcore_report(named.lazy(), user_k=5, item_k=5)
     assert out_s["row"].to_list() == expected and report_s.rounds == rounds
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=150),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.sampled_from([0, 1, 2]),
+)
+def test_narrowed_scan_matches_reference(rows, uk, ik, margin):
+    """The at-risk row subset of later rounds (forced at any size; margin 0 forces the
+    fall-back to a full scan whenever an entity not at risk falls) changes nothing."""
+    from recdata.transforms import _kcore as impl
+
+    original = impl.SUBSET_MIN_ROWS, impl.RISK_MARGIN
+    impl.SUBSET_MIN_ROWS, impl.RISK_MARGIN = 0, margin
+    try:
+        out, report = kcore_report(frame(rows).lazy(), user_k=uk, item_k=ik)
+    finally:
+        impl.SUBSET_MIN_ROWS, impl.RISK_MARGIN = original
+    expected, rounds, _ = ref_rounds(rows, uk, ik, None)
+    assert out["row"].to_list() == expected
+    assert report.rounds == rounds and report.converged
+
+
+@pytest.mark.parametrize("margin", [0, 2])
+def test_narrowed_scan_large_power_law(monkeypatch, margin):
+    from recdata.transforms import _kcore as impl
+
+    monkeypatch.setattr(impl, "SUBSET_MIN_ROWS", 0)
+    monkeypatch.setattr(impl, "RISK_MARGIN", margin)
+    rng = np.random.default_rng(11)
+    users = (rng.zipf(1.3, 20_000) % 8_000).tolist()
+    items = (rng.zipf(1.3, 20_000) % 5_000).tolist()
+    rows = list(zip(users, items, strict=True))
+    out, report = kcore_report(frame(rows).lazy(), user_k=5, item_k=5)
+    expected, rounds, _ = ref_rounds(rows, 5, 5, None)
+    assert out["row"].to_list() == expected and report.rounds == rounds and rounds >= 3
