@@ -61,10 +61,12 @@ RISK_MARGIN = 2
 class _Scan:
     """Finds the live rows of newly dropped users and items, one pass per round.
 
-    The first rounds scan every row. Once a round drops few rows, the scan narrows to the live
+    The first rounds scan every row. Once a round drops few rows (under 1/64 of them; narrowing
+    costs about one scan, so it must pay off over several rounds), the scan narrows to the live
     rows of *at-risk* entities (count below ``k + RISK_MARGIN``): a later round can drop only
     rows of entities that fall below k, and if one falls that was not at risk, that round
-    scans every row again, so the result is exact either way.
+    scans every row again, so the result is exact either way; the margin then doubles for the
+    next narrowing, so a cascade cannot make every round pay for two scans.
     """
 
     def __init__(self, users: np.ndarray, items: np.ndarray, alive: np.ndarray) -> None:
@@ -72,6 +74,7 @@ class _Scan:
         self.rows: np.ndarray | None = None  # the narrowed row subset (None: every row)
         self.sub_users = self.sub_items = users[:0]
         self.risk_u = self.risk_i = np.zeros(0, dtype=bool)
+        self.margin = RISK_MARGIN
 
     def rows_of(self, bad_u: np.ndarray, bad_i: np.ndarray, pool: ThreadPoolExecutor) -> np.ndarray:
         """Live rows whose user is in ``bad_u`` or whose item is in ``bad_i`` (flag tables)."""
@@ -79,6 +82,7 @@ class _Scan:
             bool(np.any(bad_u & ~self.risk_u)) or bool(np.any(bad_i & ~self.risk_i))
         ):
             self.rows = None  # an entity outside the at-risk set fell: scan every row
+            self.margin *= 2
         if self.rows is not None:
             drop = np.take(bad_i, self.sub_items, mode="clip")
             drop |= np.take(bad_u, self.sub_users, mode="clip")
@@ -94,18 +98,27 @@ class _Scan:
         return np.flatnonzero(drop)
 
     def narrow(
-        self, dropped: int, cu: np.ndarray, ci: np.ndarray, user_limit: int, item_limit: int
+        self, dropped: int, cu: np.ndarray, ci: np.ndarray, user_k: int, item_k: int
     ) -> None:
         """After a full scan that dropped few rows, keep only the live rows of at-risk entities."""
         n = len(self.users)
-        if self.rows is not None or n < SUBSET_MIN_ROWS or dropped * 16 > n:
+        if self.rows is not None or n < SUBSET_MIN_ROWS or dropped * 64 > n:
             return
-        self.risk_u, self.risk_i = cu < user_limit, ci < item_limit
+        self.risk_u, self.risk_i = cu < user_k + self.margin, ci < item_k + self.margin
         at_risk = self.risk_i[self.items]
         at_risk |= self.risk_u[self.users]
         at_risk &= self.alive
         self.rows = np.flatnonzero(at_risk)
         self.sub_users, self.sub_items = self.users[self.rows], self.items[self.rows]
+
+
+def _decrement(counts: np.ndarray, codes: np.ndarray) -> None:
+    """``counts[c] -= 1`` for every code in ``codes`` (repeats count): a bincount over the
+    whole table for many codes, an unbuffered subtract for few (later rounds drop few rows)."""
+    if len(codes) * 8 >= len(counts):
+        counts -= np.bincount(codes, minlength=len(counts))
+    else:
+        np.subtract.at(counts, codes, 1)
 
 
 def kcore_mask(
@@ -168,9 +181,9 @@ def kcore_mask(
                 continue
             alive[dropped] = False
             rounds += 1
-            cu -= np.bincount(users[dropped], minlength=n_users)
-            ci -= np.bincount(items[dropped], minlength=n_items)
-            scan.narrow(len(dropped), cu, ci, user_k + RISK_MARGIN, item_k + RISK_MARGIN)
+            _decrement(cu, users[dropped])
+            _decrement(ci, items[dropped])
+            scan.narrow(len(dropped), cu, ci, user_k, item_k)
     live_u, live_i = cu > 0, ci > 0
     converged = not (bool(np.any(cu[live_u] < user_k)) or bool(np.any(ci[live_i] < item_k)))
     return alive, rounds, converged, int(np.count_nonzero(live_u)), int(np.count_nonzero(live_i))
