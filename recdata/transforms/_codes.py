@@ -16,7 +16,7 @@ from recdata.transforms._sort import bits, sort_words, stable_argsort
 PARALLEL_ROWS = 200_000
 _SEED_A = 0x5EED_0001
 _SEED_B = 0x5EED_0002
-_JOIN_ORDER_MIN = 50_000
+_HASH_ORDER_MIN = 50_000
 _ORDER_SEED = 0x5EED_0003
 
 T = TypeVar("T")
@@ -245,17 +245,21 @@ def value_order(values: pl.Series) -> np.ndarray:
     """Argsort of distinct key values, nulls first.
 
     Many strings: polars sorts strings several times faster than it argsorts them, so sort
-    the values and find each one's position by a join on a 64-bit hash; exact because the
-    hashes are checked to be distinct (else, and for other types, a plain argsort).
+    the values and find where each one came from through a 64-bit hash: the hashes of the
+    input and of the sorted values, each argsorted (numpy's SIMD argsort), pair up the same
+    value. Exact because the hashes are checked to be distinct (else, and for other types, a
+    plain argsort).
     """
     k = len(values)
-    if values.dtype == pl.String and k > _JOIN_ORDER_MIN:
-        hashed = values.hash(_ORDER_SEED)
-        if hashed.n_unique() == k:
-            position = pl.DataFrame({"h": hashed, "i": np.arange(k, dtype=np.uint32)})
-            by_value = values.sort(nulls_last=False).hash(_ORDER_SEED).to_frame("h")
-            joined = by_value.join(position, on="h", how="left", maintain_order="left")
-            return joined["i"].to_numpy().astype(np.int64)
+    if values.dtype == pl.String and k > _HASH_ORDER_MIN:
+        hashed = values.hash(_ORDER_SEED).to_numpy()
+        by_hash = np.argsort(hashed)
+        in_hash_order = hashed[by_hash]
+        if bool(np.all(in_hash_order[1:] != in_hash_order[:-1])):
+            sorted_hashes = values.sort(nulls_last=False).hash(_ORDER_SEED).to_numpy()
+            ordering = np.empty(k, dtype=np.int64)
+            ordering[np.argsort(sorted_hashes)] = by_hash
+            return ordering
     return values.arg_sort(nulls_last=False).to_numpy()
 
 

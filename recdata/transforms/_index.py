@@ -74,17 +74,40 @@ def _rank_codes(
 
 def _ranked(
     s: pl.Series, order: IndexIdsOrder, raw: pl.Series | None = None
-) -> tuple[Encoded, np.ndarray, np.ndarray]:
-    """Encode a key column and index its codes by ``raw_id``, ``popularity`` or ``any``: the
-    encoding, the index of each code and of each row (one unit of work, so two columns run in
-    parallel). ``raw``: see :func:`_rank_codes`."""
+) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Index a key column by ``raw_id``, ``popularity`` or ``any``: the key of each code, the
+    index of each code and of each row (one unit of work, so two columns run in parallel).
+    ``raw``: see :func:`_rank_codes`."""
+    if raw is not None and order == "raw_id":
+        fast = _reranked(s, raw)
+        if fast is not None:
+            return fast
     enc = encode(s)
     if order == "any" or (enc.by_value and raw is None and order == "raw_id"):
         # index = code + 1, computed in place: the codes are not used again
         idx = np.add(enc.codes, 1, out=enc.codes, dtype=np.int32)
-        return enc, np.arange(1, enc.size + 1, dtype=np.int32), idx
+        return enc.values, np.arange(1, enc.size + 1, dtype=np.int32), idx
     idx_of = _rank_codes(enc, order, None, raw)
-    return enc, idx_of, np.take(idx_of, enc.codes, mode="clip")
+    return enc.values, idx_of, np.take(idx_of, enc.codes, mode="clip")
+
+
+def _reranked(old: pl.Series, raw: pl.Series) -> tuple[pl.Series, np.ndarray, np.ndarray] | None:
+    """:func:`_ranked` by ``raw_id`` for indices ``old`` of an ``order="any"`` indexing whose
+    raw keys are ``raw``: one lookup table from old to new index, so one gather per row.
+    None when ``old`` is not a null-free integer column within ``1..len(raw)``."""
+    if not old.dtype.is_integer() or old.null_count() or len(old) == 0:
+        return None
+    if int(old.min()) < 1 or int(old.max()) > len(raw):  # type: ignore[arg-type]
+        return None
+    codes = old.to_numpy()
+    seen = np.zeros(len(raw) + 1, dtype=bool)
+    seen[codes] = True
+    present = np.flatnonzero(seen)  # old indices that survived, ascending
+    by_raw = present[value_order(raw.gather(present - 1))]
+    lut = np.zeros(len(raw) + 1, dtype=np.int32)
+    lut[by_raw] = np.arange(1, len(by_raw) + 1, dtype=np.int32)
+    values = pl.Series(old.name, by_raw).cast(old.dtype)  # old index of each new index
+    return values, np.arange(1, len(by_raw) + 1, dtype=np.int32), np.take(lut, codes, mode="clip")
 
 
 def _first_positions(codes: np.ndarray, k: int, positions: np.ndarray) -> np.ndarray:
@@ -107,8 +130,9 @@ def _index_frame(
     order: IndexIdsOrder,
     sort: bool = True,
     raw_keys: tuple[pl.Series, pl.Series] | None = None,
-) -> tuple[pl.DataFrame, Encoded, np.ndarray, Encoded, np.ndarray]:
-    """Indexed interactions plus each key's encoding and index-of-code arrays.
+) -> tuple[pl.DataFrame, pl.Series, np.ndarray, pl.Series, np.ndarray]:
+    """Indexed interactions plus, per key column, the key of each code and its index
+    (``values[c]`` gets index ``idx_of[c]``).
 
     ``raw_keys``: when ``user``/``item`` hold indices of an ``order="any"`` indexing, the raw
     keys of those indices (see :attr:`IndexedData.raw_keys`), which then define raw-id order.
@@ -138,8 +162,9 @@ def _index_frame(
         seq_pos[perm] = np.arange(n)
         iidx_of = _rank_codes(ei, order, _first_positions(ei.codes, ei.size, seq_pos))
         item_idx = iidx_of[ei.codes]
+        uvalues, ivalues = eu.values, ei.values
     else:
-        (eu, uidx_of, user_idx), (ei, iidx_of, item_idx) = both(
+        (uvalues, uidx_of, user_idx), (ivalues, iidx_of, item_idx) = both(
             lambda: _ranked(df[user], order, raw_user),
             lambda: _ranked(df[item], order, raw_item),
             parallel=n >= PARALLEL_ROWS,
@@ -157,7 +182,7 @@ def _index_frame(
         assert perm is not None
         body = body[_gather_index(perm)]  # one gather of every column, in parallel
     interactions = body.insert_column(0, pl.Series(INTERACTION, np.arange(n, dtype=np.int64)))
-    return interactions, eu, uidx_of, ei, iidx_of
+    return interactions, uvalues, uidx_of, ivalues, iidx_of
 
 
 def _gather_index(perm: np.ndarray) -> pl.Series:
@@ -191,13 +216,15 @@ def index_ids(
     number): the cheap first half of "index early, filter on int32, :func:`reindex` last".
     """
     df = lf.collect()
-    interactions, eu, uidx_of, ei, iidx_of = _index_frame(df, user, item, time, order, sort)
+    interactions, uvalues, uidx_of, ivalues, iidx_of = _index_frame(
+        df, user, item, time, order, sort
+    )
     return IndexedData(
         interactions=interactions,
-        user_map=_map_frame(eu, uidx_of, USER, USER_ID),
-        item_map=_map_frame(ei, iidx_of, ITEM, ITEM_ID),
+        user_map=_map_frame(uvalues, uidx_of, USER, USER_ID),
+        item_map=_map_frame(ivalues, iidx_of, ITEM, ITEM_ID),
         order=order,
-        raw_keys=(eu.values, ei.values) if order == "any" else None,
+        raw_keys=(uvalues, ivalues) if order == "any" else None,
     )
 
 
@@ -230,42 +257,45 @@ def reindex(
         if df.height and not df[INTERACTION].is_sorted():
             df = df.sort(INTERACTION)
         df = df.drop(INTERACTION)
-    interactions, eu, uidx_of, ei, iidx_of = _index_frame(
+    interactions, uvalues, uidx_of, ivalues, iidx_of = _index_frame(
         df, USER, ITEM, time, order, raw_keys=data.raw_keys
     )
     return IndexedData(
         interactions=interactions,
-        user_map=_compose(eu, uidx_of, data.user_map, USER, USER_ID),
-        item_map=_compose(ei, iidx_of, data.item_map, ITEM, ITEM_ID),
+        user_map=_compose(uvalues, uidx_of, data.user_map, USER, USER_ID),
+        item_map=_compose(ivalues, iidx_of, data.item_map, ITEM, ITEM_ID),
         order=order,
     )
 
 
 def _compose(
-    enc: Encoded, idx_of: np.ndarray, old_map: pl.DataFrame, idx_name: str, id_name: str
+    values: pl.Series, idx_of: np.ndarray, old_map: pl.DataFrame, idx_name: str, id_name: str
 ) -> pl.DataFrame:
-    """New idx -> raw id, through the old indices (``enc.values``) and the old map."""
-    inv = np.empty(enc.size, dtype=np.int64)
-    inv[idx_of - 1] = np.arange(enc.size)
-    old_idx = enc.values.gather(inv).cast(pl.Int64).to_numpy()
+    """New idx -> raw id, through the old indices (``values``) and the old map."""
+    old_idx = _in_index_order(values, idx_of).cast(pl.Int64).to_numpy()
     return pl.DataFrame(
         {
-            idx_name: pl.Series(np.arange(1, enc.size + 1, dtype=np.int32)),
+            idx_name: pl.Series(np.arange(1, len(values) + 1, dtype=np.int32)),
             id_name: old_map[id_name].gather(old_idx - 1),
         }
     )
 
 
-def _map_frame(enc: Encoded, idx_of: np.ndarray, idx_name: str, id_name: str) -> pl.DataFrame:
+def _in_index_order(values: pl.Series, idx_of: np.ndarray) -> pl.Series:
+    """``values`` reordered so that position i holds the value indexed i + 1."""
+    if np.array_equal(idx_of, np.arange(1, len(values) + 1, dtype=np.int32)):
+        return values
+    inv = np.empty(len(values), dtype=np.int64)
+    inv[idx_of - 1] = np.arange(len(values))
+    return values.gather(inv)
+
+
+def _map_frame(values: pl.Series, idx_of: np.ndarray, idx_name: str, id_name: str) -> pl.DataFrame:
     """(idx, raw id as string) sorted by idx."""
-    numbers = np.arange(1, enc.size + 1, dtype=np.int32)
-    if np.array_equal(idx_of, numbers):  # order="any": codes are the indices
-        values = enc.values
-    else:
-        inv = np.empty(enc.size, dtype=np.int64)
-        inv[idx_of - 1] = np.arange(enc.size)
-        values = enc.values.gather(inv)
-    return pl.DataFrame({idx_name: pl.Series(numbers), id_name: values.cast(pl.String)})
+    numbers = pl.Series(np.arange(1, len(values) + 1, dtype=np.int32))
+    return pl.DataFrame(
+        {idx_name: numbers, id_name: _in_index_order(values, idx_of).cast(pl.String)}
+    )
 
 
 def inverse_ids(

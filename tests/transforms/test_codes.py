@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,3 +50,21 @@ def test_small_integer_ranges(values, offset):
     e = encode(s)
     if len(s) and s.null_count() == 0:
         assert e.by_value and e.values.to_list() == sorted(set(s.to_list()))
+
+
+@pytest.mark.parametrize("with_null", [False, True])
+def test_value_order_of_many_strings_is_their_argsort(with_null):
+    """Above the hashed-ordering threshold, value_order equals polars' own argsort (nulls
+    first), on strings with shared prefixes, different lengths and non-ASCII text."""
+    from recdata.transforms._codes import _HASH_ORDER_MIN, value_order
+
+    rng = np.random.default_rng(5)
+    n = _HASH_ORDER_MIN + 7_000
+    words = [f"{p}{x}" for p, x in zip(rng.choice(["a", "ab", "é", "Z", ""], n), range(n))]
+    values = pl.Series("k", rng.permutation(np.array(words, dtype=object)).tolist())
+    if with_null:
+        values = pl.concat([values, pl.Series("k", [None], dtype=pl.String)])
+    expected = values.arg_sort(nulls_last=False).to_numpy()
+    got = value_order(values)
+    assert np.array_equal(got, expected)
+    assert values.gather(got).to_list()[: int(with_null)] == [None] * int(with_null)
