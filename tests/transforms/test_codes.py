@@ -60,7 +60,9 @@ def test_value_order_of_many_strings_is_their_argsort(with_null):
 
     rng = np.random.default_rng(5)
     n = _HASH_ORDER_MIN + 7_000
-    words = [f"{p}{x}" for p, x in zip(rng.choice(["a", "ab", "é", "Z", ""], n), range(n))]
+    words = [
+        f"{p}{x}" for p, x in zip(rng.choice(["a", "ab", "é", "Z", ""], n), range(n), strict=True)
+    ]
     values = pl.Series("k", rng.permutation(np.array(words, dtype=object)).tolist())
     if with_null:
         values = pl.concat([values, pl.Series("k", [None], dtype=pl.String)])
