@@ -34,6 +34,7 @@ def recdata_pipeline(csv: Path, out: Path) -> dict[str, int]:
     lf = transforms.to_timestamp(lf, unit="s")
     data = transforms.index_ids(lf, user="user_id", item="item_id", order="any", sort=False)
     lf = transforms.dedup(data.interactions.lazy(), keep="first")
+    data = data.without_interactions()  # reindex needs only the maps: free the 10M rows
     lf = transforms.kcore(lf, user_k=K, item_k=K)
     data = transforms.reindex(data, lf)
     split = splits.leave_one_out(data.interactions.lazy())

@@ -17,6 +17,7 @@ PARALLEL_ROWS = 200_000
 _SEED_A = 0x5EED_0001
 _SEED_B = 0x5EED_0002
 _HASH_ORDER_MIN = 50_000
+_BLOCK = 1 << 20
 _ORDER_SEED = 0x5EED_0003
 
 T = TypeVar("T")
@@ -197,12 +198,14 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     packed = s.hash(_SEED_A).to_numpy(writable=True)
     packed &= ~low
     packed |= np.arange(n, dtype=np.uint64)
-    ordered = sort_words(packed)
-    # reuse ``packed``: first the XOR of neighbours (a new group where a high bit differs)
-    np.bitwise_xor(ordered[1:], ordered[:-1], out=packed[1:])
+    ordered = sort_words(packed, in_place=True)
+    # a new group where a high bit differs from the previous word's (in blocks, so the XOR
+    # temporary stays small), then the rows, in place
     start = np.empty(n, dtype=bool)
     start[0] = True
-    np.greater(packed[1:], low, out=start[1:])
+    for lo in range(1, n, _BLOCK):
+        hi = min(lo + _BLOCK, n)
+        np.greater(ordered[lo:hi] ^ ordered[lo - 1 : hi - 1], low, out=start[lo:hi])
     rows = np.bitwise_and(ordered, low, out=packed).view(np.int64)
     del ordered
     code_sorted = np.cumsum(start, dtype=np.int32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeAlias
 
 import numpy as np
@@ -40,6 +40,11 @@ class IndexedData:
     raw_keys: tuple[pl.Series, pl.Series] | None = field(default=None, repr=False, compare=False)
     """For ``order="any"``: the user and item keys in their input type, at position idx - 1
     (the maps hold them as strings), so :func:`reindex` can order survivors by raw id."""
+
+    def without_interactions(self) -> IndexedData:
+        """A copy with no interaction rows (same columns): all :func:`reindex` needs, so a
+        pipeline can free the full frame once it has filtered it."""
+        return replace(self, interactions=self.interactions.clear())
 
 
 def _rank_codes(
