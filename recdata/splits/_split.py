@@ -79,7 +79,8 @@ class Split:
 def time_key(s: pl.Series) -> np.ndarray:
     """Int64 key of a time column (epoch ms for datetimes), nulls first (int64 min)."""
     if isinstance(s.dtype, pl.Datetime):
-        phys = s.dt.epoch("ms")
+        # the canonical unit is ms: its physical integers are the key, with no copy
+        phys = s.to_physical() if s.dtype.time_unit == "ms" else s.dt.epoch("ms")
     elif s.dtype == pl.Date:
         phys = s.cast(pl.Datetime("ms")).dt.epoch("ms")
     elif s.dtype.is_integer():

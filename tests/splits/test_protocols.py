@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -206,3 +207,14 @@ def test_check_leakage_finds_test_before_train():
 def test_bad_ratios():
     with pytest.raises(TransformError, match="ratios"):
         ratio(frame([(1, 1, 1)]).lazy(), ratios=(0.5, 0.5, 0.5))
+
+
+@pytest.mark.parametrize("unit", ["ms", "us", "ns"])
+def test_time_key_is_epoch_ms_for_any_datetime_unit(unit):
+    """ms columns are keyed by their physical integers; other units convert to ms first."""
+    from recdata.splits._split import time_key
+
+    ms = [None, -1_500, 0, 1_628_643_414_042]
+    s = pl.Series("timestamp", ms, dtype=pl.Int64).cast(pl.Datetime("ms", "UTC"))
+    keys = time_key(s.dt.cast_time_unit(unit))
+    assert keys.tolist() == [np.iinfo(np.int64).min, -1_500, 0, 1_628_643_414_042]
