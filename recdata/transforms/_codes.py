@@ -195,8 +195,7 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     n = len(s)
     rb = bits(n)
     low = np.uint64((1 << rb) - 1)
-    packed = s.hash(_SEED_A).to_numpy(writable=True)
-    packed &= ~low
+    packed = np.bitwise_and(s.hash(_SEED_A).to_numpy(), ~low)  # one pass, no separate copy
     packed |= np.arange(n, dtype=np.uint64)
     ordered = sort_words(packed, in_place=True)
     # a new group where a high bit differs from the previous word's (in blocks, so the XOR
