@@ -86,7 +86,12 @@ def test_exact_on_random_vectors_and_nulls() -> None:
     np.testing.assert_allclose(
         row["weight"].to_numpy(), sim[0, row["dst"].to_numpy() - 1], rtol=1e-5
     )
-    assert item_knn(frame, k=5).equals(got)
+    # the default (one block) gives the same edges; BLAS may round a product of another
+    # shape differently in the last bit, so weights agree to float32 precision
+    whole = item_knn(frame, k=5)
+    assert whole.select("src", "dst").equals(got.select("src", "dst"))
+    np.testing.assert_allclose(whole["weight"].to_numpy(), got["weight"].to_numpy(), rtol=1e-6)
+    assert item_knn(frame, k=5).equals(whole)  # and one configuration is deterministic
 
 
 def test_knn_edge_cases() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +53,18 @@ def test_large_time_ordered_input_uses_user_sort():
     times = np.sort(rng.integers(0, 10**12, 50_000))
     perm = sequence_permutation(users, times)
     assert np.array_equal(perm, np.lexsort((np.arange(50_000), times, users)))
+
+
+@pytest.mark.parametrize("simd", [True, False])
+@pytest.mark.parametrize("in_place", [True, False])
+def test_sort_words_either_sorter(monkeypatch, simd, in_place):
+    """numpy's and polars' sorts give the same words, in place or not."""
+    from recdata.transforms import _sort
+
+    monkeypatch.setattr(_sort, "_NUMPY_SORT", simd)
+    words = np.random.default_rng(2).integers(0, 2**63, 5_000, dtype=np.uint64)
+    words[::7] = words[0]  # repeats
+    expected = np.sort(words)
+    got = _sort.sort_words(words, in_place=in_place)
+    assert np.array_equal(got, expected)
+    assert (got is words) == in_place
