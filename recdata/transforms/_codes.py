@@ -195,8 +195,13 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     n = len(s)
     rb = bits(n)
     low = np.uint64((1 << rb) - 1)
-    packed = np.bitwise_and(s.hash(_SEED_A).to_numpy(), ~low)  # one pass, no separate copy
-    packed |= np.arange(n, dtype=np.uint64)
+    # (hash prefix | row) words, written block by block into the row numbers: one fresh
+    # array and no full-size temporary
+    packed = np.arange(n, dtype=np.uint64)
+    hashed = s.hash(_SEED_A).to_numpy()
+    for lo in range(0, n, _BLOCK):
+        packed[lo : lo + _BLOCK] |= hashed[lo : lo + _BLOCK] & ~low
+    del hashed
     ordered = sort_words(packed, in_place=True)
     # a new group where a high bit differs from the previous word's (in blocks, so the XOR
     # temporary stays small), then the rows, in place
