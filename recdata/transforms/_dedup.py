@@ -135,8 +135,7 @@ def repeated_pair_rows(
     ib = bits(max(n_items, 1))
     if bits(max(n_users, 1)) + ib > 64:
         return None
-    key = user_codes.astype(np.uint64)
-    key <<= np.uint64(ib)
+    key = np.left_shift(_unsigned(user_codes), np.uint64(ib), dtype=np.uint64)  # one pass
     key |= _unsigned(item_codes)
     ordered = sort_words(key)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
@@ -148,7 +147,8 @@ def repeated_pair_rows(
     table[(repeated * _GOLDEN) >> shift] = True
     np.multiply(key, _GOLDEN, out=key)
     key >>= shift
-    return np.flatnonzero(table[key])
+    # slots are < 2**30: an int64 view indexes with no conversion copy
+    return np.flatnonzero(np.take(table, key.view(np.int64), mode="clip"))
 
 
 def _pair_sort_mask(
@@ -165,9 +165,8 @@ def _pair_sort_mask(
     rb, ib = bits(n), bits(max(n_items, 1))
     if bits(max(n_users, 1)) + ib + rb > 64:
         return None
-    words = user_codes.astype(np.uint64)
-    words <<= np.uint64(ib)
-    words |= item_codes.astype(np.uint64)
+    words = np.left_shift(_unsigned(user_codes), np.uint64(ib), dtype=np.uint64)
+    words |= _unsigned(item_codes)
     words <<= np.uint64(rb)
     words |= np.arange(n, dtype=np.uint64)
     ordered = sort_words(words)
