@@ -12,11 +12,9 @@ from pydantic import BaseModel, ConfigDict
 from recdata._types import KcoreMode
 from recdata.errors import TransformError
 from recdata.schema import ITEM, USER
-from recdata.transforms._codes import group_codes
+from recdata.transforms._codes import PARALLEL_ROWS, group_codes
 
 log = logging.getLogger("recdata.transforms")
-
-_PARALLEL_ROWS = 200_000
 
 
 class KcoreReport(BaseModel):
@@ -91,7 +89,7 @@ class _Scan:
         # one pass over cache-resident flag tables (users in a second thread: numpy's
         # gathers release the GIL); rows of entities dropped earlier are dead
         n = len(self.users)
-        by_user = pool.submit(bad_u.__getitem__, self.users) if n >= _PARALLEL_ROWS else None
+        by_user = pool.submit(bad_u.__getitem__, self.users) if n >= PARALLEL_ROWS else None
         drop = bad_i[self.items]
         drop |= bad_u[self.users] if by_user is None else by_user.result()
         drop &= self.alive
@@ -139,10 +137,10 @@ def kcore_mask(
     together, the rows of users with fewer than ``user_k`` and of items with fewer than
     ``item_k`` interactions, counted at the start of the round. ``counts``: the bincounts of
     ``users`` and ``items`` (length ``n_users``/``n_items``) when the caller has them; they
-    are decremented in place. A round is one pass over the
-    int codes (users and items in two threads) through small flag tables of the entities that
-    newly fell below their threshold;
-    counts are decremented by bincounts of the dropped rows only.
+    are decremented in place. A round is one pass over the int codes through small flag
+    tables of the entities that newly fell below their threshold, narrowed in later rounds to
+    the rows of at-risk entities (:class:`_Scan`); counts are decremented by the dropped rows
+    only. Codes index numpy tables: pass them as ``intp`` to spare numpy a conversion per pass.
     """
     if mode not in ("iterative", "single_pass"):
         raise TransformError(f"kcore: mode={mode!r} is not one of iterative, single_pass")
