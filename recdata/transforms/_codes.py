@@ -249,7 +249,12 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
 
 
 def value_order(values: pl.Series) -> np.ndarray:
-    """Argsort of distinct key values, nulls first.
+    """Argsort of distinct key values, nulls first (see :func:`sorted_with_order`)."""
+    return sorted_with_order(values)[0]
+
+
+def sorted_with_order(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
+    """Argsort of distinct key values, nulls first, and the values in that order.
 
     Many strings: polars sorts strings several times faster than it argsorts them, so sort
     the values and find where each one came from through a 64-bit hash: the hashes of the
@@ -263,11 +268,13 @@ def value_order(values: pl.Series) -> np.ndarray:
         by_hash = np.argsort(hashed)
         in_hash_order = hashed[by_hash]
         if bool(np.all(in_hash_order[1:] != in_hash_order[:-1])):
-            sorted_hashes = values.sort(nulls_last=False).hash(_ORDER_SEED).to_numpy()
+            in_order = values.sort(nulls_last=False)
+            sorted_hashes = in_order.hash(_ORDER_SEED).to_numpy()
             ordering = np.empty(k, dtype=np.int64)
             ordering[np.argsort(sorted_hashes)] = by_hash
-            return ordering
-    return values.arg_sort(nulls_last=False).to_numpy()
+            return ordering, in_order
+    ordering = values.arg_sort(nulls_last=False).to_numpy()
+    return ordering, values.gather(ordering)
 
 
 def _encode_exact(s: pl.Series) -> Encoded:

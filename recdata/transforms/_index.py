@@ -11,7 +11,15 @@ import polars as pl
 from recdata._types import IndexOrder
 from recdata.errors import TransformError
 from recdata.schema import INTERACTION, ITEM, ITEM_ID, TIME, USER, USER_ID
-from recdata.transforms._codes import PARALLEL_ROWS, Encoded, both, encode, encode_pair, value_order
+from recdata.transforms._codes import (
+    PARALLEL_ROWS,
+    Encoded,
+    both,
+    encode,
+    encode_pair,
+    sorted_with_order,
+    value_order,
+)
 from recdata.transforms._sort import (
     order_key,
     sequence_order,
@@ -91,9 +99,15 @@ def _ranked(
     if order == "any" or (enc.by_value and raw is None and order == "raw_id"):
         # index = code + 1, computed in place: the codes are not used again
         idx = np.add(enc.codes, 1, out=enc.codes, dtype=np.int32)
-        return enc.values, np.arange(1, enc.size + 1, dtype=np.int32), idx
+        return _keys_of(enc.values, raw), np.arange(1, enc.size + 1, dtype=np.int32), idx
     idx_of = _rank_codes(enc, order, None, raw)
-    return enc.values, idx_of, np.take(idx_of, enc.codes, mode="clip")
+    return _keys_of(enc.values, raw), idx_of, np.take(idx_of, enc.codes, mode="clip")
+
+
+def _keys_of(values: pl.Series, raw: pl.Series | None) -> pl.Series:
+    """The keys that codes stand for: ``values`` itself, or when ``values`` are indices of an
+    ``order="any"`` indexing, their raw keys ``raw[values - 1]``."""
+    return values if raw is None else raw.gather(values.cast(pl.Int64) - 1)
 
 
 def _reranked(old: pl.Series, raw: pl.Series) -> tuple[pl.Series, np.ndarray, np.ndarray] | None:
@@ -108,11 +122,11 @@ def _reranked(old: pl.Series, raw: pl.Series) -> tuple[pl.Series, np.ndarray, np
     seen = np.zeros(len(raw) + 1, dtype=bool)
     seen[codes] = True
     present = np.flatnonzero(seen)  # old indices that survived, ascending
-    by_raw = present[value_order(raw.gather(present - 1))]
+    ordering, keys = sorted_with_order(raw.gather(present - 1))  # keys: raw keys by new index
+    by_raw = present[ordering]
     lut = np.zeros(len(raw) + 1, dtype=np.int32)
     lut[by_raw] = np.arange(1, len(by_raw) + 1, dtype=np.int32)
-    values = pl.Series(old.name, by_raw).cast(old.dtype)  # old index of each new index
-    return values, np.arange(1, len(by_raw) + 1, dtype=np.int32), np.take(lut, codes, mode="clip")
+    return keys, np.arange(1, len(by_raw) + 1, dtype=np.int32), np.take(lut, codes, mode="clip")
 
 
 def _first_positions(codes: np.ndarray, k: int, positions: np.ndarray) -> np.ndarray:
@@ -137,7 +151,7 @@ def _index_frame(
     raw_keys: tuple[pl.Series, pl.Series] | None = None,
 ) -> tuple[pl.DataFrame, pl.Series, np.ndarray, pl.Series, np.ndarray]:
     """Indexed interactions plus, per key column, the key of each code and its index
-    (``values[c]`` gets index ``idx_of[c]``).
+    (``values[c]`` gets index ``idx_of[c]``); with ``raw_keys`` the keys are raw keys.
 
     ``raw_keys``: when ``user``/``item`` hold indices of an ``order="any"`` indexing, the raw
     keys of those indices (see :attr:`IndexedData.raw_keys`), which then define raw-id order.
@@ -167,7 +181,7 @@ def _index_frame(
         seq_pos[perm] = np.arange(n)
         iidx_of = _rank_codes(ei, order, _first_positions(ei.codes, ei.size, seq_pos))
         item_idx = iidx_of[ei.codes]
-        uvalues, ivalues = eu.values, ei.values
+        uvalues, ivalues = _keys_of(eu.values, raw_user), _keys_of(ei.values, raw_item)
     else:
         (uvalues, uidx_of, user_idx), (ivalues, iidx_of, item_idx) = both(
             lambda: _ranked(df[user], order, raw_user),
@@ -265,12 +279,13 @@ def reindex(
     interactions, uvalues, uidx_of, ivalues, iidx_of = _index_frame(
         df, USER, ITEM, time, order, raw_keys=data.raw_keys
     )
-    return IndexedData(
-        interactions=interactions,
-        user_map=_compose(uvalues, uidx_of, data.user_map, USER, USER_ID),
-        item_map=_compose(ivalues, iidx_of, data.item_map, ITEM, ITEM_ID),
-        order=order,
-    )
+    if data.raw_keys is not None:  # the keys are raw keys already
+        user_map = _map_frame(uvalues, uidx_of, USER, USER_ID)
+        item_map = _map_frame(ivalues, iidx_of, ITEM, ITEM_ID)
+    else:
+        user_map = _compose(uvalues, uidx_of, data.user_map, USER, USER_ID)
+        item_map = _compose(ivalues, iidx_of, data.item_map, ITEM, ITEM_ID)
+    return IndexedData(interactions=interactions, user_map=user_map, item_map=item_map, order=order)
 
 
 def _compose(

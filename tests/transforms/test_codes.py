@@ -56,7 +56,7 @@ def test_small_integer_ranges(values, offset):
 def test_value_order_of_many_strings_is_their_argsort(with_null):
     """Above the hashed-ordering threshold, value_order equals polars' own argsort (nulls
     first), on strings with shared prefixes, different lengths and non-ASCII text."""
-    from recdata.transforms._codes import _HASH_ORDER_MIN, value_order
+    from recdata.transforms._codes import _HASH_ORDER_MIN, sorted_with_order, value_order
 
     rng = np.random.default_rng(5)
     n = _HASH_ORDER_MIN + 7_000
@@ -69,4 +69,7 @@ def test_value_order_of_many_strings_is_their_argsort(with_null):
     expected = values.arg_sort(nulls_last=False).to_numpy()
     got = value_order(values)
     assert np.array_equal(got, expected)
+    ordering, in_order = sorted_with_order(values)
+    assert np.array_equal(ordering, expected)
+    assert in_order.equals(values.gather(expected))
     assert values.gather(got).to_list()[: int(with_null)] == [None] * int(with_null)
