@@ -56,13 +56,14 @@ class IndexedData:
 
 
 def _rank_codes(
-    enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None, raw: pl.Series | None = None
+    enc: Encoded, order: IndexOrder, first_pos: np.ndarray | None, keys: pl.Series | None = None
 ) -> np.ndarray:
-    """Index (1..k) of each code under ``order``; ``raw`` (key of old index i at i - 1) gives
-    the raw-id order when ``enc`` encodes indices of an ``order="any"`` indexing."""
+    """Index (1..k) of each code under ``order``; ``keys`` (default ``enc.values``) are what
+    raw-id order sorts: the raw keys when ``enc`` encodes indices of an ``order="any"``
+    indexing (see :func:`_keys_of`)."""
     k = enc.size
-    in_value_order = enc.by_value and raw is None
-    keys = enc.values if raw is None else raw.gather(enc.values.cast(pl.Int64) - 1)
+    in_value_order = enc.by_value and keys is None
+    keys = enc.values if keys is None else keys
     if order == "raw_id":
         ordering = np.arange(k) if in_value_order else value_order(keys)
     elif order == "popularity":
@@ -100,8 +101,9 @@ def _ranked(
         # index = code + 1, computed in place: the codes are not used again
         idx = np.add(enc.codes, 1, out=enc.codes, dtype=np.int32)
         return _keys_of(enc.values, raw), np.arange(1, enc.size + 1, dtype=np.int32), idx
-    idx_of = _rank_codes(enc, order, None, raw)
-    return _keys_of(enc.values, raw), idx_of, np.take(idx_of, enc.codes, mode="clip")
+    keys = _keys_of(enc.values, raw)
+    idx_of = _rank_codes(enc, order, None, None if raw is None else keys)
+    return keys, idx_of, np.take(idx_of, enc.codes, mode="clip")
 
 
 def _keys_of(values: pl.Series, raw: pl.Series | None) -> pl.Series:

@@ -1,9 +1,8 @@
 """Fast stable orderings of integer keys: pack (key, row) into uint64 and sort the words.
 
-Sorting plain uint64 words (numpy's SIMD sort, 2-3x faster than polars' here and far faster
-than any argsort) is the core of every ordering; when the key and the row number fit together in 64 bits,
-sorting the packed words yields a stable argsort. Wider keys fall back to polars' stable
-multi-key sort.
+Sorting plain uint64 words (see :func:`sort_words`) is far faster than any argsort; when the
+key and the row number fit together in 64 bits, sorting the packed words yields a stable
+argsort. Wider keys fall back to polars' stable multi-key sort.
 """
 
 from __future__ import annotations
