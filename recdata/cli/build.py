@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from recdata.cli._console import labelled, stderr, stdout
+from recdata.cli._options import recipe_overrides
 
 
 @contextlib.contextmanager
@@ -65,12 +66,8 @@ def summary_table(folder: Path) -> Any:
     default=None,
     help="Output folder (default ./NAME).",
 )
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false.",
+@recipe_overrides(
+    "Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false."
 )
 @click.option(
     "--raw-dir",

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from recdata.cli._console import stdout
+from recdata.cli._options import recipe_overrides
 
 
 @click.command(name="fetch")
@@ -21,13 +22,7 @@ from recdata.cli._console import stdout
     "--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR)."
 )
 @click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a recipe key (repeatable).",
-)
+@recipe_overrides()
 def command(
     name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]
 ) -> None:

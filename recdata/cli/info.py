@@ -7,6 +7,7 @@ import json
 import click
 
 from recdata.cli._console import labelled, stdout
+from recdata.cli._options import recipe_overrides
 
 
 def _params(params: dict) -> str:
@@ -15,13 +16,7 @@ def _params(params: dict) -> str:
 
 @click.command(name="info")
 @click.argument("name")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a recipe key (repeatable).",
-)
+@recipe_overrides()
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the resolved recipe as JSON (with its hash)."
 )

@@ -114,9 +114,16 @@ def _exact_mask(
     return mask
 
 
+def _pair_keys(user_codes: np.ndarray, item_codes: np.ndarray, item_bits: int) -> np.ndarray:
+    """``user << item_bits | item`` as new uint64 words, widened and shifted in one pass; the
+    codes are non-negative, so unsigned views of them need no widened temporary."""
+    keys = np.left_shift(_unsigned(user_codes), np.uint64(item_bits), dtype=np.uint64)
+    keys |= _unsigned(item_codes)
+    return keys
+
+
 def _unsigned(codes: np.ndarray) -> np.ndarray:
-    """Non-negative integer codes as an unsigned view (no copy), so OR-ing them into uint64
-    words needs no widened temporary."""
+    """Non-negative integer codes as an unsigned view (no copy)."""
     if codes.dtype.kind == "i":
         return codes.view(codes.dtype.str.replace("i", "u"))
     return codes
@@ -135,8 +142,7 @@ def repeated_pair_rows(
     ib = bits(max(n_items, 1))
     if bits(max(n_users, 1)) + ib > 64:
         return None
-    key = np.left_shift(_unsigned(user_codes), np.uint64(ib), dtype=np.uint64)  # one pass
-    key |= _unsigned(item_codes)
+    key = _pair_keys(user_codes, item_codes, ib)
     ordered = sort_words(key)
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     del ordered
@@ -165,8 +171,7 @@ def _pair_sort_mask(
     rb, ib = bits(n), bits(max(n_items, 1))
     if bits(max(n_users, 1)) + ib + rb > 64:
         return None
-    words = np.left_shift(_unsigned(user_codes), np.uint64(ib), dtype=np.uint64)
-    words |= _unsigned(item_codes)
+    words = _pair_keys(user_codes, item_codes, ib)
     words <<= np.uint64(rb)
     words |= np.arange(n, dtype=np.uint64)
     ordered = sort_words(words)
