@@ -75,5 +75,11 @@ def leave_one_out(
         dropped={key: short_rows} if short_users == "drop" else {},
         moved={key: short_rows} if short_users == "train" else {},
         counts={"short_users": short_users_n, "short_user_rows": short_rows},
-        ucodes=runs.user,
+        user_counts=[
+            # train: long users with rows before their valid one, and short users kept whole
+            int(np.count_nonzero(long & (runs.lengths >= 3)))
+            + (short_users_n if short_users == "train" else 0),
+            int(np.count_nonzero(two)),
+            int(np.count_nonzero(long)),
+        ],
     )

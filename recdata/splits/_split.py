@@ -217,18 +217,26 @@ def make_split(
     moved: dict[str, int] | None = None,
     counts: dict[str, int] | None = None,
     ucodes: np.ndarray | None = None,
+    user_counts: list[int] | None = None,
 ) -> Split:
-    """Build a :class:`Split` from a per-row part code (0 train, 1 valid, 2 test, -1 dropped)."""
-    if ucodes is None:
-        ucodes, nu, _ = group_codes(df[user], distinct=False)
+    """Build a :class:`Split` from a per-row part code (0 train, 1 valid, 2 test, -1 dropped).
+
+    ``user_counts``: the distinct users of train, valid and test when the caller knows them
+    (leave-one-out does, from the users' runs), so no pass over the rows counts them.
+    """
+    if user_counts is not None:
+        users = user_counts
     else:
-        nu = int(ucodes.max()) + 1 if len(ucodes) else 0
+        if ucodes is None:
+            ucodes, nu, _ = group_codes(df[user], distinct=False)
+        else:
+            nu = int(ucodes.max()) + 1 if len(ucodes) else 0
+        users = _distinct_per_part(part, ucodes, max(nu, 1))
     if item in df.columns:
         icodes, ni, _ = group_codes(df[item], distinct=False)
     else:
         icodes, ni = np.zeros(df.height, dtype=np.int32), 1
     rows = np.bincount(part[part >= 0], minlength=3) if len(part) else np.zeros(3, dtype=np.int64)
-    users = _distinct_per_part(part, ucodes, max(nu, 1))
     items = _distinct_per_part(part, icodes, max(ni, 1))
     pc = [PartCounts(rows=int(rows[k]), users=users[k], items=items[k]) for k in range(3)]
     frames = [df.filter(pl.Series(part == k)).lazy() for k in (TRAIN, VALID, TEST)]

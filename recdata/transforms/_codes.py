@@ -19,6 +19,7 @@ _SEED_B = 0x5EED_0002
 _HASH_ORDER_MIN = 50_000
 _BLOCK = 1 << 20
 _ORDER_SEED = 0x5EED_0003
+_PREFIX_PAD = "\x00" * 8
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -256,13 +257,18 @@ def value_order(values: pl.Series) -> np.ndarray:
 def sorted_with_order(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
     """Argsort of distinct key values, nulls first, and the values in that order.
 
-    Many strings: polars sorts strings several times faster than it argsorts them, so sort
-    the values and find where each one came from through a 64-bit hash: the hashes of the
-    input and of the sorted values, each argsorted (numpy's SIMD argsort), pair up the same
-    value. Exact because the hashes are checked to be distinct (else, and for other types, a
-    plain argsort).
+    Many null-free strings: argsort their 8-byte prefixes as integers, ordering only the
+    strings that share a prefix whole (:func:`_prefix_order`). Else, many strings: polars sorts
+    strings several times faster than it argsorts them, so sort the values and find where each
+    one came from through a 64-bit hash: the hashes of the input and of the sorted values, each
+    argsorted (numpy's SIMD argsort), pair up the same value. Exact because the hashes are
+    checked to be distinct (else, and for other types, a plain argsort).
     """
     k = len(values)
+    if values.dtype == pl.String and k > _HASH_ORDER_MIN and not values.null_count():
+        ordering = _prefix_order(values)
+        if ordering is not None:
+            return ordering, values.gather(ordering)
     if values.dtype == pl.String and k > _HASH_ORDER_MIN:
         hashed = values.hash(_ORDER_SEED).to_numpy()
         by_hash = np.argsort(hashed)
@@ -275,6 +281,45 @@ def sorted_with_order(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
             return ordering, in_order
     ordering = values.arg_sort(nulls_last=False).to_numpy()
     return ordering, values.gather(ordering)
+
+
+def _prefix_order(values: pl.Series) -> np.ndarray | None:
+    """Argsort of distinct, null-free strings by their first 8 bytes, read as one big-endian
+    uint64 (NUL-padded: where two prefixes differ, the numbers compare as the strings' bytes do)
+    and sorted by numpy's SIMD argsort; strings with equal prefixes are then ordered whole by
+    polars. None when more than a quarter of them share a prefix (e.g. ASINs), where sorting
+    the strings themselves is the faster way."""
+    keys = (
+        values.to_frame()
+        .select(
+            (pl.first() + _PREFIX_PAD)
+            .cast(pl.Binary)
+            .bin.head(8)
+            .bin.reinterpret(dtype=pl.UInt64, endianness="big")
+        )
+        .to_series()
+        .to_numpy()
+    )
+    ordering = np.argsort(keys)
+    in_order = keys[ordering]
+    same = in_order[1:] == in_order[:-1]
+    if not bool(same.any()):
+        return ordering
+    tied = np.zeros(len(keys), dtype=bool)
+    tied[1:] = same
+    tied[:-1] |= same
+    at = np.flatnonzero(tied)  # runs of equal prefixes, each contiguous, in prefix order
+    if len(at) > len(keys) // 4:
+        return None
+    rows = ordering[at]
+    by_string = (
+        pl.DataFrame({"prefix": in_order[at], "value": values.gather(rows)})
+        .select(pl.arg_sort_by("prefix", "value", maintain_order=True))
+        .to_series()
+        .to_numpy()
+    )
+    ordering[at] = rows[by_string]
+    return ordering
 
 
 def _encode_exact(s: pl.Series) -> Encoded:

@@ -192,9 +192,7 @@ def _index_frame(
         )
         perm = sequence_order(user_idx, tkey, ascending=True) if sort else None
     identity = not sort or perm is None
-    body = pl.DataFrame(
-        [pl.Series(USER, user_idx, dtype=pl.Int32), pl.Series(ITEM, item_idx, dtype=pl.Int32)]
-    )
+    body = pl.DataFrame([pl.Series(ITEM, item_idx, dtype=pl.Int32)])
     if df.width > 2:
         rest = df.drop(user, item)
         # before a gather, one chunk per column (CSV reads come in many): gathers are 3x faster
@@ -202,8 +200,17 @@ def _index_frame(
     if not identity:
         assert perm is not None
         body = body[_gather_index(perm)]  # one gather of every column, in parallel
+        user_idx = _users_in_order(user_idx)  # in sequence order they are ascending
+    body = body.insert_column(0, pl.Series(USER, user_idx, dtype=pl.Int32))
     interactions = body.insert_column(0, pl.Series(INTERACTION, np.arange(n, dtype=np.int64)))
     return interactions, uvalues, uidx_of, ivalues, iidx_of
+
+
+def _users_in_order(user_idx: np.ndarray) -> np.ndarray:
+    """``user_idx`` sorted, for indices 1..k: each index repeated as often as it occurs
+    (a count and a fill, where a gather through the permutation reads at random)."""
+    counts = np.bincount(user_idx)
+    return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
 
 
 def _gather_index(perm: np.ndarray) -> pl.Series:

@@ -75,8 +75,9 @@ def test_leave_one_out(rows, min_n, policy):
     assert rep.counts["short_user_rows"] == short_rows
     assert (rep.dropped if policy == "drop" else rep.moved) == {"short_users": short_rows}
     assert (rep.train.rows, rep.valid.rows, rep.test.rows) == (len(tr), len(va), len(te))
-    assert rep.test.users == len({rows[r][0] for r in te})
-    assert rep.train.items == len({rows[r][1] for r in tr})
+    for counts, part in ((rep.train, tr), (rep.valid, va), (rep.test, te)):
+        assert counts.users == len({rows[r][0] for r in part})
+        assert counts.items == len({rows[r][1] for r in part})
 
 
 @settings(max_examples=250, deadline=None)

@@ -73,3 +73,31 @@ def test_value_order_of_many_strings_is_their_argsort(with_null):
     assert np.array_equal(ordering, expected)
     assert in_order.equals(values.gather(expected))
     assert values.gather(got).to_list()[: int(with_null)] == [None] * int(with_null)
+
+
+@pytest.mark.parametrize("tied_share", [0.0, 0.1, 0.5])
+def test_prefix_ordering_of_many_strings_is_their_argsort(tied_share):
+    """The 8-byte-prefix ordering equals polars' argsort (bytewise) when no prefix is shared,
+    when some strings share one (ordered whole: longer strings, NUL bytes, non-ASCII), and
+    when so many do that it falls back to sorting the strings."""
+    from recdata.transforms._codes import _HASH_ORDER_MIN, _prefix_order, sorted_with_order
+
+    rng = np.random.default_rng(11)
+    n = _HASH_ORDER_MIN + 5_000
+    n_tied = int(n * tied_share)
+    unique = [f"{x:08d}" for x in rng.choice(10**8, n - n_tied, replace=False)]
+    stems = ["shared-p", "shared-\x00", "é-prefix", "ab"]
+    nul = "\x00"
+    tied = [f"{stems[i % 4]}{nul if i % 7 == 0 else ''}{i}" for i in range(n_tied)]
+    words = unique + tied + ["ab\x00", "ab\x00\x00", "shared-p"]
+    values = pl.Series("k", rng.permutation(np.array(words, dtype=object)).tolist())
+    assert values.n_unique() == len(values)
+    expected = values.arg_sort().to_numpy()
+    direct = _prefix_order(values)
+    if tied_share > 0.25:
+        assert direct is None
+    else:
+        assert direct is not None and np.array_equal(direct, expected)
+    ordering, in_order = sorted_with_order(values)
+    assert np.array_equal(ordering, expected)
+    assert in_order.equals(values.gather(expected))
