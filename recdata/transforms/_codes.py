@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, TypeVar, overload
@@ -199,10 +199,8 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     # (hash prefix | row) words, written block by block into the row numbers: one fresh
     # array and no full-size temporary
     packed = np.arange(n, dtype=np.uint64)
-    hashed = s.hash(_SEED_A).to_numpy()
-    for lo in range(0, n, _BLOCK):
-        packed[lo : lo + _BLOCK] |= hashed[lo : lo + _BLOCK] & ~low
-    del hashed
+    for lo, hashed in _hash_blocks(s, _SEED_A):
+        packed[lo : lo + len(hashed)] |= hashed & ~low
     ordered = sort_words(packed, in_place=True)
     # a new group where a high bit differs from the previous word's (in blocks, so the XOR
     # temporary stays small), then the rows, in place
@@ -225,12 +223,14 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
     del by_row, in_rows, at
     codes = np.empty(n, dtype=np.int32)
     codes[rows] = code_sorted
-    del code_sorted
-    h2 = s.hash(_SEED_B).to_numpy()
-    # each row's representative's second hash (mode='clip': unbuffered, 5x faster than 'raise')
-    np.take(h2[reps], codes, out=packed, mode="clip")
-    bad = np.not_equal(packed, h2, out=start)
-    del packed, rows, h2
+    del code_sorted, packed, rows
+    # each row's second hash against its representative's (mode='clip': unbuffered, 5x faster
+    # than 'raise'); hashes depend on the value alone, so the representatives' are the values'
+    rep_hashes = values.hash(_SEED_B).to_numpy()
+    bad = start
+    for lo, hashed in _hash_blocks(s, _SEED_B):
+        hi = lo + len(hashed)
+        np.not_equal(np.take(rep_hashes, codes[lo:hi], mode="clip"), hashed, out=bad[lo:hi])
     if bad.any():
         bad_codes = np.unique(codes[bad])
         if len(bad_codes) > 1000:
@@ -247,6 +247,14 @@ def _encode_by_hash(s: pl.Series) -> Encoded | None:
         codes[sel] = extra.codes + len(values)
         values = pl.concat([values, extra.values])
     return Encoded(codes=codes, values=values)
+
+
+def _hash_blocks(s: pl.Series, seed: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first row, 64-bit hashes)`` of ``s`` in blocks of :data:`_BLOCK` rows: polars reuses
+    each block's memory, where one hash of the whole column would touch fresh pages (slow on
+    this kind of VM: 0.07-0.6 s against 0.05 s at 25M rows)."""
+    for lo in range(0, len(s), _BLOCK):
+        yield lo, s.slice(lo, _BLOCK).hash(seed).to_numpy()
 
 
 def value_order(values: pl.Series) -> np.ndarray:

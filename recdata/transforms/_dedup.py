@@ -114,10 +114,13 @@ def _exact_mask(
     return mask
 
 
-def _pair_keys(user_codes: np.ndarray, item_codes: np.ndarray, item_bits: int) -> np.ndarray:
-    """``user << item_bits | item`` as new uint64 words, widened and shifted in one pass; the
-    codes are non-negative, so unsigned views of them need no widened temporary."""
-    keys = np.left_shift(_unsigned(user_codes), np.uint64(item_bits), dtype=np.uint64)
+def _pair_keys(
+    user_codes: np.ndarray, item_codes: np.ndarray, item_bits: int, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``user << item_bits | item`` as uint64 words (new, or written into ``out``), widened and
+    shifted in one pass; the codes are non-negative, so unsigned views of them need no widened
+    temporary."""
+    keys = np.left_shift(_unsigned(user_codes), np.uint64(item_bits), dtype=np.uint64, out=out)
     keys |= _unsigned(item_codes)
     return keys
 
@@ -142,12 +145,13 @@ def repeated_pair_rows(
     ib = bits(max(n_items, 1))
     if bits(max(n_users, 1)) + ib > 64:
         return None
-    key = _pair_keys(user_codes, item_codes, ib)
-    ordered = sort_words(key)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
-    del ordered
+    # sorted in place, then the keys are rebuilt in row order in the same buffer: cheaper than
+    # a second full-size array (fresh memory is slow to touch)
+    key = sort_words(_pair_keys(user_codes, item_codes, ib), in_place=True)
+    repeated = key[1:][key[1:] == key[:-1]]
     if len(repeated) == 0:
         return np.empty(0, dtype=np.int64)
+    _pair_keys(user_codes, item_codes, ib, out=key)
     shift = np.uint64(64 - min(max(bits(len(repeated)) + 6, 16), 30))
     table = np.zeros(1 << (64 - int(shift)), dtype=bool)
     table[(repeated * _GOLDEN) >> shift] = True

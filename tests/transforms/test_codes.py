@@ -37,6 +37,20 @@ def test_hash_path_with_forced_prefix_collisions(monkeypatch):
     check(s)
 
 
+@pytest.mark.parametrize("prefix_bits", [None, 61])
+def test_hash_path_in_many_blocks(monkeypatch, prefix_bits):
+    """Hashes taken block by block (a chunked column, blocks cutting across chunks) group and
+    check rows exactly as whole-column hashes would, with and without forced collisions."""
+    parts = [pl.Series("k", [f"u{(i * 31) % 1700}" for i in range(j, j + 900)]) for j in (0, 900)]
+    s = pl.concat(parts + [pl.Series("k", [None, "u5", None])], rechunk=False)
+    assert s.n_chunks() == 3
+    monkeypatch.setattr(_codes, "_BLOCK", 256)
+    if prefix_bits is not None:
+        monkeypatch.setattr(_codes, "bits", lambda n: prefix_bits)
+    assert _codes._encode_by_hash(s) is not None
+    check(s)
+
+
 def test_hash_path_large():
     check(pl.Series("k", [f"u{(i * 7919) % 5003}" for i in range(20000)]))
 
