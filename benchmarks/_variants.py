@@ -27,7 +27,8 @@ def io_floor_streaming(csv: Path, out: Path) -> dict[str, int]:
 
 def recdata_pipeline(csv: Path, out: Path) -> dict[str, int]:
     """The pipeline with recdata's public functions: index raw ids once (int32, any order, no sort),
-    dedup and k-core on int32 columns, re-index the survivors in sequence order, split."""
+    dedup and k-core on int32 columns, re-index the survivors in sequence order, split, and
+    sink the three lazy parts to Parquet."""
     from recdata import splits, transforms
 
     lf = pl.scan_csv(csv, schema_overrides={"rating": pl.Float32, "timestamp": pl.Int64})
@@ -39,11 +40,15 @@ def recdata_pipeline(csv: Path, out: Path) -> dict[str, int]:
     data = transforms.reindex(data, lf)
     split = splits.leave_one_out(data.interactions.lazy())
     del data, lf
-    counts = {}
-    for name, part in zip(("train", "valid", "test"), split.collect(), strict=True):
-        part.write_parquet(out / f"{name}.parquet")
-        counts[name] = part.height
-    return counts
+    # the parts are lazy filters of one frame: sink them together, each streamed to its file
+    paths = {name: out / f"{name}.parquet" for name in split.parts()}
+    pl.collect_all(
+        [part.sink_parquet(paths[name], lazy=True) for name, part in split.parts().items()]
+    )
+    return {
+        name: pl.scan_parquet(path).select(pl.len()).collect().item()
+        for name, path in paths.items()
+    }
 
 
 def pandas_pipeline(csv: Path, out: Path) -> dict[str, int]:

@@ -239,7 +239,8 @@ def make_split(
     rows = np.bincount(part[part >= 0], minlength=3) if len(part) else np.zeros(3, dtype=np.int64)
     items = _distinct_per_part(part, icodes, max(ni, 1))
     pc = [PartCounts(rows=int(rows[k]), users=users[k], items=items[k]) for k in range(3)]
-    frames = [df.filter(pl.Series(part == k)).lazy() for k in (TRAIN, VALID, TEST)]
+    # lazy: a sink (sink_parquet) streams each part out of df with no copy of the whole part
+    frames = [df.lazy().filter(pl.Series(part == k)) for k in (TRAIN, VALID, TEST)]
     report = SplitReport(
         protocol=protocol,
         params=params,
