@@ -169,6 +169,7 @@ def _index_frame(
             f"index_ids: the frame already has column(s) {sorted(clash)}; drop or rename them"
         )
     n = df.height
+    rest = df.drop(user, item) if df.width > 2 else None
     need_time = sort or order == "first_seen"
     tkey = _time_key(df[time] if time is not None and need_time else None, n)
     if order == "first_seen":
@@ -190,11 +191,18 @@ def _index_frame(
             lambda: _ranked(df[item], order, raw_item),
             parallel=n >= PARALLEL_ROWS,
         )
-        perm = sequence_order(user_idx, tkey, ascending=True) if sort else None
+        if sort and rest is not None:
+            # the sequence sort (numpy, one core) runs while polars rechunks the other columns
+            perm, rest = both(
+                lambda: sequence_order(user_idx, tkey, ascending=True),
+                rest.rechunk,
+                parallel=n >= PARALLEL_ROWS,
+            )
+        else:
+            perm = sequence_order(user_idx, tkey, ascending=True) if sort else None
     identity = not sort or perm is None
     body = pl.DataFrame([pl.Series(ITEM, item_idx, dtype=pl.Int32)])
-    if df.width > 2:
-        rest = df.drop(user, item)
+    if rest is not None:
         # before a gather, one chunk per column (CSV reads come in many): gathers are 3x faster
         body = pl.concat([body, rest if identity else rest.rechunk()], how="horizontal")
     if not identity:
