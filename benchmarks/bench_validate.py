@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from recdata import graphs
 from recdata import schema as S
 from recdata.dataset import DatasetTables, GraphRecord, Manifest, SplitRecord, write_dataset
 
@@ -56,16 +57,7 @@ def generate(rows: int, seed: int = 0) -> DatasetTables:
     }
     del labelled
     train = splits["loo"]["train"]
-    graph = (
-        train.group_by(S.USER, S.ITEM)
-        .len()
-        .sort(S.USER, S.ITEM)
-        .select(
-            pl.col(S.USER).alias("src"),
-            pl.col(S.ITEM).alias("dst"),
-            pl.col("len").cast(pl.Float32).alias("weight"),
-        )
-    )
+    graph = graphs.user_item(train, weight="count")
     present = np.unique(items)
     # re-index items so they are contiguous 1..n
     remap = np.zeros(n_items + 1, dtype=np.int32)

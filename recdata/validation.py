@@ -378,24 +378,18 @@ def _check_references(ctx: _Context) -> None:
     n_users = _entity_count(ctx, "users.parquet", S.USER)
     n_items = _entity_count(ctx, "items.parquet", S.ITEM)
     files = ["interactions.parquet"] + [rel for *_, rel in ctx.split_files()]
+    entities = (("item", "an", S.ITEM, n_items), ("user", "a", S.USER, n_users))
     for rel in files:
-        if n_items is not None and _typed(ctx, rel, S.ITEM):
-            rows = ctx.scan(rel).filter((pl.col(S.ITEM) < 1) | (pl.col(S.ITEM) > n_items))
+        for entity, article, column, n in entities:
+            if n is None or not _typed(ctx, rel, column):
+                continue
+            rows = ctx.scan(rel).filter((pl.col(column) < 1) | (pl.col(column) > n))
             ctx.add_rows(
-                "dangling_item",
+                f"dangling_{entity}",
                 rel,
                 rows.select(S.INTERACTION, S.USER, S.ITEM),
-                f"reference an item_idx not in items.parquet (1..{n_items})",
-                column=S.ITEM,
-            )
-        if n_users is not None and _typed(ctx, rel, S.USER):
-            rows = ctx.scan(rel).filter((pl.col(S.USER) < 1) | (pl.col(S.USER) > n_users))
-            ctx.add_rows(
-                "dangling_user",
-                rel,
-                rows.select(S.INTERACTION, S.USER, S.ITEM),
-                f"reference a user_idx not in users.parquet (1..{n_users})",
-                column=S.USER,
+                f"reference {article} {column} not in {entity}s.parquet (1..{n})",
+                column=column,
             )
 
 

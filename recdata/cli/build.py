@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from recdata.cli._console import labelled, stderr, stdout
-from recdata.cli._options import recipe_overrides
+from recdata.cli._options import recipe_overrides, source_options
 
 
 @contextlib.contextmanager
@@ -69,17 +69,8 @@ def summary_table(folder: Path) -> Any:
 @recipe_overrides(
     "Override a recipe key, e.g. steps.kcore.user_k=10, size=1000000, check_stats=false."
 )
-@click.option(
-    "--raw-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of source files you already have (each is verified by its checksum).",
-)
-@click.option(
-    "--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR)."
-)
+@source_options
 @click.option("--no-features", is_flag=True, help="Skip features and graphs.")
-@click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
 def command(
     recipe: str,

@@ -7,21 +7,12 @@ from pathlib import Path
 import click
 
 from recdata.cli._console import stdout
-from recdata.cli._options import recipe_overrides
+from recdata.cli._options import recipe_overrides, source_options
 
 
 @click.command(name="fetch")
 @click.argument("name")
-@click.option(
-    "--raw-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of files you already have (each is verified by its checksum).",
-)
-@click.option(
-    "--mirror", default=None, help="Base URL or folder tried first (default: $RECDATA_MIRROR)."
-)
-@click.option("--strict", is_flag=True, help="Refuse sources without a published checksum.")
+@source_options
 @recipe_overrides()
 def command(
     name: str, raw_dir: Path | None, mirror: str | None, strict: bool, overrides: tuple[str, ...]
