@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from recdata import schema as S
+from recdata._atomic import check_target
 from recdata.dataset import (
     DatasetTables,
     GraphRecord,
@@ -275,8 +277,8 @@ def build(
     if check_stats is not None:
         resolved = resolved.model_copy(update={"check_stats": check_stats})
     out_path = Path(out) if out is not None else _default_out(resolved)
-    if out_path.exists() and not overwrite:
-        raise UsageError(f"{out_path} already exists; choose another -o folder or pass --overwrite")
+    protect = _protected(raw_dir=raw_dir, mirror=mirror, home=home)
+    check_target(out_path, overwrite=overwrite, protect=protect)  # fail before any work
     warnings: list[str] = []
 
     # fetch and read
@@ -523,9 +525,23 @@ def build(
         manifest,
         overwrite=overwrite,
         build_log=build_log,
+        protect=protect,
     )
     stage.stage(f"done: {path}")
     return path
+
+
+def _protected(*, raw_dir: Any, mirror: str | None, home: Any) -> dict[str, list[Path]]:
+    """The folders a build reads from, which its output must not be, contain or lie in."""
+    protect: dict[str, list[Path]] = {}
+    if raw_dir is not None:
+        protect["--raw-dir"] = [Path(raw_dir)]
+    mirror = mirror if mirror is not None else os.environ.get("RECDATA_MIRROR")
+    if mirror and "://" not in mirror:
+        protect["--mirror"] = [Path(mirror)]
+    if home is not None:
+        protect["the download cache"] = [Path(home)]
+    return protect
 
 
 def _build_log(stage: _Log, recipe: Recipe, fetched: dict[str, FetchedSource], raw_dir: Any) -> str:
