@@ -77,10 +77,15 @@ def check_target(out: str | Path, *, overwrite: bool, protect: Protect | None = 
     if not overwrite:
         raise UsageError(f"{out} already exists; choose another -o folder or pass --overwrite")
     if not target.is_dir():
-        raise UsageError(f"--overwrite refused: {out} is not a folder; recdata replaces only folders")
+        raise UsageError(
+            f"--overwrite refused: {out} is not a folder; recdata replaces only folders"
+        )
     if target == Path(target.anchor):
         raise UsageError(f"--overwrite refused: {out} is the root folder; choose another -o folder")
-    for label, path in (("the current directory", Path.cwd()), ("your home directory", Path.home())):
+    for label, path in (
+        ("the current directory", Path.cwd()),
+        ("your home directory", Path.home()),
+    ):
         if _within(_resolve(path), target):
             what = "is" if _resolve(path) == target else "contains"
             raise UsageError(f"--overwrite refused: {out} {what} {label}; choose another -o folder")
@@ -89,7 +94,13 @@ def check_target(out: str | Path, *, overwrite: bool, protect: Protect | None = 
         for path in paths:
             guarded = _resolve(path)
             if _within(target, guarded) or _within(guarded, target):
-                how = "is" if target == guarded else "lies inside" if _within(target, guarded) else "contains"
+                how = (
+                    "is"
+                    if target == guarded
+                    else "lies inside"
+                    if _within(target, guarded)
+                    else "contains"
+                )
                 raise UsageError(
                     f"--overwrite refused: {out} {how} {label} {guarded}; choose another -o folder"
                 )
@@ -256,14 +267,18 @@ def atomic_folder(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create {out}: {target.parent} cannot be made a folder ({exc.strerror})") from exc
+        raise UsageError(
+            f"cannot create {out}: {target.parent} cannot be made a folder ({exc.strerror})"
+        ) from exc
     with _folder_lock(target):
         clean_stale(target.parent, target.name)
         target = check_target(out, overwrite=overwrite, protect=protect)
         tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
         try:
             tmp.mkdir()
-            (tmp / MARKER).write_text(f"recdata {os.getpid()} {socket.gethostname()}\n", encoding="ascii")
+            (tmp / MARKER).write_text(
+                f"recdata {os.getpid()} {socket.gethostname()}\n", encoding="ascii"
+            )
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise UsageError(f"cannot write beside {target}: {exc.strerror}") from exc
@@ -276,7 +291,6 @@ def atomic_folder(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-
 
 
 def _swap(tmp: Path, target: Path) -> None:

@@ -28,7 +28,7 @@ from recdata.dataset import (
     StepRecord,
     write_dataset,
 )
-from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed, UsageError
+from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,

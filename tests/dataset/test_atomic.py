@@ -57,7 +57,10 @@ def test_no_writer_can_replace_a_users_folder(tmp_path: Path) -> None:
     (out / "mine.txt").write_text("mine")
     with pytest.raises(UsageError, match="already exists"), atomic_folder(out):
         pass
-    with pytest.raises(UsageError, match="not written by recdata"), atomic_folder(out, overwrite=True):
+    with (
+        pytest.raises(UsageError, match="not written by recdata"),
+        atomic_folder(out, overwrite=True),
+    ):
         pass
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

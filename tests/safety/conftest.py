@@ -13,7 +13,11 @@ from click.testing import CliRunner
 
 from recdata.cli import main
 
-EVENTS = "".join(f"u{u}\ti{(u * 7 + k) % 11}\t{1000 + 10 * k}\t{1 + k % 5}.0\n" for u in range(6) for k in range(5))
+EVENTS = "".join(
+    f"u{u}\ti{(u * 7 + k) % 11}\t{1000 + 10 * k}\t{1 + k % 5}.0\n"
+    for u in range(6)
+    for k in range(5)
+)
 
 RECIPE = """
 name: mine

@@ -62,7 +62,12 @@ def test_out_holding_only_a_notes_file(tmp_path: Path) -> None:
 
 
 def test_export_onto_its_own_source(tmp_path: Path) -> None:
-    src = build("synthetic", out=tmp_path / "X", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
+    src = build(
+        "synthetic",
+        out=tmp_path / "X",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
     before = tree_hashes(src)
     result = run_cli("export", str(src), "--to", "recbole", "-o", str(src), "--overwrite")
     _refused(result, "source")
@@ -71,7 +76,12 @@ def test_export_onto_its_own_source(tmp_path: Path) -> None:
 
 
 def test_export_inside_its_source(tmp_path: Path) -> None:
-    src = build("synthetic", out=tmp_path / "X", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
+    src = build(
+        "synthetic",
+        out=tmp_path / "X",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
     inner = export(tmp_path / "X", to="sasrec", out=tmp_path / "elsewhere")
     (src / "rb").mkdir()  # an empty folder inside the source: still never replaced
     before = tree_hashes(src)
@@ -90,7 +100,12 @@ def test_out_is_the_home_directory(env: SimpleNamespace) -> None:
 
 def test_out_inside_the_cache(env: SimpleNamespace) -> None:
     # the cache gets a recdata-written folder: still refused, the cache is never written into
-    folder = build("synthetic", out=env.cache / "x", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
+    folder = build(
+        "synthetic",
+        out=env.cache / "x",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
     before = tree_hashes(env.cache)
     result = run_cli("build", "synthetic", "-o", str(folder), *SMALL, "--overwrite")
     _refused(result, "cache")
@@ -112,8 +127,20 @@ def test_a_recdata_folder_is_still_replaced(tmp_path: Path) -> None:
     out = tmp_path / "syn"
     first = run_cli("build", "synthetic", "-o", str(out), *SMALL)
     assert first.code == 0, first.err
-    (out / "report.html").write_text("<html></html>", encoding="utf8")  # allowed beside the manifest
-    again = run_cli("build", "synthetic", "-o", str(out), *SMALL[:-1], "--set", "seed=5", "--no-features", "--overwrite")
+    (out / "report.html").write_text(
+        "<html></html>", encoding="utf8"
+    )  # allowed beside the manifest
+    again = run_cli(
+        "build",
+        "synthetic",
+        "-o",
+        str(out),
+        *SMALL[:-1],
+        "--set",
+        "seed=5",
+        "--no-features",
+        "--overwrite",
+    )
     assert again.code == 0, again.err
     assert Manifest.read(out).recipe["synthetic"]["seed"] == 5 and validate(out).ok
     assert not (out / "report.html").exists()
@@ -121,7 +148,12 @@ def test_a_recdata_folder_is_still_replaced(tmp_path: Path) -> None:
 
 
 def test_an_export_folder_is_still_replaced(tmp_path: Path) -> None:
-    src = build("synthetic", out=tmp_path / "X", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
+    src = build(
+        "synthetic",
+        out=tmp_path / "X",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
     out = tmp_path / "rb"
     assert run_cli("export", str(src), "--to", "recbole", "-o", str(out)).code == 0
     again = run_cli("export", str(src), "--to", "sasrec", "-o", str(out), "--overwrite")
@@ -146,7 +178,9 @@ def test_help_states_the_rule() -> None:
 # --------------------------------------------------------------------------- the script
 
 
-def test_every_overwrite_case_leaves_every_user_file_intact(tmp_path: Path, env: SimpleNamespace) -> None:
+def test_every_overwrite_case_leaves_every_user_file_intact(
+    tmp_path: Path, env: SimpleNamespace
+) -> None:
     """Try each overwrite case of issue 12 in one sandbox; every user file survives byte for byte."""
     recipe = recipe_file(tmp_path / "recipes")
     raw = raw_dir(tmp_path / "R")
@@ -157,8 +191,18 @@ def test_every_overwrite_case_leaves_every_user_file_intact(tmp_path: Path, env:
     notes = tmp_path / "notes-only"
     notes.mkdir()
     (notes / "notes.txt").write_text("only this", encoding="utf8")
-    src = build("synthetic", out=tmp_path / "X", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
-    edited = build("synthetic", out=tmp_path / "edited", overrides=["size=600", "n_users=40", "n_items=30"], features=False)
+    src = build(
+        "synthetic",
+        out=tmp_path / "X",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
+    edited = build(
+        "synthetic",
+        out=tmp_path / "edited",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
     (edited / "my-plot.png").write_bytes(b"\x89PNG...")  # a user's file inside a recdata folder
     cases = [
         ("build", str(recipe), "--raw-dir", str(raw), "-o", str(raw)),
@@ -196,3 +240,10 @@ def test_every_overwrite_case_leaves_every_user_file_intact(tmp_path: Path, env:
         else:  # pragma: no cover - the failure being tested
             raise AssertionError("overwrite was not refused")
     assert tree_hashes(tmp_path) == before
+
+
+def test_an_out_under_a_file_is_a_usage_error(env: SimpleNamespace) -> None:
+    (env.cwd / "notes.txt").write_text("mine", encoding="utf8")
+    result = run_cli("build", "synthetic", "-o", "notes.txt/syn", *SMALL)
+    _refused(result, "notes.txt")
+    assert (env.cwd / "notes.txt").read_text(encoding="utf8") == "mine"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recdata._atomic import check_target
+from recdata import _atomic
 from recdata.errors import UsageError
 from recdata.exporters import export
 from recdata.features import add_features
@@ -106,7 +106,9 @@ def test_features_refuse_a_folder_with_a_user_file(tmp_path: Path) -> None:
     assert tree_hashes(out) == before
 
 
-def test_features_refuse_a_folder_containing_the_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_features_refuse_a_folder_containing_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = _syn(tmp_path / "d")
     monkeypatch.chdir(out / "splits")
     before = tree_hashes(out)
@@ -138,7 +140,7 @@ def test_a_file_is_not_a_folder(tmp_path: Path) -> None:
     target = tmp_path / "f.txt"
     target.write_text("x", encoding="utf8")
     with pytest.raises(UsageError, match="not a folder"):
-        check_target(target, overwrite=True)
+        _atomic.check_target(target, overwrite=True)
     assert target.read_text(encoding="utf8") == "x"
 
 
@@ -148,7 +150,7 @@ def test_a_foreign_manifest_is_not_recdata(tmp_path: Path) -> None:
     (out / "manifest.json").write_text('{"version": 3, "files": ["a"]}', encoding="utf8")
     (out / "a").write_text("a", encoding="utf8")
     with pytest.raises(UsageError, match="not written by recdata"):
-        check_target(out, overwrite=True)
+        _atomic.check_target(out, overwrite=True)
 
 
 # --------------------------------------------------------------------------- the placement rule
@@ -173,11 +175,17 @@ def _recdata_folder(folder: Path) -> None:
     """A folder recdata could have written: a manifest listing the one file beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "interactions.parquet").write_bytes(b"PAR1")
-    manifest = {"format_version": "1", "name": "x", "files": {"interactions.parquet": {"sha256": "0", "bytes": 4}}}
+    manifest = {
+        "format_version": "1",
+        "name": "x",
+        "files": {"interactions.parquet": {"sha256": "0", "bytes": 4}},
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf8")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     out=st.sampled_from(PLACES),
     raw=st.sampled_from(PLACES),
@@ -187,7 +195,13 @@ def _recdata_folder(folder: Path) -> None:
     spelling=st.sampled_from(["plain", "dotdot", "symlink"]),
 )
 def test_placements_follow_the_reference(
-    out: str, raw: str, cache: str, cwd: str, home: str, spelling: str, monkeypatch: pytest.MonkeyPatch
+    out: str,
+    raw: str,
+    cache: str,
+    cwd: str,
+    home: str,
+    spelling: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp).resolve() / "t"
@@ -206,7 +220,7 @@ def test_placements_follow_the_reference(
             spelled.symlink_to(base / out, target_is_directory=True)
         expect = _reference_refuses(*(str(base / p) for p in (out, raw, cache, cwd, home)))
         try:
-            check_target(spelled, overwrite=True, protect={"--raw-dir": [base / raw]})
+            _atomic.check_target(spelled, overwrite=True, protect={"--raw-dir": [base / raw]})
         except UsageError:
             refused = True
         else:

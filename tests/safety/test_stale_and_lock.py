@@ -65,12 +65,21 @@ def test_a_killed_write_leaves_a_temporary_the_next_build_removes(
         build("synthetic", out=tmp_path / "out", overrides=SMALL, features=False)
     assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
-    assert any(f".out.tmp-{pid}" in r.getMessage() and "removed" in r.getMessage() for r in caplog.records)
+    assert any(
+        f".out.tmp-{pid}" in r.getMessage() and "removed" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_the_cli_says_so_in_one_line(tmp_path: Path) -> None:
     pid = _killed_mid_write(tmp_path / "other")  # another output, same parent
-    result = run_cli("build", "synthetic", "-o", str(tmp_path / "syn"), *sum((["--set", s] for s in SMALL), []), "--no-features")
+    result = run_cli(
+        "build",
+        "synthetic",
+        "-o",
+        str(tmp_path / "syn"),
+        *sum((["--set", s] for s in SMALL), []),
+        "--no-features",
+    )
     assert result.code == 0, result.err
     lines = [line for line in result.err.splitlines() if f".other.tmp-{pid}" in line]
     assert len(lines) == 1 and "removed" in lines[0], result.err
@@ -115,7 +124,10 @@ def test_a_lone_old_copy_is_renamed_back(tmp_path: Path, caplog: pytest.LogCaptu
     before = tree_hashes(out)
     old = tmp_path / f".out.old-{_dead_pid()}"
     os.replace(out, old)  # a kill between the two renames of an overwrite
-    with caplog.at_level(logging.WARNING, logger="recdata"), pytest.raises(UsageError, match="already exists"):
+    with (
+        caplog.at_level(logging.WARNING, logger="recdata"),
+        pytest.raises(UsageError, match="already exists"),
+    ):
         build("synthetic", out=out, overrides=SMALL, features=False)
     assert tree_hashes(out) == before and not old.exists()
     assert any("restored" in r.getMessage() for r in caplog.records)
@@ -139,7 +151,9 @@ def test_an_old_copy_holding_a_user_file_is_kept(tmp_path: Path) -> None:
     assert (old / "notes.txt").read_text(encoding="utf8") == "mine"
 
 
-def test_a_second_writer_waits_for_the_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_second_writer_waits_for_the_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = tmp_path / "out"
     proc = _python(
         f"""
@@ -169,13 +183,18 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path, caplog: pytest.LogC
 
     thread = threading.Thread(target=release_later)
     thread.start()
-    with caplog.at_level(logging.WARNING, logger="recdata"), pytest.raises(UsageError, match="already exists"):
+    with (
+        caplog.at_level(logging.WARNING, logger="recdata"),
+        pytest.raises(UsageError, match="already exists"),
+    ):
         with atomic_folder(out) as tmp:  # waits for the first writer, then finds out written
             (tmp / "from").write_text("second")
     thread.join()
     assert proc.wait(timeout=60) == 0
     assert {p.name: p.read_text() for p in out.iterdir()} == {"from": "first", "done": "first"}
-    assert any("waiting" in r.getMessage() and str(proc.pid) in r.getMessage() for r in caplog.records)
+    assert any(
+        "waiting" in r.getMessage() and str(proc.pid) in r.getMessage() for r in caplog.records
+    )
 
 
 def test_two_builds_into_one_output_give_one_complete_folder(tmp_path: Path) -> None:
