@@ -82,10 +82,7 @@ def check_target(out: str | Path, *, overwrite: bool, protect: Protect | None = 
         )
     if target == Path(target.anchor):
         raise UsageError(f"--overwrite refused: {out} is the root folder; choose another -o folder")
-    for label, path in (
-        ("the current directory", Path.cwd()),
-        ("your home directory", Path.home()),
-    ):
+    for label, path in (("the current directory", Path.cwd()), ("your home directory", _home())):
         if _within(_resolve(path), target):
             what = "is" if _resolve(path) == target else "contains"
             raise UsageError(f"--overwrite refused: {out} {what} {label}; choose another -o folder")
@@ -104,13 +101,17 @@ def check_target(out: str | Path, *, overwrite: bool, protect: Protect | None = 
                 raise UsageError(
                     f"--overwrite refused: {out} {how} {label} {guarded}; choose another -o folder"
                 )
-    if not any(target.iterdir()):
+    try:
+        unlisted = _unlisted(target)
+        everything = _files(target)
+    except OSError as exc:
+        raise UsageError(f"--overwrite refused: cannot read {out}: {exc.strerror}") from exc
+    if not everything:  # empty, or only empty folders
         return target
-    unlisted = _unlisted(target)
     if unlisted is None:
         raise UsageError(
             f"--overwrite refused: {out} was not written by recdata (no manifest.json or "
-            f"recdata-export.json; it holds {_some(_files(target))}); choose another -o folder"
+            f"recdata-export.json; it holds {_some(everything)}); choose another -o folder"
         )
     if unlisted:
         raise UsageError(
@@ -118,6 +119,14 @@ def check_target(out: str | Path, *, overwrite: bool, protect: Protect | None = 
             "move them out or choose another -o folder"
         )
     return target
+
+
+def _home() -> Path:
+    """The home folder (``$HOME``); ``/`` when it cannot be determined, so nothing above is replaced."""
+    try:
+        return Path.home()
+    except RuntimeError:
+        return Path("/")
 
 
 def _files(folder: Path) -> list[str]:
@@ -239,7 +248,7 @@ def _settle_old(old: Path, target: Path) -> None:
     if not os.path.lexists(target):
         os.replace(old, target)
         log.warning("restored %s from %s (an interrupted overwrite)", target.name, old.name)
-    elif _unlisted(old) == []:
+    elif not _files(old) or _unlisted(old) == []:
         shutil.rmtree(old)
         log.warning("removed %s, left by an interrupted overwrite", old.name)
     else:
