@@ -29,6 +29,8 @@ MARKER = ".recdata-tmp"
 """Marker inside a temporary folder: ``recdata <pid> <host>``, proof that it is recdata's."""
 
 _STALE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
+_LOCK = re.compile(r"^\.(?P<name>.+)\.lock$")
+_LOCK_TEXT = re.compile(r"recdata \d+\n")
 Protect = Mapping[str, Iterable[str | Path]]
 
 
@@ -174,11 +176,15 @@ def _folder_lock(target: Path) -> Iterator[None]:
         try:
             if not _try_lock(fd):
                 if not said:
-                    holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                    holder = _lock_text(fd).removeprefix("recdata").strip() or "?"
                     log.warning("waiting: recdata process %s is writing %s", holder, target.name)
                     said = True
                 fcntl.flock(fd, fcntl.LOCK_EX)
             same = os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino
+            if same and _lock_text(fd) and not _LOCK_TEXT.fullmatch(_lock_text(fd)):
+                raise UsageError(
+                    f"{path} is not a recdata lock file; move it away or choose another -o folder"
+                )
         except BaseException:
             os.close(fd)
             raise
@@ -187,12 +193,16 @@ def _folder_lock(target: Path) -> Iterator[None]:
         os.close(fd)  # the previous holder removed the file: lock the new one
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(fd, f"recdata {os.getpid()}\n".encode(), 0)
         yield
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
         os.close(fd)
+
+
+def _lock_text(fd: int) -> str:
+    return os.pread(fd, 64, 0).decode("ascii", "replace")
 
 
 # --------------------------------------------------------------------------- stale temporaries
@@ -226,6 +236,9 @@ def clean_stale(parent: Path, name: str) -> None:
     if not parent.is_dir():
         return
     for entry in sorted(parent.iterdir()):
+        lock = _LOCK.match(entry.name)
+        if lock and lock["name"] != name and entry.is_file() and not entry.is_symlink():
+            _drop_idle_lock(entry)
         match = _STALE.match(entry.name)
         if not match or entry.is_symlink() or not entry.is_dir():
             continue
@@ -241,6 +254,27 @@ def clean_stale(parent: Path, name: str) -> None:
                 log.warning("kept %s: it has no recdata marker (delete it if unused)", entry.name)
         elif own:
             _settle_old(entry, parent / name)
+
+
+def _drop_idle_lock(path: Path) -> None:
+    """Remove a lock file no process holds (its writer was killed); a held one is left alone."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        if (
+            _LOCK_TEXT.fullmatch(_lock_text(fd))
+            and _try_lock(fd)
+            and os.path.exists(path)
+            and os.stat(path).st_ino == os.fstat(fd).st_ino
+        ):
+            os.unlink(path)
+            log.debug("removed idle lock %s", path.name)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _settle_old(old: Path, target: Path) -> None:

@@ -83,7 +83,7 @@ def test_the_cli_says_so_in_one_line(tmp_path: Path) -> None:
     assert result.code == 0, result.err
     lines = [line for line in result.err.splitlines() if f".other.tmp-{pid}" in line]
     assert len(lines) == 1 and "removed" in lines[0], result.err
-    assert not (tmp_path / f".other.tmp-{pid}").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # lock file too
 
 
 def test_an_unmarked_lookalike_is_never_removed(tmp_path: Path) -> None:
@@ -219,3 +219,13 @@ def test_two_builds_into_one_output_give_one_complete_folder(tmp_path: Path) -> 
     assert validate(out).ok
     assert Manifest.read(out).recipe["synthetic"]["seed"] in (11, 12)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporaries
+
+
+def test_a_users_lock_lookalike_is_never_touched(tmp_path: Path) -> None:
+    mine = tmp_path / ".thesis.lock"
+    mine.write_text("editor lock\n", encoding="utf8")
+    build("synthetic", out=tmp_path / "syn", overrides=SMALL, features=False)  # cleans the parent
+    assert mine.read_text(encoding="utf8") == "editor lock\n"
+    with pytest.raises(UsageError, match="not a recdata lock file"):
+        build("synthetic", out=tmp_path / "thesis", overrides=SMALL, features=False)
+    assert mine.read_text(encoding="utf8") == "editor lock\n" and not (tmp_path / "thesis").exists()
