@@ -77,6 +77,19 @@ def summary_table(folder: Path) -> Any:
     help="Replace the output folder if it is empty or recdata wrote it and it holds no other "
     "file; never the current, home or a --raw-dir folder (see docs/overwrite.md).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["polars", "spark"]),
+    default="polars",
+    show_default=True,
+    help="Where the data stages run: polars (here) or Apache Spark (same tables).",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="Spark master URL for --engine spark (default local[*]; SPARK_REMOTE for Spark Connect).",
+)
 def command(
     recipe: str,
     out: Path | None,
@@ -86,6 +99,8 @@ def command(
     no_features: bool,
     strict: bool,
     overwrite: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Build dataset RECIPE (a catalog name or a YAML file) into a folder."""
     from recdata.pipeline import build
@@ -101,6 +116,8 @@ def command(
             strict=strict,
             progress=callback,
             overwrite=overwrite,
+            engine=engine,
+            spark_master=spark_master,
         )
     from recdata.dataset import Manifest
 
