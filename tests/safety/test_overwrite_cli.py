@@ -247,3 +247,17 @@ def test_an_out_under_a_file_is_a_usage_error(env: SimpleNamespace) -> None:
     result = run_cli("build", "synthetic", "-o", "notes.txt/syn", *SMALL)
     _refused(result, "notes.txt")
     assert (env.cwd / "notes.txt").read_text(encoding="utf8") == "mine"
+
+
+def test_features_refuse_a_dataset_folder_holding_a_user_file(tmp_path: Path) -> None:
+    folder = build(
+        "synthetic",
+        out=tmp_path / "d",
+        overrides=["size=600", "n_users=40", "n_items=30"],
+        features=False,
+    )
+    (folder / "notes.txt").write_text("mine", encoding="utf8")
+    before = tree_hashes(folder)
+    result = run_cli("features", str(folder), "--graphs")
+    _refused(result, "notes.txt")
+    assert tree_hashes(folder) == before
