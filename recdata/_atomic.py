@@ -318,13 +318,16 @@ def atomic_folder(
         target = check_target(out, overwrite=overwrite, protect=protect)
         tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
         try:
-            tmp.mkdir()
+            tmp.mkdir()  # never reuses a folder of that name: it is not ours to empty
+        except OSError as exc:
+            raise UsageError(f"cannot create {tmp}: {exc.strerror}; move it away") from exc
+        try:
             (tmp / MARKER).write_text(
                 f"recdata {os.getpid()} {socket.gethostname()}\n", encoding="ascii"
             )
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise UsageError(f"cannot write beside {target}: {exc.strerror}") from exc
+            raise UsageError(f"cannot write in {target.parent}: {exc.strerror}") from exc
         try:
             if seed is not None:
                 seed(tmp)

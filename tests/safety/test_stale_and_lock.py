@@ -229,3 +229,13 @@ def test_a_users_lock_lookalike_is_never_touched(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a recdata lock file"):
         build("synthetic", out=tmp_path / "thesis", overrides=SMALL, features=False)
     assert mine.read_text(encoding="utf8") == "editor lock\n" and not (tmp_path / "thesis").exists()
+
+
+def test_a_lookalike_with_this_pid_is_never_emptied(tmp_path: Path) -> None:
+    lookalike = tmp_path / f".out.tmp-{os.getpid()}"
+    lookalike.mkdir()
+    (lookalike / "mine.txt").write_text("user file", encoding="utf8")
+    with pytest.raises(UsageError, match="move it away"):
+        build("synthetic", out=tmp_path / "out", overrides=SMALL, features=False)
+    assert (lookalike / "mine.txt").read_text(encoding="utf8") == "user file"
+    assert not (tmp_path / "out").exists()
