@@ -530,7 +530,13 @@ def _build(
     tables = _collect_tables(engine, indexed, items, users, splits, extras)
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
     path = write_dataset(
-        out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect
+        out_path,
+        tables,
+        manifest,
+        overwrite=overwrite,
+        build_log=build_log,
+        protect=protect,
+        max_rows_per_file=recipe.output.max_rows_per_file,
     )
     stage.stage(f"done: {path}")
     return path

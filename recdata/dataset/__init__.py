@@ -2,11 +2,15 @@
 
 from recdata.dataset._folder import (
     BUILD_LOG,
+    PART_ROWS,
     Dataset,
     DatasetTables,
     SplitFrames,
     file_sha256,
     load,
+    part_file,
+    scan_table,
+    table_files,
     update_dataset,
     write_dataset,
     write_parquet,
@@ -28,6 +32,7 @@ from recdata.dataset.manifest import (
 __all__ = [
     "BUILD_LOG",
     "MANIFEST_NAME",
+    "PART_ROWS",
     "Dataset",
     "DatasetTables",
     "FeatureRecord",
@@ -43,6 +48,9 @@ __all__ = [
     "file_sha256",
     "load",
     "manifest_hash",
+    "part_file",
+    "scan_table",
+    "table_files",
     "update_dataset",
     "write_dataset",
     "write_parquet",

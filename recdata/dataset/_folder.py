@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,10 @@ log = logging.getLogger("recdata.dataset")
 
 BUILD_LOG = "build.log"
 _ROW_GROUP = 1 << 20
+PART_ROWS = 1 << 25
+"""Rows per part (33,554,432) when no ``max_rows_per_file`` is given: a larger interactions or
+split table is written as a folder of parts, every part but the last holding exactly this many."""
+_PART = re.compile(r"^part-\d{5}\.parquet$")
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
@@ -57,19 +63,66 @@ def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """One zstd Parquet file with fixed settings, so equal tables give equal bytes."""
+def part_file(rel: str, index: int) -> str:
+    """Relative path of part ``index`` of table ``rel``: ``interactions/part-00000.parquet``."""
+    return f"{rel.removesuffix('.parquet')}/part-{index:05d}.parquet"
+
+
+def table_files(files: Iterable[str], rel: str) -> list[str]:
+    """The files holding table ``rel`` (``interactions.parquet``) among ``files``, in row order.
+
+    ``[rel]`` when the table is one file (or absent), else its parts ``<stem>/part-NNNNN.parquet``
+    sorted by number. ``files`` are paths relative to the folder (a manifest's ``files``).
+    """
+    files = list(files)
+    if rel in files:
+        return [rel]
+    prefix = rel.removesuffix(".parquet") + "/"
+    parts = sorted(f for f in files if f.startswith(prefix) and _PART.match(f.removeprefix(prefix)))
+    return parts or [rel]
+
+
+class _HashingWriter(io.RawIOBase):
+    """A write-only file that hashes and counts the bytes on their way to ``handle``."""
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(data)
+        self.handle.write(view)
+        self.digest.update(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+
+def write_parquet(table: pa.Table, path: Path) -> FileRecord:
+    """One zstd Parquet file with fixed settings, so equal tables give equal bytes.
+
+    Returns its record (sha256 and size computed while writing, rows).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        compression_level=3,
-        row_group_size=_ROW_GROUP,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-    )
+    with open(path, "wb") as handle:
+        sink = _HashingWriter(handle)
+        pq.write_table(
+            table,
+            sink,
+            compression="zstd",
+            compression_level=3,
+            row_group_size=_ROW_GROUP,
+            use_dictionary=True,
+            write_statistics=True,
+            store_schema=True,
+        )
+    return FileRecord(sha256=sink.digest.hexdigest(), bytes=sink.size, rows=table.num_rows)
 
 
 @dataclass
@@ -87,13 +140,16 @@ class DatasetTables:
     """``{"user_item": df}``; written to ``graphs/<key>.parquet``."""
 
 
-def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
-    """Relative path -> conformed Arrow table, for every table of the folder."""
-    files: dict[str, pa.Table] = {
-        "interactions.parquet": _conform(tables.interactions, S.INTERACTIONS, "interactions"),
-        "items.parquet": _conform(tables.items, S.ITEMS, "items"),
-        "users.parquet": _conform(tables.users, S.USERS, "users"),
-    }
+_Producer = Callable[[], pa.Table]
+
+
+def _table_jobs(
+    tables: DatasetTables, max_rows_per_file: int | None
+) -> Iterator[tuple[str, int, _Producer]]:
+    """``(relative path, rows, producer)`` per file, conformed one file at a time (so only one
+    file's Arrow copy is ever in memory); large interaction-shaped tables become parts."""
+    part_rows = max_rows_per_file or PART_ROWS
+    interaction_tables = {"interactions.parquet": (tables.interactions, "interactions")}
     for protocol, parts in tables.splits.items():
         unknown = set(parts) - set(SPLIT_PARTS)
         if unknown:
@@ -102,16 +158,41 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
             )
         for part in SPLIT_PARTS:
             if part in parts:
-                files[f"splits/{protocol}/{part}.parquet"] = _conform(
-                    parts[part], S.INTERACTIONS, f"split {protocol}/{part}"
-                )
+                rel = f"splits/{protocol}/{part}.parquet"
+                interaction_tables[rel] = (parts[part], f"split {protocol}/{part}")
+    singles: dict[str, tuple[int, _Producer]] = {
+        "items.parquet": (tables.items.height, lambda: _conform(tables.items, S.ITEMS, "items")),
+        "users.parquet": (tables.users.height, lambda: _conform(tables.users, S.USERS, "users")),
+    }
+    for rel, (frame, what) in interaction_tables.items():
+        if frame.height <= part_rows:
+            singles[rel] = (frame.height, _conformer(frame, S.INTERACTIONS, what))
+            continue
+        for index, start in enumerate(range(0, frame.height, part_rows)):
+            piece = frame.slice(start, part_rows)
+            singles[part_file(rel, index)] = (
+                piece.height,
+                _conformer(piece, S.INTERACTIONS, f"{what} part {index}"),
+            )
     for key, frame in tables.features.items():
-        files[f"features/{key}.parquet"] = _feature_table(key, frame)
+        singles[f"features/{key}.parquet"] = (frame.height, _feature_producer(key, frame))
     for key, frame in tables.graphs.items():
-        files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(
-            S.GRAPH.names
-        )
-    return files
+        singles[f"graphs/{key}.parquet"] = (frame.height, _graph_producer(key, frame))
+    for rel in sorted(singles):
+        rows, produce = singles[rel]
+        yield rel, rows, produce
+
+
+def _conformer(frame: pl.DataFrame, required: pa.Schema, what: str) -> _Producer:
+    return lambda: _conform(frame, required, what)
+
+
+def _feature_producer(key: str, frame: pl.DataFrame) -> _Producer:
+    return lambda: _feature_table(key, frame)
+
+
+def _graph_producer(key: str, frame: pl.DataFrame) -> _Producer:
+    return lambda: _conform(frame, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
 
 
 def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
@@ -136,10 +217,6 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     return _conform(frame, S.embedding_schema(dim), f"features/{key}")
 
 
-def _record(path: Path, rows: int | None) -> FileRecord:
-    return FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=rows)
-
-
 def write_dataset(
     out: str | Path,
     tables: DatasetTables,
@@ -148,6 +225,7 @@ def write_dataset(
     overwrite: bool = False,
     build_log: str | None = None,
     protect: Protect | None = None,
+    max_rows_per_file: int | None = None,
 ) -> Path:
     """Write a dataset folder: temporary sibling folder, then an atomic rename.
 
@@ -165,15 +243,19 @@ def write_dataset(
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
     protect
         Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
+    max_rows_per_file
+        Write the interactions and each split part with more rows than this as a folder of
+        parts of exactly this many rows (the last one shorter); default :data:`PART_ROWS`.
     """
     out = Path(out)
+    if max_rows_per_file is not None and max_rows_per_file < 1:
+        raise UsageError(f"max_rows_per_file must be >= 1, got {max_rows_per_file}")
     check_target(out, overwrite=overwrite, protect=protect)
-    files = _tables_to_files(tables)
+    jobs = list(_table_jobs(tables, max_rows_per_file))
     with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
         records: dict[str, FileRecord] = {}
-        for rel, table in sorted(files.items()):
-            write_parquet(table, tmp / rel)
-            records[rel] = _record(tmp / rel, table.num_rows)
+        for rel, _rows, produce in jobs:
+            records[rel] = write_parquet(produce(), tmp / rel)
         final = manifest.model_copy(update={"files": records})
         if not final.recdata_version:
             from recdata import __version__
@@ -182,7 +264,7 @@ def write_dataset(
         (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
-    log.info("wrote %s (%d files)", out.name, len(files))
+    log.info("wrote %s (%d files)", out.name, len(records))
     return out
 
 
@@ -232,8 +314,7 @@ def update_dataset(
         for rel, table in sorted(files.items()):
             target = tmp / rel
             target.unlink(missing_ok=True)  # never write through a hard link into the original
-            write_parquet(table, target)
-            records[rel] = _record(target, table.num_rows)
+            records[rel] = write_parquet(table, target)
         final = update_manifest(manifest).model_copy(
             update={"files": dict(sorted(records.items()))}
         )
@@ -285,6 +366,11 @@ class Dataset:
         return self.splits[name]
 
 
+def scan_table(folder: Path, manifest: Manifest, rel: str) -> pl.LazyFrame:
+    """A lazy scan of table ``rel`` of a folder: its one file, or its parts in order."""
+    return pl.scan_parquet([folder / f for f in table_files(manifest.files, rel)])
+
+
 def load(path: str | Path) -> Dataset:
     """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
     folder = Path(path)
@@ -301,7 +387,7 @@ def load(path: str | Path) -> Dataset:
         ) from exc
 
     def scan(rel: str) -> pl.LazyFrame:
-        return pl.scan_parquet(folder / rel)
+        return scan_table(folder, manifest, rel)
 
     splits: dict[str, SplitFrames] = {}
     for protocol in manifest.splits:
