@@ -166,13 +166,13 @@ def _table_jobs(
     }
     for rel, (frame, what) in interaction_tables.items():
         if frame.height <= part_rows:
-            singles[rel] = (frame.height, _conformer(frame, S.INTERACTIONS, what))
+            singles[rel] = (frame.height, _conformer(frame, what))
             continue
         for index, start in enumerate(range(0, frame.height, part_rows)):
             piece = frame.slice(start, part_rows)
             singles[part_file(rel, index)] = (
                 piece.height,
-                _conformer(piece, S.INTERACTIONS, f"{what} part {index}"),
+                _conformer(piece, f"{what} part {index}"),
             )
     for key, frame in tables.features.items():
         singles[f"features/{key}.parquet"] = (frame.height, _feature_producer(key, frame))
@@ -183,8 +183,8 @@ def _table_jobs(
         yield rel, rows, produce
 
 
-def _conformer(frame: pl.DataFrame, required: pa.Schema, what: str) -> _Producer:
-    return lambda: _conform(frame, required, what)
+def _conformer(frame: pl.DataFrame, what: str) -> _Producer:
+    return lambda: _conform(frame, S.INTERACTIONS, what)
 
 
 def _feature_producer(key: str, frame: pl.DataFrame) -> _Producer:

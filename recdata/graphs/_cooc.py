@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from recdata import schema as S
@@ -86,6 +87,16 @@ def item_cooccurrence(
     ``self_loops``, is counted once). ``top_k`` keeps each src's
     heaviest edges (ties to the smaller dst). Sorted by (src, dst).
     """
+    if window is not None and window >= 1:
+        counted = _windowed_counts(
+            as_lazy(train), window=window, symmetric=symmetric, self_loops=self_loops,
+            user=user, item=item, order=order,
+        )  # fmt: skip
+        if counted is not None:
+            edges = counted.lazy()
+            if top_k is not None:
+                edges = top_k_per_src(edges, top_k)
+            return finish_edges(edges)
     pairs = directed_pairs(
         train, window=window, self_loops=self_loops, user=user, item=item, order=order
     )
@@ -98,3 +109,51 @@ def item_cooccurrence(
     if top_k is not None:
         edges = top_k_per_src(edges, top_k)
     return finish_edges(edges)
+
+
+def _windowed_counts(
+    lf: pl.LazyFrame,
+    *,
+    window: int,
+    symmetric: bool,
+    self_loops: bool,
+    user: str,
+    item: str,
+    order: Sequence[str],
+) -> pl.DataFrame | None:
+    """The (src, dst, weight) counts of :func:`item_cooccurrence` for a finite window, counted
+    with numpy over one 64-bit key per pair (a few bytes per train row, where a polars
+    group-by over the pair rows needs several times that); None for item keys it cannot pack
+    (negative, or not integers), which the polars path then handles."""
+    require_columns(lf, (user, item), "item_item graph")
+    seq = _ordered(lf, user, item, order).select(user, item).collect()
+    items_s = seq.get_column(item)
+    if not items_s.dtype.is_integer() or items_s.null_count() or seq.get_column(user).null_count():
+        return None
+    if seq.height and (items_s.min() < 0 or items_s.max() >= 1 << 31):  # type: ignore[operator]
+        return None
+    users = seq.get_column(user).to_physical().to_numpy()
+    items = items_s.cast(pl.Int64).to_numpy()
+    del seq, items_s
+    keys = []
+    for step in range(1, min(window, max(len(items) - 1, 0)) + 1):
+        same = users[:-step] == users[step:]
+        src, dst = items[:-step][same], items[step:][same]
+        if not self_loops:
+            keep = src != dst
+            src, dst = src[keep], dst[keep]
+        if symmetric:  # one canonical key per unordered pair: w(a,b) = n(a->b) + n(b->a)
+            src, dst = np.minimum(src, dst), np.maximum(src, dst)
+        keys.append((src << 32) | dst)
+        del same, src, dst
+    packed = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+    del keys, users, items
+    packed, counts = np.unique(packed, return_counts=True)
+    src, dst = (packed >> 32).astype(np.int32), (packed & 0xFFFFFFFF).astype(np.int32)
+    del packed
+    weight = counts.astype(np.float32)
+    if symmetric:
+        mirror = src != dst
+        src, dst = np.concatenate([src, dst[mirror]]), np.concatenate([dst, src[mirror]])
+        weight = np.concatenate([weight, weight[mirror]])
+    return pl.DataFrame({"src": src, "dst": dst, "weight": weight})

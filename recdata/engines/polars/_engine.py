@@ -1,4 +1,12 @@
-"""The polars engine: the library's transforms, splits, graphs and statistics, eagerly."""
+"""The polars engine: the library's transforms, splits, graphs and statistics, eagerly.
+
+:meth:`PolarsEngine.load` replaces the raw id strings by int32 codes at once (``index_ids``
+with ``order="any"``, input row order kept), the steps run on those codes, and
+:meth:`PolarsEngine.index` renumbers the survivors with ``reindex``: the same rows and indices
+as running the steps on the raw ids, without holding two string columns per interaction
+through every step (a 10^8-row build needs half the memory). Raw-id frames passed to
+:meth:`step`, :meth:`counts` and :meth:`index` directly still work as before.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +28,10 @@ from recdata.recipe._steps import (
     SampleUsersStep,
     TimeWindowStep,
 )
+from recdata.transforms import IndexedData
 
 _RAW_USER, _RAW_ITEM = S.USER_ID, S.ITEM_ID
+_SAMPLE_KEY = "__raw_user_id"
 
 
 class PolarsEngine(Engine[pl.DataFrame]):
@@ -29,16 +39,38 @@ class PolarsEngine(Engine[pl.DataFrame]):
 
     name = "polars"
 
+    def __init__(self) -> None:
+        self._codes: IndexedData | None = None
+        """The id maps of the frame :meth:`load` coded (no interactions)."""
+
     def load(self, interactions: pl.DataFrame) -> pl.DataFrame:
-        return interactions
+        from recdata.transforms import index_ids
+
+        data = index_ids(
+            interactions.lazy(),
+            user=_RAW_USER,
+            item=_RAW_ITEM,
+            time=S.TIME,
+            order="any",
+            sort=False,
+        )
+        self._codes = data.without_interactions()
+        return data.interactions
+
+    def _keys(self, frame: pl.DataFrame) -> dict[str, str]:
+        """The user and item key columns of a frame: raw ids, or the codes of :meth:`load`."""
+        if _RAW_USER in frame.columns or self._codes is None:
+            return {"user": _RAW_USER, "item": _RAW_ITEM}
+        return {"user": S.USER, "item": S.ITEM}
 
     def counts(self, frame: pl.DataFrame) -> dict[str, int]:
+        ids = self._keys(frame)
         row = (
             frame.lazy()
             .select(
                 pl.len().alias("interactions"),
-                pl.col(_RAW_USER).n_unique().alias("users"),
-                pl.col(_RAW_ITEM).n_unique().alias("items"),
+                pl.col(ids["user"]).n_unique().alias("users"),
+                pl.col(ids["item"]).n_unique().alias("items"),
             )
             .collect()
             .row(0, named=True)
@@ -49,7 +81,7 @@ class PolarsEngine(Engine[pl.DataFrame]):
         from recdata import transforms as T
 
         lf = frame.lazy()
-        ids = {"user": _RAW_USER, "item": _RAW_ITEM}
+        ids = self._keys(frame)
         if isinstance(step, DedupStep):
             return T.dedup(lf, keep=step.keep, time=S.TIME, **ids).collect(), {}
         if isinstance(step, FilterRatingStep):
@@ -71,20 +103,35 @@ class PolarsEngine(Engine[pl.DataFrame]):
                 lf,
                 min_interactions=step.min_interactions,
                 max_interactions=step.max_interactions,
-                user=_RAW_USER,
+                user=ids["user"],
             ).collect(), {}
         if isinstance(step, TimeWindowStep):
             return T.time_window(lf, start=step.start, end=step.end, time=S.TIME).collect(), {}
         if isinstance(step, SampleUsersStep):
+            if ids["user"] == _RAW_USER:
+                return T.sample_users(
+                    lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
+                ).collect(), {}
+            # the sample depends on the sorted raw ids: sample by them, not by the codes
+            assert self._codes is not None and self._codes.raw_keys is not None
+            raw = self._codes.raw_keys[0].gather(frame.get_column(S.USER).cast(pl.Int64) - 1)
             return T.sample_users(
-                lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
-            ).collect(), {}
+                frame.with_columns(raw.alias(_SAMPLE_KEY)).lazy(),
+                n=step.n,
+                fraction=step.fraction,
+                seed=step.seed,
+                user=_SAMPLE_KEY,
+            ).collect().drop(_SAMPLE_KEY), {}
         raise RecipeError(f"unknown step {step!r}")
 
     def index(self, frame: pl.DataFrame, *, order: IndexOrder) -> Indexed[pl.DataFrame]:
-        from recdata.transforms import index_ids
+        from recdata.transforms import index_ids, reindex
 
-        got = index_ids(frame.lazy(), user=_RAW_USER, item=_RAW_ITEM, time=S.TIME, order=order)
+        if self._keys(frame)["user"] == _RAW_USER:
+            got = index_ids(frame.lazy(), user=_RAW_USER, item=_RAW_ITEM, time=S.TIME, order=order)
+        else:
+            assert self._codes is not None
+            got = reindex(self._codes, frame, time=S.TIME, order=order)
         return Indexed(got.interactions, got.user_map, got.item_map)
 
     def split(
