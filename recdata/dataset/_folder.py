@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import logging
 import os
 import re
@@ -104,25 +105,32 @@ class _HashingWriter(io.RawIOBase):
         return self.size
 
 
-def write_parquet(table: pa.Table, path: Path) -> FileRecord:
+def write_parquet(table: pa.Table | Iterable[pa.Table], path: Path) -> FileRecord:
     """One zstd Parquet file with fixed settings, so equal tables give equal bytes.
 
+    ``table`` may also be row groups in order (every one but the last of ``2**20`` rows, one
+    schema): the file is the same as for their concatenation, and only one is in memory.
     Returns its record (sha256 and size computed while writing, rows).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = iter([table] if isinstance(table, pa.Table) else table)
+    first = next(chunks)
+    rows = 0
     with open(path, "wb") as handle:
         sink = _HashingWriter(handle)
-        pq.write_table(
-            table,
+        with pq.ParquetWriter(
             sink,
+            first.schema,
             compression="zstd",
             compression_level=3,
-            row_group_size=_ROW_GROUP,
             use_dictionary=True,
             write_statistics=True,
             store_schema=True,
-        )
-    return FileRecord(sha256=sink.digest.hexdigest(), bytes=sink.size, rows=table.num_rows)
+        ) as writer:
+            for chunk in itertools.chain([first], chunks):
+                writer.write_table(chunk, row_group_size=_ROW_GROUP)
+                rows += chunk.num_rows
+    return FileRecord(sha256=sink.digest.hexdigest(), bytes=sink.size, rows=rows)
 
 
 @dataclass
@@ -140,7 +148,7 @@ class DatasetTables:
     """``{"user_item": df}``; written to ``graphs/<key>.parquet``."""
 
 
-_Producer = Callable[[], pa.Table]
+_Producer = Callable[[], Iterable[pa.Table]]
 
 
 def _table_jobs(
@@ -161,8 +169,8 @@ def _table_jobs(
                 rel = f"splits/{protocol}/{part}.parquet"
                 interaction_tables[rel] = (parts[part], f"split {protocol}/{part}")
     singles: dict[str, tuple[int, _Producer]] = {
-        "items.parquet": (tables.items.height, lambda: _conform(tables.items, S.ITEMS, "items")),
-        "users.parquet": (tables.users.height, lambda: _conform(tables.users, S.USERS, "users")),
+        "items.parquet": (tables.items.height, lambda: [_conform(tables.items, S.ITEMS, "items")]),
+        "users.parquet": (tables.users.height, lambda: [_conform(tables.users, S.USERS, "users")]),
     }
     for rel, (frame, what) in interaction_tables.items():
         if frame.height <= part_rows:
@@ -183,16 +191,26 @@ def _table_jobs(
         yield rel, rows, produce
 
 
+def _row_groups(
+    frame: pl.DataFrame, convert: Callable[[pl.DataFrame], pa.Table]
+) -> Iterator[pa.Table]:
+    """``convert`` applied to each row group's slice of ``frame`` (one slice if it is empty)."""
+    for start in range(0, max(frame.height, 1), _ROW_GROUP):
+        yield convert(frame.slice(start, _ROW_GROUP))
+
+
 def _conformer(frame: pl.DataFrame, what: str) -> _Producer:
-    return lambda: _conform(frame, S.INTERACTIONS, what)
+    return lambda: _row_groups(frame, lambda piece: _conform(piece, S.INTERACTIONS, what))
 
 
 def _feature_producer(key: str, frame: pl.DataFrame) -> _Producer:
-    return lambda: _feature_table(key, frame)
+    return lambda: [_feature_table(key, frame)]
 
 
 def _graph_producer(key: str, frame: pl.DataFrame) -> _Producer:
-    return lambda: _conform(frame, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
+    return lambda: _row_groups(
+        frame, lambda piece: _conform(piece, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
+    )
 
 
 def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
