@@ -153,7 +153,9 @@ def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     assert recipe.synthetic is not None
     spec = recipe.synthetic
-    data = generate(spec.size, n_users=spec.n_users, n_items=spec.n_items, seed=spec.seed)
+    data = generate(
+        spec.size, n_users=spec.n_users, n_items=spec.n_items, seed=spec.seed, categorical=True
+    )
     inter = to_timestamp(data.interactions.lazy(), column=S.TIME, unit="s").collect()
     return canonical_interactions(inter), data.items
 

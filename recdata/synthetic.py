@@ -91,9 +91,22 @@ def _choice(rng: np.random.Generator, values: np.ndarray, n: int, p: list[float]
     return out
 
 
-def _ids(prefix: str, codes: np.ndarray, rng: np.random.Generator, k: int) -> pl.Series:
-    """Raw string ids: a seeded relabelling so raw id order is unrelated to popularity."""
+def _ids(
+    prefix: str, codes: np.ndarray, rng: np.random.Generator, k: int, categorical: bool
+) -> pl.Series:
+    """Raw string ids: a seeded relabelling so raw id order is unrelated to popularity.
+
+    ``categorical``: the same values as a Categorical column (codes plus the ``k`` distinct
+    strings), 4 bytes a row instead of a string view of 16.
+    """
     label = rng.permutation(k).astype(np.int64)
+    if categorical:
+        import pyarrow as pa
+
+        names = pl.select(
+            pl.concat_str(pl.lit(prefix), pl.Series(label).cast(pl.String))
+        ).to_series()
+        return pl.from_arrow(pa.DictionaryArray.from_arrays(codes, names.to_arrow()))  # type: ignore[return-value]
     blocks = [
         pl.select(
             pl.concat_str(pl.lit(prefix), pl.Series(label[codes[s : s + CHUNK]]).cast(pl.String))
@@ -111,11 +124,13 @@ def generate(
     n_users: int | None = None,
     n_items: int | None = None,
     seed: int = 0,
+    categorical: bool = False,
 ) -> SyntheticData:
     """Generate ``n_interactions`` power-law interactions and an item table, deterministically.
 
     ``n_users`` defaults to ``n_interactions // 8`` and ``n_items`` to ``n_interactions // 20``
-    (at least 1); ids are strings ``u<number>`` / ``i<number>``.
+    (at least 1); ids are strings ``u<number>`` / ``i<number>`` (Categorical columns of the
+    same values with ``categorical``, which a 10^8-row build needs to stay small).
     """
     n = int(n_interactions)
     if n < 0:
@@ -135,9 +150,9 @@ def generate(
     rating = _choice(
         rng, np.array([1, 2, 3, 4, 5], dtype=np.float32), n, [0.05, 0.07, 0.15, 0.30, 0.43]
     )
-    user_id = _ids("u", u, rng, nu)
+    user_id = _ids("u", u, rng, nu, categorical)
     del u
-    item_id = _ids("i", i, rng, ni)
+    item_id = _ids("i", i, rng, ni, categorical)
     del i
     interactions = pl.DataFrame(
         {
