@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-import numpy as np
 import polars as pl
 
 from recdata import schema as S
 from recdata.errors import FeatureError
-from recdata.graphs._common import as_lazy, finish_edges, require_columns
+from recdata.graphs._common import as_lazy, count_pairs, finish_edges, packable, require_columns
 
 UserItemWeight: TypeAlias = Literal["count", "rating"]
 
@@ -30,8 +29,8 @@ def user_item(
     if weight == "count":
         require_columns(lf, (user, item), "user_item graph")
         counted = _pair_counts(lf, user, item)
-        if counted is not None:
-            return finish_edges(counted.lazy())
+        if counted is not None:  # final types, sorted by (src, dst)
+            return counted
         agg = pl.len().alias("weight")
     elif weight == "rating":
         require_columns(lf, (user, item, S.RATING), "user_item graph (weight='rating')")
@@ -50,23 +49,10 @@ def user_item(
 
 
 def _pair_counts(lf: pl.LazyFrame, user: str, item: str) -> pl.DataFrame | None:
-    """(src, dst, weight=count) by a numpy count over one 64-bit key per row (a few bytes per
-    row, where a polars group-by needs several times that); None for keys it cannot pack."""
+    """(src, dst, weight=count) counted by :func:`count_pairs`; None for keys it cannot pack."""
     pairs = lf.select(user, item).collect()
-    columns = [pairs.get_column(c) for c in (user, item)]
-    for column in columns:
-        if not column.dtype.is_integer() or column.null_count():
-            return None
-        if pairs.height and (column.min() < 0 or column.max() >= 1 << 31):  # type: ignore[operator]
-            return None
-    src, dst = (c.cast(pl.Int64).to_numpy() for c in columns)
-    del pairs, columns
-    keys, counts = np.unique((src << 32) | dst, return_counts=True)
-    del src, dst
-    return pl.DataFrame(
-        {
-            "src": (keys >> 32).astype(np.int32),
-            "dst": (keys & 0xFFFFFFFF).astype(np.int32),
-            "weight": counts.astype(np.float32),
-        }
-    )
+    if not all(packable(pairs.get_column(c)) for c in (user, item)):
+        return None
+    src, dst = (pairs.get_column(c).cast(pl.Int32).to_numpy() for c in (user, item))
+    del pairs
+    return count_pairs(src, dst)
