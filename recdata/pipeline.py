@@ -33,7 +33,7 @@ from recdata.normalize._mapping import (
     apply_lookup,
     canonical_interactions,
     first_per_key,
-    map_table,
+    map_table_report,
     read_table,
     social_edges,
 )
@@ -131,12 +131,20 @@ def _table_path(spec: TableSpec, fetched: dict[str, FetchedSource]) -> Path | No
 
 
 def _read(
-    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     raw, bad = read_table(spec, path)
     if bad:
         warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
-    frame = map_table(raw, spec, path=path.name)
+    frame, cleaned = map_table_report(raw, spec, path=path.name)
+    if cleaned and normalisations is not None:
+        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
+        normalisations[kind] = {"source": where, "fields": cleaned}
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -282,6 +290,7 @@ def build(
     # fetch and read
     fetched: dict[str, FetchedSource] = {}
     source_records: list[SourceRecord] = []
+    normalisations: dict[str, Any] = {}
     if resolved.synthetic is not None:
         stage.stage(f"generating {resolved.synthetic.size:,} synthetic interactions")
         inter, items_meta = _synthetic(resolved)
@@ -317,7 +326,7 @@ def build(
         path = _table_path(resolved.interactions, fetched)
         assert path is not None
         inter = canonical_interactions(
-            _read(resolved.interactions, path, "interactions", warnings, fetched)
+            _read(resolved.interactions, path, "interactions", warnings, fetched, normalisations)
         )
         keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
         if keyed.height < inter.height:
@@ -335,7 +344,7 @@ def build(
             if table_path is None:
                 continue
             stage.stage(f"reading {kind}")
-            frame = _read(spec, table_path, kind, warnings, fetched)
+            frame = _read(spec, table_path, kind, warnings, fetched, normalisations)
             if kind == "items":
                 items_meta = frame
             elif kind == "users":
@@ -483,8 +492,11 @@ def build(
 
     # statistics and folder
     stage.stage("writing the folder")
-    from recdata.statistics import interaction_stats
+    from recdata.statistics import coverage_shortfalls, coverage_stats, interaction_stats
 
+    coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
+    for shortfall in coverage_shortfalls(coverage, resolved.expected_coverage):
+        warnings.append(f"metadata coverage: {shortfall}")
     statistics: dict[str, Any] = {
         "interactions": interaction_stats(interactions.lazy()),
         "stages": stages,
@@ -492,7 +504,10 @@ def build(
             name: {part: int(frame.height) for part, frame in parts.items()}
             for name, parts in split_tables.items()
         },
+        "coverage": coverage,
     }
+    if normalisations:
+        statistics["normalisations"] = normalisations
     manifest = Manifest(
         name=resolved.name,
         recipe=resolved.resolved(),
