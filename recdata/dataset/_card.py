@@ -126,9 +126,11 @@ def markdown_table(head: list[str], rows: list[list[Any]]) -> str:
 def funnel(manifest: Manifest) -> list[tuple[str, int, int, int]]:
     """(stage, users, items, interactions) from the raw data through each step to the final."""
     stages = manifest.statistics.get("stages", {})
+    order = ["raw", *(step.name for step in manifest.steps), "final"]
+    order += sorted(set(stages) - set(order))  # the manifest stores keys sorted: restore run order
     return [
         (name, int(c.get("users", 0)), int(c.get("items", 0)), int(c.get("interactions", 0)))
-        for name, c in stages.items()
+        for name, c in ((n, stages[n]) for n in order if n in stages)
     ]
 
 

@@ -7,9 +7,10 @@ function for the entity decode).
 
 The rule, applied to a fixed point so that decoding never re-creates markup:
 
-1. every ``<...>`` tag becomes a space; a ``<`` followed by a letter, ``/``, ``!`` or ``?`` with
-   no closing ``>`` (an unterminated fragment such as ``<span class="a-size-medium"``) is cut
-   with the rest of the value;
+1. every tag (``<`` then a letter, ``/``, ``!`` or ``?``, up to the next ``>``) becomes a
+   space; such a ``<`` with no closing ``>`` (an unterminated fragment such as
+   ``<span class="a-size-medium"``) is cut with the rest of the value; other ``<`` stay
+   (``<3``, ``x < y``);
 2. entities are decoded with :func:`html.unescape` (every HTML5 named and numeric entity);
 3. when decoding changes nothing, an entity-shaped sequence left (``&foo;``, undecodable) is
    removed and ``&#`` becomes ``#``;
@@ -28,7 +29,7 @@ import re
 import polars as pl
 
 # the same patterns serve Python's re and polars' (Rust) regex engine
-_TAG = r"<[^>]*>"
+_TAG = r"<[a-zA-Z/!?][^>]*>"
 _OPEN_FRAGMENT = r"<[a-zA-Z/!?][^>]*$"
 _UNKNOWN_ENTITY = r"&[a-zA-Z][a-zA-Z0-9]*;"
 _WHITESPACE = "[ \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
