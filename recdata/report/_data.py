@@ -44,17 +44,20 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def degree_counts(interactions: pl.LazyFrame, key: str) -> pl.DataFrame:
-    """(degree, count) sorted by degree: the number of entities with each interaction count."""
+def _degree_query(interactions: pl.LazyFrame, key: str) -> pl.LazyFrame:
     return (
         interactions.group_by(key)
         .agg(pl.len().alias("degree"))
         .group_by("degree")
         .agg(pl.len().alias("count"))
         .sort("degree")
-        .collect(engine="streaming")
-        .with_columns(pl.col("degree").cast(pl.Int64), pl.col("count").cast(pl.Int64))
+        .select(pl.col("degree").cast(pl.Int64), pl.col("count").cast(pl.Int64))
     )
+
+
+def degree_counts(interactions: pl.LazyFrame, key: str) -> pl.DataFrame:
+    """(degree, count) sorted by degree: the number of entities with each interaction count."""
+    return _degree_query(interactions, key).collect(engine="streaming")
 
 
 def lorenz_curve(item_degrees: pl.DataFrame, *, points: int = LORENZ_POINTS) -> tuple[pl.DataFrame, float]:
@@ -89,39 +92,59 @@ def lorenz_curve(item_degrees: pl.DataFrame, *, points: int = LORENZ_POINTS) -> 
 
 def monthly_counts(interactions: pl.LazyFrame) -> pl.DataFrame | None:
     """(month, interactions) for interactions with a timestamp; None when there are none."""
-    out = (
-        interactions.filter(pl.col(S.TIME).is_not_null())
-        .group_by(pl.col(S.TIME).dt.truncate("1mo").alias("month"))
+    return _months(_monthly_query(interactions).collect(engine="streaming"))
+
+
+def _monthly_query(interactions: pl.LazyFrame) -> pl.LazyFrame:
+    time = pl.col(S.TIME)
+    return (
+        interactions.filter(time.is_not_null())
+        .group_by((time.dt.year().cast(pl.Int32) * 12 + time.dt.month() - 1).alias("m"))
         .agg(pl.len().alias("interactions"))
-        .sort("month")
-        .collect(engine="streaming")
+        .sort("m")
     )
-    return out if out.height else None
+
+
+def _months(out: pl.DataFrame) -> pl.DataFrame | None:
+    if not out.height:
+        return None
+    month = pl.date(pl.col("m") // 12, pl.col("m") % 12 + 1, 1)
+    return out.select(month.alias("month"), pl.col("interactions"))
 
 
 def rating_counts(interactions: pl.LazyFrame) -> pl.DataFrame | None:
     """(rating, count) of non-null ratings; None without ratings."""
-    out = (
+    out = _rating_query(interactions).collect(engine="streaming")
+    return out if out.height else None
+
+
+def _rating_query(interactions: pl.LazyFrame) -> pl.LazyFrame:
+    return (
         interactions.filter(pl.col(S.RATING).is_not_null())
         .group_by(S.RATING)
         .agg(pl.len().alias("count"))
         .sort(S.RATING)
-        .collect(engine="streaming")
     )
-    return out if out.height else None
 
 
-def _leaks(train: pl.LazyFrame, held: pl.LazyFrame) -> int:
-    """Held-out rows strictly earlier than their user's latest train row."""
+def _leaks(train: pl.LazyFrame, valid: pl.LazyFrame, test: pl.LazyFrame) -> dict[str, int]:
+    """Per held-out part, rows strictly earlier than their user's latest train row."""
     last = train.group_by(S.USER).agg(pl.col(S.TIME).max().alias("__last"))
-    return int(
-        held.select(S.USER, S.TIME)
-        .join(last, on=S.USER, how="inner")
-        .filter(pl.col(S.TIME) < pl.col("__last"))
-        .select(pl.len())
-        .collect(engine="streaming")
-        .item()
+    held = pl.concat(
+        [
+            valid.select(S.USER, S.TIME, pl.lit("valid").alias("part")),
+            test.select(S.USER, S.TIME, pl.lit("test").alias("part")),
+        ]
     )
+    found = (
+        held.join(last, on=S.USER, how="inner")
+        .filter(pl.col(S.TIME) < pl.col("__last"))
+        .group_by("part")
+        .agg(pl.len().alias("n"))
+        .collect(engine="streaming")
+    )
+    counts = dict(found.iter_rows())
+    return {part: int(counts.get(part, 0)) for part in ("valid", "test")}
 
 
 def split_summaries(dataset: Dataset) -> list[dict[str, Any]]:
@@ -131,6 +154,10 @@ def split_summaries(dataset: Dataset) -> list[dict[str, Any]]:
         frames = dataset.splits[name]
         parts = {}
         for part in ("train", "valid", "test"):
+            known = record.report.get(part)
+            if isinstance(known, dict) and {"rows", "users", "items"} <= set(known):
+                parts[part] = {k: int(known[k]) for k in ("rows", "users", "items")}
+                continue  # the splitter's own counts, recorded in the manifest
             row = (
                 frames[part]
                 .select(
@@ -142,9 +169,7 @@ def split_summaries(dataset: Dataset) -> list[dict[str, Any]]:
                 .row(0, named=True)
             )
             parts[part] = {k: int(v) for k, v in row.items()}
-        leaks = {
-            part: _leaks(frames.train, frames[part]) for part in ("valid", "test")
-        }
+        leaks = _leaks(frames.train, frames.valid, frames.test)
         report = record.report
         out.append(
             {
@@ -199,7 +224,15 @@ def report_data(dataset: Dataset) -> ReportData:
     manifest = dataset.manifest
     inter = dataset.interactions
     schema = inter.collect_schema()
-    users, items = degree_counts(inter, S.USER), degree_counts(inter, S.ITEM)
+    queries = [_degree_query(inter, S.USER), _degree_query(inter, S.ITEM)]
+    if S.TIME in schema:
+        queries.append(_monthly_query(inter))
+    if S.RATING in schema:
+        queries.append(_rating_query(inter))
+    results = pl.collect_all(queries)  # one shared scan of the interactions
+    users, items = results[0], results[1]
+    monthly = _months(results[2]) if S.TIME in schema else None
+    ratings = results[-1] if S.RATING in schema and results[-1].height else None
     curve, gini = lorenz_curve(items)
     coverage = manifest.statistics.get("coverage") or {
         "items": coverage_stats(dataset.items),
@@ -219,8 +252,8 @@ def report_data(dataset: Dataset) -> ReportData:
         item_degrees=items,
         lorenz=curve,
         gini=gini,
-        monthly=monthly_counts(inter) if S.TIME in schema else None,
-        ratings=rating_counts(inter) if S.RATING in schema else None,
+        monthly=monthly,
+        ratings=ratings,
         splits=split_summaries(dataset),
         coverage=coverage,
         texts=sample_texts(dataset),

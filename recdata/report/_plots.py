@@ -46,13 +46,25 @@ def require_matplotlib() -> None:
     _pyplot()
 
 
-def _svg(draw: Callable[[Any], None], *, size: tuple[float, float] = (5.2, 3.2)) -> str:
-    """Draw on a fresh figure and return its SVG element (no XML prolog, no date)."""
+_MARGINS = {"left": 0.13, "right": 0.97, "bottom": 0.16, "top": 0.9}
+
+
+def _svg(
+    draw: Callable[[Any], None],
+    *,
+    size: tuple[float, float] = (5.2, 3.2),
+    margins: dict[str, float] | None = None,
+) -> str:
+    """Draw on a fresh figure and return its SVG element (no XML prolog, no date).
+
+    Margins are fixed fractions of the figure (no layout engine: it costs a second draw).
+    """
     plt = _pyplot()
     import matplotlib
 
     with matplotlib.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=size, layout="constrained")
+        fig, ax = plt.subplots(figsize=size)
+        fig.subplots_adjust(**{**_MARGINS, **(margins or {})})
         try:
             draw(ax)
             buffer = io.StringIO()
@@ -71,7 +83,14 @@ def degree_plot(degrees: pl.DataFrame, what: str) -> str:
     def draw(ax: Any) -> None:
         from matplotlib.ticker import NullFormatter
 
-        ax.scatter(degrees["degree"].to_numpy(), degrees["count"].to_numpy(), s=6, color=COLOR)
+        ax.plot(
+            degrees["degree"].to_numpy(),
+            degrees["count"].to_numpy(),
+            linestyle="none",
+            marker="o",
+            markersize=2.5,
+            color=COLOR,
+        )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
@@ -109,7 +128,7 @@ def monthly_plot(monthly: pl.DataFrame) -> str:
     """Interactions per calendar month (UTC)."""
 
     def draw(ax: Any) -> None:
-        months = monthly["month"].dt.replace_time_zone(None).to_list()
+        months = monthly["month"].to_list()
         ax.bar(months, monthly["interactions"].to_numpy(), width=25, color=COLOR)
         ax.set_ylabel("interactions")
         ax.set_title("Interactions per month")
@@ -117,7 +136,7 @@ def monthly_plot(monthly: pl.DataFrame) -> str:
             label.set_rotation(30)
             label.set_horizontalalignment("right")
 
-    return _svg(draw, size=(7.5, 3.2))
+    return _svg(draw, size=(7.5, 3.2), margins={"left": 0.1, "bottom": 0.2})
 
 
 def rating_plot(ratings: pl.DataFrame) -> str:
@@ -168,9 +187,9 @@ def funnel_plot(stages: list[tuple[str, int, int, int]]) -> str:
         ax.set_yscale("log")
         ax.set_ylabel("count (log)")
         ax.set_title("Pipeline funnel")
-        ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+        ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
 
-    return _svg(draw, size=(7.5, 3.2))
+    return _svg(draw, size=(7.5, 3.2), margins={"left": 0.1, "bottom": 0.22})
 
 
 def coverage_plot(fields: list[tuple[str, float]]) -> str:
@@ -184,7 +203,14 @@ def coverage_plot(fields: list[tuple[str, float]]) -> str:
         ax.set_xlabel("share of rows with a value")
         ax.set_title("Metadata coverage")
 
-    return _svg(draw, size=(5.2, 1.0 + 0.2 * max(len(fields), 1)))
+    height = 1.0 + 0.2 * max(len(fields), 1)
+    longest = max((len(f) for f, _ in fields), default=8)
+    margins = {
+        "left": min(0.55, 0.04 + 0.0155 * longest),
+        "bottom": 0.45 / height,
+        "top": 1 - 0.3 / height,
+    }
+    return _svg(draw, size=(5.2, height), margins=margins)
 
 
 __all__ = [
