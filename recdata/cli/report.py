@@ -21,7 +21,7 @@ from recdata.cli._console import labelled, stdout
 )
 def command(folder: Path, out: Path | None) -> None:
     """Write an HTML report of dataset folder FOLDER: statistics, plots, splits, coverage."""
-    from recdata.report import report
+    from recdata.reports import report
 
     path = report(folder, out=out)
     stdout.print(labelled("ok", "green", f"wrote {path}"))

@@ -10,9 +10,9 @@ import logging
 import os
 from pathlib import Path
 
-from recdata.report._data import ReportData, report_data
+from recdata.reports._data import ReportData, report_data
 
-log = logging.getLogger("recdata.report")
+log = logging.getLogger("recdata.reports")
 
 REPORT_NAME = "report.html"
 
@@ -24,8 +24,8 @@ def report(folder: str | Path, *, out: str | Path | None = None) -> Path:
     temporary sibling and renamed, so a failure leaves no half page. Returns its path.
     """
     from recdata.dataset import load
-    from recdata.report._html import render_page
-    from recdata.report._plots import require_matplotlib
+    from recdata.reports._html import render_page
+    from recdata.reports._plots import require_matplotlib
 
     require_matplotlib()
     dataset = load(folder)

@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from recdata.report import _plots as P
-from recdata.report._data import ReportData
+from recdata.reports import _plots as P
+from recdata.reports._data import ReportData
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;

@@ -13,7 +13,7 @@ import yaml
 
 from recdata.dataset import Manifest
 from recdata.pipeline import build
-from recdata.report import report
+from recdata.reports import report
 from recdata.validation import validate
 
 pytestmark = pytest.mark.shared

@@ -16,8 +16,8 @@ from recdata import schema as S
 from recdata.cli import main
 from recdata.dataset import load, write_dataset
 from recdata.errors import MissingExtra
-from recdata.report import report
-from recdata.report._data import degree_counts, lorenz_curve, report_data
+from recdata.reports import report
+from recdata.reports._data import degree_counts, lorenz_curve, report_data
 
 pytest.importorskip("matplotlib")
 
