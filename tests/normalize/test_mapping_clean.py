@@ -50,6 +50,14 @@ def test_old_and_new_metadata_versions_give_the_same_image_urls(tmp_path: Path) 
             for a, urls in ITEMS
         ],
     )
+    from recdata.recipe import resolve
+
+    for name in ("amazon2018-gift-cards-5core", "amazon2018-gift-cards", "amazon2018-gift-cards-ratings"):
+        recipe = resolve(name)
+        assert recipe.items is not None
+        assert recipe.items.fields["image_urls"] == FieldSpec.model_validate(
+            SPEC["fields"]["image_urls"]
+        ), name  # the catalog maps what this test maps
     got_old, got_new = _map(old, SPEC), _map(new, SPEC)
     assert got_old["image_urls"].to_list() == [ITEMS[0][1], None, ITEMS[2][1]]
     assert got_new["image_urls"].to_list() == got_old["image_urls"].to_list()
