@@ -69,7 +69,9 @@ def _configs(manifest: Manifest, files: list[str]) -> list[dict[str, Any]]:
             configs.append({"config_name": f"split-{protocol}", "data_files": parts})
     for rel in files:
         if rel.startswith(("features/", "graphs/")):
-            configs.append({"config_name": rel.removesuffix(".parquet").replace("/", "-"), "data_files": rel})
+            configs.append(
+                {"config_name": rel.removesuffix(".parquet").replace("/", "-"), "data_files": rel}
+            )
     if configs and configs[0]["config_name"] == "interactions":
         configs[0]["default"] = True
     return configs
@@ -204,7 +206,9 @@ def render_card(manifest: Manifest) -> str:
     )
     if recipe.get("homepage"):
         out.append(f"Publisher: <{recipe['homepage']}>\n")
-    out.append("## Summary\n\n" + markdown_table(["statistic", "value"], summary_rows(manifest)) + "\n")
+    out.append(
+        "## Summary\n\n" + markdown_table(["statistic", "value"], summary_rows(manifest)) + "\n"
+    )
     stages = funnel(manifest)
     if stages:
         out.append(
@@ -223,7 +227,9 @@ def render_card(manifest: Manifest) -> str:
         out.append(
             "## Metadata coverage\n\nShare of rows with a value (empty strings and lists count as "
             "missing); lengths in characters (strings) or elements (lists).\n\n"
-            + markdown_table(["table", "field", "coverage", "median length", "max length"], coverage)
+            + markdown_table(
+                ["table", "field", "coverage", "median length", "max length"], coverage
+            )
             + "\n"
         )
     out.append(

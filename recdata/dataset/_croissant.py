@@ -60,8 +60,10 @@ CONTEXT: dict[str, Any] = {
 def _data_type(dtype: pa.DataType) -> tuple[str, bool]:
     """The Croissant ``dataType`` of an Arrow type and whether it is repeated (a list)."""
     repeated = False
-    while pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_fixed_size_list(
-        dtype
+    while (
+        pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
     ):
         dtype, repeated = dtype.value_type, True
     if pa.types.is_boolean(dtype):
@@ -121,7 +123,8 @@ def croissant(manifest: Manifest, schemas: dict[str, pa.Schema]) -> dict[str, An
                 "@type": "cr:RecordSet",
                 "@id": rid,
                 "name": rid,
-                "description": f"The rows of {rel}" + (f" ({rows:,} rows)." if rows is not None else "."),
+                "description": f"The rows of {rel}"
+                + (f" ({rows:,} rows)." if rows is not None else "."),
                 "field": fields,
             }
         )
@@ -149,7 +152,10 @@ def croissant(manifest: Manifest, schemas: dict[str, pa.Schema]) -> dict[str, An
 
 def render_croissant(manifest: Manifest, schemas: dict[str, pa.Schema]) -> str:
     """Canonical JSON text of :func:`croissant` (sorted keys, two-space indent)."""
-    return json.dumps(croissant(manifest, schemas), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(croissant(manifest, schemas), indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
+    )
 
 
 __all__ = ["CONFORMS_TO", "CROISSANT_NAME", "croissant", "render_croissant"]

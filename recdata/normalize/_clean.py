@@ -32,7 +32,9 @@ import polars as pl
 _TAG = r"<[a-zA-Z/!?][^>]*>"
 _OPEN_FRAGMENT = r"<[a-zA-Z/!?][^>]*$"
 _UNKNOWN_ENTITY = r"&[a-zA-Z][a-zA-Z0-9]*;"
-_WHITESPACE = "[ \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_WHITESPACE = (
+    "[ \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
 
 _TAG_RE = re.compile(_TAG)
 _OPEN_FRAGMENT_RE = re.compile(_OPEN_FRAGMENT)

@@ -445,9 +445,7 @@ def map_table_report(
 
     schema = frame.schema
     wanted = {c for f in spec.fields.values() if isinstance(f.column, list) for c in f.column}
-    all_null = frozenset(
-        c for c in wanted if c in schema and frame[c].null_count() == frame.height
-    )
+    all_null = frozenset(c for c in wanted if c in schema and frame[c].null_count() == frame.height)
     exprs = []
     raw_exprs = []
     for name, field in spec.fields.items():

@@ -60,7 +60,9 @@ def degree_counts(interactions: pl.LazyFrame, key: str) -> pl.DataFrame:
     return _degree_query(interactions, key).collect(engine="streaming")
 
 
-def lorenz_curve(item_degrees: pl.DataFrame, *, points: int = LORENZ_POINTS) -> tuple[pl.DataFrame, float]:
+def lorenz_curve(
+    item_degrees: pl.DataFrame, *, points: int = LORENZ_POINTS
+) -> tuple[pl.DataFrame, float]:
     """The Lorenz curve of item popularity (items sorted from least to most popular) and its Gini.
 
     Computed from the (degree, count) table, so its size is the number of distinct degrees.
@@ -85,7 +87,9 @@ def lorenz_curve(item_degrees: pl.DataFrame, *, points: int = LORENZ_POINTS) -> 
     if curve.height > points:
         # keep evenly spaced rows (and the last) so the plot stays small
         step = curve.height / points
-        keep = sorted({min(int(i * step), curve.height - 1) for i in range(points)} | {curve.height - 1})
+        keep = sorted(
+            {min(int(i * step), curve.height - 1) for i in range(points)} | {curve.height - 1}
+        )
         curve = curve[keep]
     return curve, gini
 

@@ -47,7 +47,8 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
     for row in rows:
         cells = [
-            f'<td class="n">{_fmt(v)}</td>' if isinstance(v, (int, float)) and not isinstance(v, bool)
+            f'<td class="n">{_fmt(v)}</td>'
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
             else f"<td>{_fmt(v)}</td>"
             for v in row
         ]
@@ -78,7 +79,9 @@ def _splits(data: ReportData) -> str:
                 json.dumps(s["params"], sort_keys=True),
                 "yes" if s["ordered"] else "no",
                 "yes" if s["partition"] else "no",
-                json.dumps({"dropped": s["dropped"], "moved": s["moved"], **s["counts"]}, sort_keys=True),
+                json.dumps(
+                    {"dropped": s["dropped"], "moved": s["moved"], **s["counts"]}, sort_keys=True
+                ),
             ]
         )
     out.append(_table(["split", "parameters", "ordered", "partition", "leakage report"], detail))
@@ -107,7 +110,9 @@ def _coverage(data: ReportData) -> str:
     return (
         '<div class="grid">'
         + P.coverage_plot(bars)
-        + _table(["table", "field", "coverage", "min len", "median len", "p95 len", "max len"], rows)
+        + _table(
+            ["table", "field", "coverage", "min len", "median len", "p95 len", "max len"], rows
+        )
         + "</div>"
         + '<p class="muted">Lengths are in characters for text and in elements for lists.</p>'
     )
@@ -182,7 +187,7 @@ def render_page(data: ReportData) -> str:
         sections.append('<p class="muted">The items have no text fields.</p>')
     body = _unique_ids("\n".join(sections))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(data.name)}: recdata report</title>\n<style>{_CSS}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"

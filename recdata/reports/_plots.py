@@ -74,7 +74,9 @@ def _svg(
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     # an inline SVG needs no fixed pixel size: let it scale with its container
-    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot"', text, count=1)
+    return re.sub(
+        r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot"', text, count=1
+    )
 
 
 def degree_plot(degrees: pl.DataFrame, what: str) -> str:
@@ -144,7 +146,11 @@ def rating_plot(ratings: pl.DataFrame) -> str:
 
     def draw(ax: Any) -> None:
         values = ratings["rating"].to_numpy()
-        width = 0.8 * float(min(abs(b - a) for a, b in zip(values, values[1:], strict=False))) if len(values) > 1 else 0.8
+        width = (
+            0.8 * float(min(abs(b - a) for a, b in zip(values, values[1:], strict=False)))
+            if len(values) > 1
+            else 0.8
+        )
         ax.bar(values, ratings["count"].to_numpy(), width=width, color=COLOR)
         ax.set_xlabel("rating")
         ax.set_ylabel("interactions")

@@ -13,7 +13,7 @@ PIECES = st.sampled_from(
         "<b>",
         "</b>",
         "<br/>",
-        "<span class=\"a-size-medium a-color-secondary\"",
+        '<span class="a-size-medium a-color-secondary"',
         "<div",
         "<",
         ">",
@@ -75,7 +75,9 @@ def test_polars_expression_agrees_with_the_python_function(values: list[str | No
 
 
 PLAIN = st.text(
-    alphabet=st.characters(blacklist_characters="<&", blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")),
+    alphabet=st.characters(
+        blacklist_characters="<&", blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")
+    ),
     min_size=1,
     max_size=30,
 )

@@ -52,7 +52,11 @@ def test_old_and_new_metadata_versions_give_the_same_image_urls(tmp_path: Path) 
     )
     from recdata.recipe import resolve
 
-    for name in ("amazon2018-gift-cards-5core", "amazon2018-gift-cards", "amazon2018-gift-cards-ratings"):
+    for name in (
+        "amazon2018-gift-cards-5core",
+        "amazon2018-gift-cards",
+        "amazon2018-gift-cards-ratings",
+    ):
         recipe = resolve(name)
         assert recipe.items is not None
         assert recipe.items.fields["image_urls"] == FieldSpec.model_validate(

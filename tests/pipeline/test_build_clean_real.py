@@ -39,7 +39,9 @@ def test_gift_cards_items_hold_no_markup(
     text = pl.read_parquet(out / "features" / "item_text.parquet")["text"]
     assert text.str.contains(pattern).sum() == 0
     # the raw file does hold markup in these fields, so the counts are not zero
-    raw = [json.loads(line) for line in gzip.open(out.parent / "mirror" / "meta_Gift_Cards.json.gz")]
+    raw = [
+        json.loads(line) for line in gzip.open(out.parent / "mirror" / "meta_Gift_Cards.json.gz")
+    ]
     raw_titles = [r.get("title") for r in raw if r.get("title")]
     assert sum(bool(MARKUP.search(t)) for t in raw_titles) > 0
     counts = Manifest.read(out).statistics["normalisations"]["items"]

@@ -41,7 +41,9 @@ def _check_folder(folder: Path) -> str:
     return page
 
 
-def test_ml100k_report_card_and_croissant(shared_datasets: Path, home: Path, tmp_path: Path) -> None:
+def test_ml100k_report_card_and_croissant(
+    shared_datasets: Path, home: Path, tmp_path: Path
+) -> None:
     raw = shared_datasets / "ml-100k"
     out = build("ml-100k", out=tmp_path / "ml", raw_dir=raw, features=False)
     page = _check_folder(out)
@@ -64,7 +66,9 @@ def test_gift_cards_report_card_and_croissant(
     for name in ("Gift_Cards_5.json.gz", "meta_Gift_Cards.json.gz"):
         shutil.copyfile(shared_datasets / "amazon-2018" / name, mirror_dir / name)
     monkeypatch.setenv("RECDATA_MIRROR", mirror_url)
-    out = build("amazon2018-gift-cards-5core", out=tmp_path / "gift", overrides=["features.text=null"])
+    out = build(
+        "amazon2018-gift-cards-5core", out=tmp_path / "gift", overrides=["features.text=null"]
+    )
     page = _check_folder(out)
     assert "Gift Card" in page
     coverage = Manifest.read(out).statistics["coverage"]["items"]["fields"]

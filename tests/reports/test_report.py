@@ -51,10 +51,20 @@ def test_report_page_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert page_path == folder / "report.html"
     page = page_path.read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert page.count("<svg") >= 6  # funnel-less folder: degrees x2, lorenz, lengths, month, ratings
+    assert (
+        page.count("<svg") >= 6
+    )  # funnel-less folder: degrees x2, lorenz, lengths, month, ratings
     assert "Tom &amp; Jerry &lt;3 &quot;x &lt; y&quot;" in page
-    for heading in ("Summary", "Degree distributions", "Popularity", "Interactions per month",
-                    "Ratings", "Splits", "Metadata coverage", "Sample item texts"):
+    for heading in (
+        "Summary",
+        "Degree distributions",
+        "Popularity",
+        "Interactions per month",
+        "Ratings",
+        "Splits",
+        "Metadata coverage",
+        "Sample item texts",
+    ):
         assert f"<h2>{heading}</h2>" in page
     assert str(tmp_path) not in page
     # the report is not a dataset file; the folder still validates
@@ -86,7 +96,11 @@ def test_degrees_and_gini_against_hand_computation(tmp_path: Path) -> None:
     assert data.item_degrees.rows() == [(2, 1), (3, 4)]
     assert data.gini == pytest.approx(_gini([3, 3, 3, 2, 3]), abs=1e-6)
     assert data.ratings is not None and data.ratings.rows() == [
-        (1.0, 1), (2.0, 2), (3.0, 3), (4.0, 5), (5.0, 3)
+        (1.0, 1),
+        (2.0, 2),
+        (3.0, 3),
+        (4.0, 5),
+        (5.0, 3),
     ]
     assert data.monthly is not None and data.monthly["interactions"].to_list() == [14]
     loo = data.splits[0]
