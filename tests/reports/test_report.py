@@ -180,3 +180,20 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     keep = Path("/work/report-shots")
     if keep.is_dir():
         shutil.copyfile(shot, keep / "small-test.png")
+
+
+def test_a_user_file_is_never_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path / "d")
+    mine = tmp_path / "notes.html"
+    mine.write_text("<p>my notes</p>\n", encoding="utf-8")
+    assert main(["report", str(folder), "-o", str(mine)]) == 2
+    assert "is not a recdata report" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "<p>my notes</p>\n"
+    # a page recdata wrote is replaced, and no temporary file is left behind
+    page = report(folder, out=tmp_path / "page.html")
+    page.write_text(page.read_text(encoding="utf-8") + "<!-- stale -->", encoding="utf-8")
+    report(folder, out=page)
+    assert "stale" not in page.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "notes.html", "page.html"]
