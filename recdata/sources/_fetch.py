@@ -143,12 +143,15 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
     with cache.lock(source.key):
         expect = _expected(source, cache)
         found = _from_raw_dir(source, opt, expect)
+        raw_note = _raw_dir_searched(source, opt) if found is None and opt.raw_dir else None
         if found is None:
             found = _from_cache(source, cache, expect)
         if found is None:
             found = _from_local(source, cache.manual, expect, opt, origin="manual")
         if found is None:
             found = _from_mirror_folder(source, opt, expect)
+        if found is None and raw_note is not None:
+            log.warning("%s; downloading %s instead", raw_note, source.file_name)
         if found is None and source.hf is not None:
             try:
                 found = _from_hf(source, opt, expect)
@@ -157,7 +160,7 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
                     raise
                 log.warning("%s; trying the source's URLs", exc)
         if found is None:
-            found = _from_urls(source, opt, expect)
+            found = _from_urls(source, opt, expect, raw_note)
     if source.archive is not None and found.path is not None and not found.members:
         assert found.sha256 is not None
         with cache.lock(f"extract:{found.sha256}"):
@@ -276,24 +279,45 @@ def _from_raw_dir(source: Source, opt: _Options, expect: _Expect) -> FetchedSour
     return _members_from_raw_dir(source, opt)
 
 
+def _member_names(source: Source) -> list[str]:
+    """The extracted archive members ``--raw-dir`` accepts in place of the archive."""
+    if source.archive is None:
+        return []
+    return [safe_member_path(Path(source.file_name), m.name) for m in source.members]
+
+
+def _find_member(raw_dir: Path, source: Source, name: str) -> Path | None:
+    """An extracted member in ``raw_dir``: by relative path or basename, also below ``<stem>/``."""
+    path = _find_file(raw_dir, name)
+    stem = raw_dir / source.file_name.split(".")[0]
+    if path is None and stem.is_dir():
+        path = _find_file(stem, name)
+    return path
+
+
+def _raw_dir_searched(source: Source, opt: _Options) -> str:
+    """One clause saying what ``--raw-dir`` was searched for and what of it is there."""
+    assert opt.raw_dir is not None
+    members = _member_names(source)
+    text = f"--raw-dir {opt.raw_dir} was searched for {source.file_name}"
+    if not members:
+        return f"{text}, which is not there"
+    present = [m for m in members if _find_member(opt.raw_dir, source, m) is not None]
+    text += f" or its extracted members {', '.join(members)} (by path or file name)"
+    if not present:
+        return f"{text}, and holds none of them"
+    missing = [m for m in members if m not in present]
+    return f"{text}, and holds {', '.join(present)} but not {', '.join(missing)}"
+
+
 def _members_from_raw_dir(source: Source, opt: _Options) -> FetchedSource | None:
     """Archive members the user already extracted, each verified by its member checksum."""
     assert opt.raw_dir is not None
-    stem = source.file_name.split(".")[0]
     located: dict[str, Path] = {}
-    for member in source.members:
-        name = safe_member_path(Path(source.file_name), member.name)
-        path = _find_file(opt.raw_dir, name)
-        if path is None and (opt.raw_dir / stem).is_dir():
-            path = _find_file(opt.raw_dir / stem, name)
+    for name in _member_names(source):
+        path = _find_member(opt.raw_dir, source, name)
         if path is None:
-            if located:
-                log.info(
-                    "--raw-dir has some members of %s but not %s; fetching the archive",
-                    source.file_name,
-                    name,
-                )
-            return None
+            return None  # _raw_dir_searched says which members are there and which are not
         located[name] = path
     trusted = False
     for member in source.members:
@@ -413,12 +437,14 @@ def _from_hf(source: Source, opt: _Options, expect: _Expect) -> FetchedSource | 
     )
 
 
-def _from_urls(source: Source, opt: _Options, expect: _Expect) -> FetchedSource:
+def _from_urls(
+    source: Source, opt: _Options, expect: _Expect, raw_note: str | None = None
+) -> FetchedSource:
     urls = list(source.urls)
     if opt.mirror is not None and _is_url(opt.mirror):
         urls.insert(0, opt.mirror.rstrip("/") + "/" + quote(_mirror_name(source)))
     if not urls:
-        raise _unavailable(source, opt, [])
+        raise _unavailable(source, opt, [], raw_note)
     part = opt.cache.part(source.key, source.file_name)
     failures: list[str] = []
     mismatches: list[ChecksumMismatch] = []
@@ -447,11 +473,18 @@ def _from_urls(source: Source, opt: _Options, expect: _Expect) -> FetchedSource:
             failures.append(f"{url}: {exc.reason}")
     if mismatches:
         raise mismatches[0]
-    raise _unavailable(source, opt, failures)
+    raise _unavailable(source, opt, failures, raw_note)
 
 
-def _unavailable(source: Source, opt: _Options, failures: list[str]) -> SourceError:
-    where = f"put {source.file_name} in {opt.cache.manual} or in a folder passed as --raw-dir"
+def _unavailable(
+    source: Source, opt: _Options, failures: list[str], raw_note: str | None = None
+) -> SourceError:
+    """The one-line final error: every URL tried and why it failed, and where to put the file."""
+    if raw_note is not None:
+        also = " (or its extracted members)" if _member_names(source) else ""
+        where = f"{raw_note}: put {source.file_name}{also} there"
+    else:
+        where = f"put {source.file_name} in {opt.cache.manual} or in a folder passed as --raw-dir"
     if source.manual:
         return SourceError(
             f"source {source.name!r} must be downloaded by hand: {source.manual.strip()}; "
