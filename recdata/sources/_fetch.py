@@ -152,15 +152,20 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
             found = _from_mirror_folder(source, opt, expect)
         if found is None and raw_note is not None:
             log.warning("%s; downloading %s instead", raw_note, source.file_name)
+        hub_failures: list[str] = []
         if found is None and source.hf is not None:
             try:
                 found = _from_hf(source, opt, expect)
             except (SourceError, MissingExtra) as exc:
-                if not source.urls or isinstance(exc, ChecksumMismatch):
+                if isinstance(exc, ChecksumMismatch) or (
+                    isinstance(exc, MissingExtra) and not source.urls
+                ):
                     raise
-                log.warning("%s; trying the source's URLs", exc)
+                if source.urls:
+                    log.warning("%s; trying the source's URLs", exc)
+                hub_failures.append(str(exc))
         if found is None:
-            found = _from_urls(source, opt, expect, raw_note)
+            found = _from_urls(source, opt, expect, raw_note, hub_failures)
     if source.archive is not None and found.path is not None and not found.members:
         assert found.sha256 is not None
         with cache.lock(f"extract:{found.sha256}"):
@@ -438,15 +443,20 @@ def _from_hf(source: Source, opt: _Options, expect: _Expect) -> FetchedSource | 
 
 
 def _from_urls(
-    source: Source, opt: _Options, expect: _Expect, raw_note: str | None = None
+    source: Source,
+    opt: _Options,
+    expect: _Expect,
+    raw_note: str | None = None,
+    earlier: list[str] | None = None,
 ) -> FetchedSource:
+    """Try the mirror URL and the source's URLs in order; ``earlier`` are failures before them."""
     urls = list(source.urls)
     if opt.mirror is not None and _is_url(opt.mirror):
         urls.insert(0, opt.mirror.rstrip("/") + "/" + quote(_mirror_name(source)))
+    failures: list[str] = list(earlier or [])
     if not urls:
-        raise _unavailable(source, opt, [], raw_note)
+        raise _unavailable(source, opt, failures, raw_note)
     part = opt.cache.part(source.key, source.file_name)
-    failures: list[str] = []
     mismatches: list[ChecksumMismatch] = []
     for url in urls:
         if not expect.verifiable:

@@ -134,3 +134,34 @@ def test_build_with_empty_raw_dir_offline(
     assert final.startswith("error: ")
     assert f"--raw-dir {raw} was searched for ml-100k.zip" in final
     assert "ml-100k/u.data" in final and "ml-100k/u.item" in final and "ml-100k/u.user" in final
+
+
+def test_unreachable_hub_fails_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Hub-only source: one connection attempt (the Hub client would retry for ~20 s)."""
+    hub_constants = pytest.importorskip("huggingface_hub.constants")
+    from recdata.sources import HFFile
+
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    endpoint = _closed_port_url("").rstrip("/")
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    real = socket.getaddrinfo
+    lookups: list[Any] = []
+
+    def counting(host: Any, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    spec = HFFile(
+        repo_id="McAuley-Lab/Amazon-Reviews-2023", filename="x/All_Beauty.csv", revision="a" * 40
+    )
+    src = Source(name="ratings", hf=spec, sha256=sha256(BODY))
+    with pytest.raises(SourceError) as info:
+        fetch([src], home=tmp_path / "h")
+    # one connection to the Hub (huggingface_hub may also look up its own host once per process)
+    assert [host for host in lookups if host == "127.0.0.1"] == ["127.0.0.1"]
+    message = str(info.value)
+    assert "connection refused" in message and spec.url in message and "\n" not in message
+    assert "All_Beauty.csv" in message and str(tmp_path / "h" / "manual") in message
