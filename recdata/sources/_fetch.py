@@ -87,8 +87,10 @@ def fetch(
     progress
         Show a progress bar; default: only when stderr is a terminal.
     timeout, max_attempts, max_wait, backoff
-        Per-request timeout (s); attempts without progress; seconds without progress before
-        giving up on a URL; first retry delay (s, doubled each time, at most 8).
+        Connect and read timeout (s); requests per URL and kind of failure without a byte
+        arriving (a name that does not resolve, a refused connection or a 4xx costs one);
+        longest wait before a retry, a server's ``Retry-After`` included (s); urllib3 backoff
+        factor (waits of backoff·2ⁿ s, at most 8). See :func:`recdata.sources.download`.
 
     Raises
     ------
