@@ -165,3 +165,30 @@ def test_unreachable_hub_fails_at_once(
     message = str(info.value)
     assert "connection refused" in message and spec.url in message and "\n" not in message
     assert "All_Beauty.csv" in message and str(tmp_path / "h" / "manual") in message
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_log_lines_are_never_wrapped(monkeypatch: pytest.MonkeyPatch, terminal: bool) -> None:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=terminal, width=40, highlight=False, markup=False)
+    monkeypatch.setattr(_console, "stderr", console)
+    url = "https://example.org/" + "/".join(["a-long-path-segment"] * 8) + "/file.json.gz"
+    record = logging.LogRecord(
+        "recdata.sources",
+        logging.WARNING,
+        __file__,
+        1,
+        "%s: %s",
+        (url, "cannot resolve example.org"),
+        None,
+    )
+    handler = _console.LineHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.emit(record)
+    text = buffer.getvalue()
+    assert text.endswith("\n") and text.count("\n") == 1
+    assert url in text and "warning" in text
