@@ -3,11 +3,10 @@
 Every reader of a folder goes through :func:`check_files` (called by ``load``): each table it
 will scan must exist, have a readable Parquet footer and the required columns with their
 canonical types (a file rewritten with the right schema is read; ``validate`` reports that its
-checksum changed). A failure is a :class:`DatasetError` that
-names the file and the problem and points at ``recdata validate``. Damage the footer cannot
-show (bytes changed in the middle of a file) surfaces only while reading; :func:`reads_folder`
-turns such a polars/Arrow error into the same one-line error, naming the file whose checksum
-no longer matches the manifest.
+checksum changed). A failure is a :class:`DatasetError` that names the file and the problem
+and points at ``recdata validate``. Damage the footer cannot show (bytes changed in the middle
+of a file) surfaces only while reading; :func:`reads_folder` turns such a polars/Arrow error
+into the same one-line error, naming the file whose checksum no longer matches the manifest.
 """
 
 from __future__ import annotations
@@ -142,8 +141,8 @@ def reads_folder(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
-            if isinstance(exc, DatasetError) or not args:
+        except _READ_ERRORS as exc:
+            if not args:
                 raise
             source = args[0]
             folder = getattr(source, "path", source)
