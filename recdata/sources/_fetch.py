@@ -152,8 +152,6 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
             found = _from_local(source, cache.manual, expect, opt, origin="manual")
         if found is None:
             found = _from_mirror_folder(source, opt, expect)
-        if found is None and raw_note is not None:
-            log.warning("%s; downloading %s instead", raw_note, source.file_name)
         hub_failures: list[str] = []
         if found is None and source.hf is not None:
             try:
@@ -163,11 +161,12 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
                     isinstance(exc, MissingExtra) and not source.urls
                 ):
                     raise
-                if source.urls:
-                    log.warning("%s; trying the source's URLs", exc)
+                log.info("%s; trying the source's URLs", exc)
                 hub_failures.append(str(exc))
         if found is None:
             found = _from_urls(source, opt, expect, raw_note, hub_failures)
+        if raw_note is not None:
+            log.warning("%s; used %s instead", raw_note, _origin(found))
     if source.archive is not None and found.path is not None and not found.members:
         assert found.sha256 is not None
         with cache.lock(f"extract:{found.sha256}"):
@@ -456,6 +455,7 @@ def _from_urls(
     if opt.mirror is not None and _is_url(opt.mirror):
         urls.insert(0, opt.mirror.rstrip("/") + "/" + quote(_mirror_name(source)))
     failures: list[str] = list(earlier or [])
+    unreachable = list(failures)  # warned about only when a later URL works
     if not urls:
         raise _unavailable(source, opt, failures, raw_note)
     part = opt.cache.part(source.key, source.file_name)
@@ -475,17 +475,29 @@ def _from_urls(
                     on_progress=hook,
                 )
             origin = "mirror" if opt.mirror and url.startswith(opt.mirror.rstrip("/")) else url
-            return _store(source, opt, expect, part, digest, where=url, url=origin)
+            fetched = _store(source, opt, expect, part, digest, where=url, url=origin)
         except ChecksumMismatch as exc:
             log.warning("%s", exc)
             mismatches.append(exc)
             failures.append(f"{url} (checksum mismatch)")
+            continue
         except DownloadError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)  # reported once: below if another URL works, else in the error
             failures.append(f"{url}: {exc.reason}")
+            unreachable.append(failures[-1])
+            continue
+        for failure in unreachable:
+            log.warning("could not download %s; used %s instead", failure, url)
+        return fetched
     if mismatches:
         raise mismatches[0]
     raise _unavailable(source, opt, failures, raw_note)
+
+
+def _origin(found: FetchedSource) -> str:
+    """Where a source was found, for messages."""
+    named = {"cache": "the cached copy", "manual": f"{found.path}", "mirror": "the mirror"}
+    return named.get(found.url or "", found.url or "?")
 
 
 def _unavailable(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sources.sources_http import sha256
+from sources.sources_http import FileServer, sha256
 
 from recdata.cli import _console, main
 from recdata.errors import SourceError
@@ -97,8 +97,26 @@ def test_empty_raw_dir_is_named_with_the_names_searched(
     assert "ml-100k/u.data, ml-100k/u.item" in message and "holds none of them" in message
     assert "in a folder passed as --raw-dir" not in message
     assert url in message and "\n" not in message
-    searched = [r for r in caplog.records if "was searched" in r.getMessage()]
-    assert len(searched) == 1 and "downloading ml-100k.zip instead" in searched[0].getMessage()
+    # said once, in the error; a warning only when the file is then found elsewhere
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_raw_dir_miss_then_download_warns_once(
+    http_server: FileServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    gone = http_server.url("/gone/ratings.csv")
+    good = http_server.add("/ok/ratings.csv", BODY)
+    src = Source(name="data", urls=[gone, good], sha256=sha256(BODY))
+    with caplog.at_level(logging.INFO, logger="recdata.sources"):
+        got = fetch([src], raw_dir=raw, backoff=0.01)["data"]
+    assert got.url == good
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        f"could not download {gone}: HTTP 404 Not Found; used {good} instead",
+        f"--raw-dir {raw} was searched for ratings.csv, which is not there; used {good} instead",
+    ]
 
 
 def test_raw_dir_with_some_members_says_which_are_missing(tmp_path: Path) -> None:
