@@ -70,7 +70,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     from recdata.cli._console import LineHandler
 
     logging.basicConfig(level=level, format="%(message)s", handlers=[LineHandler()], force=True)
-    # urllib3 logs a warning per connection retry; recdata logs one line per URL that fails.
+    # urllib3 logs a warning per connection retry; recdata reports each failed URL once.
     logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
