@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recdata import schema as S
-from recdata._atomic import atomic_folder
+from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
 from recdata.dataset._check import check_files
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
@@ -148,6 +148,7 @@ def write_dataset(
     *,
     overwrite: bool = False,
     build_log: str | None = None,
+    protect: Protect | None = None,
 ) -> Path:
     """Write a dataset folder: temporary sibling folder, then an atomic rename.
 
@@ -159,14 +160,17 @@ def write_dataset(
         The tables to write; required columns are cast to the canonical types.
     manifest
         Everything but ``files``, which is filled here with each file's sha256 and row count.
+    overwrite
+        Replace ``out`` if it exists, under the rule of :func:`recdata._atomic.check_target`.
     build_log
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
+    protect
+        Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise UsageError(f"{out} already exists; choose another -o folder or pass overwrite")
+    check_target(out, overwrite=overwrite, protect=protect)
     files = _tables_to_files(tables)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
         records: dict[str, FileRecord] = {}
         for rel, table in sorted(files.items()):
             write_parquet(table, tmp / rel)
@@ -199,9 +203,9 @@ def update_dataset(
     manifest = Manifest.read(folder)
 
     def copy_of_folder(tmp: Path) -> None:
-        shutil.copytree(folder, tmp, copy_function=_link_or_copy)
+        shutil.copytree(folder, tmp, copy_function=_link_or_copy, dirs_exist_ok=True)
 
-    with atomic_folder(folder, seed=copy_of_folder) as tmp:
+    with atomic_folder(folder, overwrite=True, seed=copy_of_folder) as tmp:
         feature_tables = {
             k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")
         }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from recdata._atomic import check_target
 from recdata.dataset import Dataset, GraphRecord, Manifest, load, update_dataset
 from recdata.dataset._check import reads_folder
 from recdata.errors import FeatureError, UsageError
@@ -55,6 +56,7 @@ def add_features(
     """
     folder = Path(path)
     dataset = load(folder)
+    check_target(folder, overwrite=True)  # the folder is replaced at the end: fail before any work
     everything = text is None and image is None and not graphs and knn is None
     items = dataset.items.collect()
     chosen_template = template or DEFAULT_TEMPLATE
