@@ -18,9 +18,10 @@ from recdata import schema as S
 from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
 from recdata.dataset._card import CARD_NAME, render_card
+from recdata.dataset._check import check_files
 from recdata.dataset._croissant import CROISSANT_NAME, render_croissant
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
-from recdata.errors import RecdataError, SchemaError, UsageError
+from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.dataset")
 
@@ -313,19 +314,18 @@ class Dataset:
 
 
 def load(path: str | Path) -> Dataset:
-    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
+    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded).
+
+    Every table is checked first (present, a readable Parquet footer, the required columns and
+    types), so a damaged or foreign folder fails here with a
+    :class:`~recdata.errors.DatasetError` naming the file, not later inside a query.
+    """
     folder = Path(path)
-    if not (folder / MANIFEST_NAME).is_file():
-        raise RecdataError(
-            f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder
-        )
-    try:
-        manifest = Manifest.read(folder)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise RecdataError(
-            f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder
-        ) from exc
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"{folder} {what}; pass a dataset folder written by recdata build")
+    manifest = Manifest.read(folder)
+    check_files(folder, manifest, table_files(manifest))
 
     def scan(rel: str) -> pl.LazyFrame:
         return pl.scan_parquet(folder / rel)
@@ -335,8 +335,8 @@ def load(path: str | Path) -> Dataset:
         splits[protocol] = SplitFrames(
             *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
         )
-    features = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")}
-    graphs = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("graphs/")}
+    features = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "features/")}
+    graphs = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "graphs/")}
     return Dataset(
         path=folder,
         manifest=manifest,
@@ -347,3 +347,16 @@ def load(path: str | Path) -> Dataset:
         features=features,
         graphs=graphs,
     )
+
+
+def _listed(manifest: Manifest, prefix: str) -> list[str]:
+    return [rel for rel in manifest.files if rel.startswith(prefix) and rel.endswith(".parquet")]
+
+
+def table_files(manifest: Manifest) -> list[str]:
+    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs."""
+    rels = ["interactions.parquet", "items.parquet", "users.parquet"]
+    rels += [
+        f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
+    ]
+    return rels + _listed(manifest, "features/") + _listed(manifest, "graphs/")

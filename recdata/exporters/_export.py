@@ -11,6 +11,7 @@ from typing import Any
 
 from recdata._atomic import MARKER, atomic_folder, check_target
 from recdata.dataset import Dataset, file_sha256, load, manifest_hash
+from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 from recdata.exporters._amazon2023 import export_amazon2023
 from recdata.exporters._common import EXPORT_RECORD, ExportResult
@@ -69,6 +70,7 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+@reads_folder
 def export(
     path: str | Path,
     *,

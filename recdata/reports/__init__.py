@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from recdata._atomic import atomic_file
+from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 from recdata.reports._data import ReportData, report_data
 
@@ -29,6 +30,7 @@ def _is_report(path: Path) -> bool:
     return GENERATOR.encode() in head
 
 
+@reads_folder
 def report(folder: str | Path, *, out: str | Path | None = None) -> Path:
     """Write the report page of dataset folder ``folder`` (default ``folder/report.html``).
 
