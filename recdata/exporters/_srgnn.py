@@ -4,7 +4,7 @@ line, and ``n_node`` in ``recdata-export.json``. Text, never pickles.
 
 Sessions are ``session_id`` within a user when the folder has that column, else users; they
 come in order of their first row in sequence order, which for a folder built with the
-``srgnn`` step is SR-GNN's own order.
+``srgnn`` step is SR-GNN's own order (its ``srgnn_order`` column orders each session's clicks).
 """
 
 from __future__ import annotations
@@ -17,15 +17,20 @@ from recdata import schema as S
 from recdata.dataset import Dataset
 from recdata.exporters._common import ExportResult, resolve_split, sequence_sort, write_lines
 from recdata.sessions._augment import PREFIX, TARGET, prefix_pairs, session_sequences
+from recdata.sessions._srgnn import ORDER
 
 _KEY = "__session"
 
 
 def _sessions(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows in sequence order with one ``__session`` key per (user, session)."""
+    """Rows in sequence order (SR-GNN's click order where ``srgnn_order`` is present) with one
+    ``__session`` key per (user, session)."""
     names = lf.collect_schema().names()
     key = pl.struct(S.USER, S.SESSION) if S.SESSION in names else pl.col(S.USER)
-    return sequence_sort(lf).with_columns(key.alias(_KEY)).select(_KEY, S.ITEM)
+    rows = sequence_sort(lf)
+    if ORDER in names:
+        rows = rows.sort(S.USER, ORDER, maintain_order=True)
+    return rows.with_columns(key.alias(_KEY)).select(_KEY, S.ITEM)
 
 
 def _joined(expr: pl.Expr) -> pl.Expr:

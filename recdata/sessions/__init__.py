@@ -7,6 +7,7 @@ The session protocols (last-session-out, temporal by session, SR-GNN's split) li
 
 from recdata.sessions._augment import PREFIX, TARGET, prefix_pairs, session_sequences
 from recdata.sessions._srgnn import (
+    ORDER,
     PART,
     TEST_DAYS,
     SrgnnDataset,
@@ -25,6 +26,7 @@ from recdata.sessions._steps import (
 )
 
 __all__ = [
+    "ORDER",
     "PART",
     "PREFIX",
     "TARGET",

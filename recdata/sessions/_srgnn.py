@@ -11,7 +11,8 @@ sample file) or 1 day (Yoochoose): train is ``date < split``, test ``date > spli
 session dated exactly on the split is in neither; sessions are ordered by date, ties by first
 appearance in the file; test rows whose item is not in train are dropped, then test sessions
 left with fewer than 2 rows. The output rows are in SR-GNN's order (train sessions, then test
-sessions), so indices numbered by first appearance (``index: {order: input}``) are SR-GNN's.
+sessions) with each click's place in its session, so indices numbered by first appearance
+(``index: {order: input}``) are SR-GNN's and its click order survives the sequence sort.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ SrgnnDataset: TypeAlias = Literal["diginetica", "yoochoose"]
 
 PART = "srgnn_part"
 """Column the preprocessing adds: ``train`` or ``test`` (the side of SR-GNN's date split)."""
+
+ORDER = "srgnn_order"
+"""Column the preprocessing adds: the click's place (from 0) in its session in SR-GNN's order
+(Diginetica: by timeframe; Yoochoose: file order), which a timestamp sort may not reproduce."""
 
 TEST_DAYS: dict[str, int] = {"diginetica": 7, "yoochoose": 1}
 """Days before the latest session date where the script puts the split."""
@@ -108,7 +113,7 @@ def srgnn_preprocess_report(
         raise TransformError(f"srgnn: the frame has no column(s) {missing} (has {names})")
     if dataset == "diginetica" and not order:
         raise TransformError("srgnn: dataset diginetica needs order (its timeframe column)")
-    clash = {PART, _ROW, _FIRST, _DATE, _RANK} & set(names)
+    clash = {PART, ORDER, _ROW, _FIRST, _DATE, _RANK} & set(names)
     if clash:
         raise TransformError(f"srgnn: the frame already has column(s) {sorted(clash)}")
     df = lf.collect().with_row_index(_ROW)
@@ -167,6 +172,7 @@ def srgnn_preprocess_report(
         ],
         how="vertical",
     ).drop(_ROW, _FIRST, _DATE)
+    out = out.with_columns(pl.int_range(pl.len(), dtype=pl.Int32).over(session).alias(ORDER))
     report = SrgnnReport(
         dataset=dataset,
         timezone=timezone,
@@ -204,7 +210,8 @@ def srgnn_preprocess(
     item: str = ITEM_ID,
     time: str = TIME,
 ) -> pl.LazyFrame:
-    """The rows SR-GNN's ``preprocess.py`` keeps, in its order, with :data:`PART` added.
+    """The rows SR-GNN's ``preprocess.py`` keeps, in its order, with :data:`PART` and
+    :data:`ORDER` added.
 
     ``lf`` is in file order (that order breaks ties and gives each session's date);
     ``dataset`` picks the script's branch; ``timezone`` is the local zone ``time.mktime`` used
@@ -225,6 +232,7 @@ def srgnn_preprocess(
 
 
 __all__ = [
+    "ORDER",
     "PART",
     "TEST_DAYS",
     "SrgnnDataset",

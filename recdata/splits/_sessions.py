@@ -12,7 +12,7 @@ import polars as pl
 from recdata._types import SessionTime, ShortUserPolicy, UnseenPolicy
 from recdata.errors import TransformError
 from recdata.schema import ITEM, SESSION, TIME, USER
-from recdata.sessions._srgnn import PART
+from recdata.sessions._srgnn import ORDER, PART
 from recdata.splits._history import add_history
 from recdata.splits._split import (
     DROPPED,
@@ -251,7 +251,8 @@ def srgnn_split(
     ``fraction`` (Yoochoose 4 or 64) train keeps its last ``floor(P / fraction)`` (prefix,
     target) pairs of the P it has, as the script's ``tr_seqs[-P // fraction:]`` does: whole
     sessions, plus the first m + 1 clicks of the session where the cut falls when m of its
-    pairs are kept; when ``floor(P / fraction)`` is 0 the script's ``[-0:]`` keeps all."""
+    pairs are kept; when ``floor(P / fraction)`` is 0 the script's ``[-0:]`` keeps all.
+    Clicks are placed by ``srgnn_order`` when the frame has it, else in sequence order."""
     if fraction is not None and (isinstance(fraction, bool) or fraction < 1):
         raise TransformError(f"srgnn: fraction must be an integer >= 1, got {fraction!r}")
     df = lf.collect()
@@ -262,7 +263,10 @@ def srgnn_split(
         raise TransformError(f"srgnn: {part!r} holds {bad[0]!r}; expected train or test")
     is_train = (labels == "train").to_numpy()
     u = df[user].cast(pl.Int64).to_numpy()
-    pos = user_positions(df, user, time, dense=False).pos
+    if ORDER in df.columns:  # the click's place in SR-GNN's order, not the timestamp's
+        pos = df[ORDER].cast(pl.Int64).to_numpy()
+    else:
+        pos = user_positions(df, user, time, dense=False).pos
     n_u = int(u.max()) + 1 if len(u) else 1
     length = np.bincount(u[is_train], minlength=n_u)
     pairs = np.maximum(length - 1, 0)
