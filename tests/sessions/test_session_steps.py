@@ -75,7 +75,9 @@ def test_sessionize_gap_is_strict_and_ties_keep_input_order() -> None:
 
 
 def test_sessionize_refuses_null_times_and_an_existing_session_column() -> None:
-    frame = _frame([("u", "a", 0)]).with_columns(pl.lit(None, pl.Datetime("ms", "UTC")).alias("timestamp"))
+    frame = _frame([("u", "a", 0)]).with_columns(
+        pl.lit(None, pl.Datetime("ms", "UTC")).alias("timestamp")
+    )
     with pytest.raises(TransformError, match="null timestamps"):
         sessionize(frame.lazy())
     with pytest.raises(TransformError, match="already has"):
@@ -122,7 +124,10 @@ def test_drop_rare_items_matches_reference(
 ) -> None:
     frame = _frame(rows).rename({"user_id": "session_id"})
     got = drop_rare_items(
-        frame.lazy(), min_count=k, mode=mode, min_session_length=min_len  # type: ignore[arg-type]
+        frame.lazy(),
+        min_count=k,
+        mode=mode,
+        min_session_length=min_len,  # type: ignore[arg-type]
     ).collect()
     want = _ref_rare(rows, k, min_len, mode == "iterative")
     assert got.equals(_frame(want).rename({"user_id": "session_id"}))

@@ -39,7 +39,12 @@ def diginetica(rows: list[tuple[str, str, int, str]]) -> pl.LazyFrame:
             "timestamp": [dt.datetime.fromisoformat(r[3]).replace(tzinfo=dt.UTC) for r in rows],
             "timeframe": [r[2] for r in rows],
         },
-        schema={"session_id": pl.String, "item_id": pl.String, "timestamp": TS, "timeframe": pl.Int64},
+        schema={
+            "session_id": pl.String,
+            "item_id": pl.String,
+            "timestamp": TS,
+            "timeframe": pl.Int64,
+        },
     ).lazy()
 
 
@@ -116,7 +121,10 @@ def test_length_one_sessions_go_before_item_counts_and_counts_are_taken_once() -
     assert report.length_one_sessions == 1
     assert (report.rare_items, report.rare_item_rows) == (1, 4)
     assert sessions(out, "train") == [
-        ("a", ["q", "p"]), ("b", ["q", "p"]), ("c", ["q", "p"]), ("d", ["q", "p"])
+        ("a", ["q", "p"]),
+        ("b", ["q", "p"]),
+        ("c", ["q", "p"]),
+        ("d", ["q", "p"]),
     ]
     assert sessions(out, "test") == [("t", ["q", "q"])]
     assert out.filter(pl.col("item_id") == "p").height == 4  # below 5 now, kept: counted once
@@ -125,19 +133,29 @@ def test_length_one_sessions_go_before_item_counts_and_counts_are_taken_once() -
 def test_repeats_are_kept_and_counted() -> None:
     rows = [("a", "x", f"2014-04-01T00:00:0{n}") for n in range(5)]
     rows += [("a", "y", "2014-04-01T00:00:06")] * 1 + [("b", "x", "2014-04-03T00:00:00")]
-    rows += [("b", "y", "2014-04-03T00:00:01")] + [("c", "y", f"2014-04-01T01:00:0{n}") for n in range(3)]
+    rows += [("b", "y", "2014-04-03T00:00:01")] + [
+        ("c", "y", f"2014-04-01T01:00:0{n}") for n in range(3)
+    ]
     out, _ = srgnn_preprocess_report(yoochoose(rows), dataset="yoochoose")
     assert sessions(out, "train")[0] == ("a", ["x", "x", "x", "x", "x", "y"])
 
 
-def test_split_day_sessions_are_in_neither_part_and_the_boundary_is_days_before_the_latest() -> None:
+def test_split_day_sessions_are_in_neither_part_and_the_boundary_is_days_before_the_latest() -> (
+    None
+):
     dig = [
-        ("a", "x", 1, "2016-01-01"), ("a", "y", 2, "2016-01-01"),
-        ("b", "x", 1, "2016-01-09"), ("b", "y", 2, "2016-01-09"),  # exactly 7 days before
-        ("c", "x", 1, "2016-01-10"), ("c", "y", 2, "2016-01-10"),
-        ("d", "x", 1, "2016-01-16"), ("d", "y", 2, "2016-01-16"),  # the latest kept date
-        ("e", "x", 1, "2016-01-30"), ("e", "q", 2, "2016-01-30"),  # later, but q is rare: e goes
-        ("f", "q", 1, "2016-01-03"), ("f", "z", 2, "2016-01-03"),
+        ("a", "x", 1, "2016-01-01"),
+        ("a", "y", 2, "2016-01-01"),
+        ("b", "x", 1, "2016-01-09"),
+        ("b", "y", 2, "2016-01-09"),  # exactly 7 days before
+        ("c", "x", 1, "2016-01-10"),
+        ("c", "y", 2, "2016-01-10"),
+        ("d", "x", 1, "2016-01-16"),
+        ("d", "y", 2, "2016-01-16"),  # the latest kept date
+        ("e", "x", 1, "2016-01-30"),
+        ("e", "q", 2, "2016-01-30"),  # later, but q is rare: e goes
+        ("f", "q", 1, "2016-01-03"),
+        ("f", "z", 2, "2016-01-03"),
     ]
     out, report = srgnn_preprocess_report(diginetica(dig), dataset="diginetica", min_item_count=3)
     assert sessions(out, "train") == [("a", ["x", "y"])]
@@ -145,9 +163,12 @@ def test_split_day_sessions_are_in_neither_part_and_the_boundary_is_days_before_
     assert report.split_day_sessions == 1
     assert report.split_date_utc == "2016-01-09T00:00:00+00:00"
     yoo = [
-        ("a", "x", "2014-04-01T10:00:00.000"), ("a", "y", "2014-04-01T10:00:01.000"),
-        ("b", "x", "2014-04-04T12:00:00.100"), ("b", "y", "2014-04-04T12:00:00.999"),  # .999 cut
-        ("c", "x", "2014-04-05T11:00:00.000"), ("c", "y", "2014-04-05T12:00:00.500"),
+        ("a", "x", "2014-04-01T10:00:00.000"),
+        ("a", "y", "2014-04-01T10:00:01.000"),
+        ("b", "x", "2014-04-04T12:00:00.100"),
+        ("b", "y", "2014-04-04T12:00:00.999"),  # .999 cut
+        ("c", "x", "2014-04-05T11:00:00.000"),
+        ("c", "y", "2014-04-05T12:00:00.500"),
     ]
     out, report = srgnn_preprocess_report(yoochoose(yoo), dataset="yoochoose", min_item_count=1)
     assert [s for s, _ in sessions(out)] == ["a", "c"]
@@ -156,9 +177,12 @@ def test_split_day_sessions_are_in_neither_part_and_the_boundary_is_days_before_
 
 def test_the_time_zone_moves_the_boundary_across_a_dst_change() -> None:
     dig = [
-        ("a", "x", 1, "2016-03-20"), ("a", "y", 2, "2016-03-20"),
-        ("b", "x", 1, "2016-03-23"), ("b", "y", 2, "2016-03-23"),  # 7 days before, in UTC
-        ("c", "x", 1, "2016-03-30"), ("c", "y", 2, "2016-03-30"),
+        ("a", "x", 1, "2016-03-20"),
+        ("a", "y", 2, "2016-03-20"),
+        ("b", "x", 1, "2016-03-23"),
+        ("b", "y", 2, "2016-03-23"),  # 7 days before, in UTC
+        ("c", "x", 1, "2016-03-30"),
+        ("c", "y", 2, "2016-03-30"),
     ]
     utc, _ = srgnn_preprocess_report(diginetica(dig), dataset="diginetica", min_item_count=1)
     assert [s for s, _ in sessions(utc)] == ["a", "c"]
@@ -172,10 +196,14 @@ def test_the_time_zone_moves_the_boundary_across_a_dst_change() -> None:
 
 def test_sessions_are_ordered_by_date_then_first_appearance() -> None:
     dig = [
-        ("9", "x", 1, "2016-01-02"), ("9", "y", 2, "2016-01-02"),
-        ("1", "y", 1, "2016-01-02"), ("1", "x", 2, "2016-01-02"),
-        ("5", "x", 1, "2016-01-01"), ("5", "y", 2, "2016-01-01"),
-        ("7", "x", 1, "2016-02-01"), ("7", "y", 2, "2016-02-01"),
+        ("9", "x", 1, "2016-01-02"),
+        ("9", "y", 2, "2016-01-02"),
+        ("1", "y", 1, "2016-01-02"),
+        ("1", "x", 2, "2016-01-02"),
+        ("5", "x", 1, "2016-01-01"),
+        ("5", "y", 2, "2016-01-01"),
+        ("7", "x", 1, "2016-02-01"),
+        ("7", "y", 2, "2016-02-01"),
     ]
     out, _ = srgnn_preprocess_report(diginetica(dig), dataset="diginetica", min_item_count=1)
     assert [s for s, _ in sessions(out, "train")] == ["5", "9", "1"]
@@ -188,10 +216,13 @@ def test_sessions_are_ordered_by_date_then_first_appearance() -> None:
 
 def test_test_sessions_keep_train_items_only_and_at_least_two_of_them() -> None:
     yoo = [
-        ("a", "x", "2014-04-01T00:00:00"), ("a", "y", "2014-04-01T00:00:01"),
-        ("b", "x", "2014-04-05T00:00:00"), ("b", "n", "2014-04-05T00:00:01"),
+        ("a", "x", "2014-04-01T00:00:00"),
+        ("a", "y", "2014-04-01T00:00:01"),
+        ("b", "x", "2014-04-05T00:00:00"),
+        ("b", "n", "2014-04-05T00:00:01"),
         ("b", "y", "2014-04-05T00:00:02"),
-        ("c", "n", "2014-04-05T01:00:00"), ("c", "x", "2014-04-05T01:00:01"),
+        ("c", "n", "2014-04-05T01:00:00"),
+        ("c", "x", "2014-04-05T01:00:01"),
     ]
     out, report = srgnn_preprocess_report(yoochoose(yoo), dataset="yoochoose", min_item_count=1)
     assert sessions(out, "test") == [("b", ["x", "y"])]
@@ -215,7 +246,9 @@ def test_bad_input_is_named() -> None:
 
 
 def test_prefix_pairs_longest_prefix_first() -> None:
-    frame = pl.DataFrame({"session_id": ["s"] * 4 + ["t"] * 2 + ["u"], "item_idx": [1, 2, 3, 1, 5, 6, 7]})
+    frame = pl.DataFrame(
+        {"session_id": ["s"] * 4 + ["t"] * 2 + ["u"], "item_idx": [1, 2, 3, 1, 5, 6, 7]}
+    )
     pairs = prefix_pairs(frame.lazy()).collect()
     assert pairs["prefix"].to_list() == [[1, 2, 3], [1, 2], [1], [5]]
     assert pairs["target"].to_list() == [1, 3, 2, 6]
