@@ -203,9 +203,11 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
     inter = _read(recipe.interactions, path, "interactions", warnings, fetched)
-    if _RAW_USER not in inter.columns and S.SESSION in inter.columns:
-        inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))  # sessions are users
-        inputs.users_are_sessions = True
+    fields = recipe.interactions.fields
+    if S.SESSION in fields:  # where the source has no users, each session is its own user
+        if _RAW_USER not in fields:
+            inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))
+        inputs.users_are_sessions = fields.get(_RAW_USER, fields[S.SESSION]) == fields[S.SESSION]
     inter = canonical_interactions(inter)
     keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
     if keyed.height < inter.height:

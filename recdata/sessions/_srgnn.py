@@ -21,10 +21,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TypeAlias
 
+import numpy as np
 import polars as pl
 
 from recdata.errors import TransformError
 from recdata.schema import ITEM_ID, SESSION, TIME
+from recdata.transforms._codes import encode_pair
+from recdata.transforms._sort import stable_argsort
 
 SrgnnDataset: TypeAlias = Literal["diginetica", "yoochoose"]
 """Which branch of the script: ``diginetica`` (also its ``sample`` file) or ``yoochoose``."""
@@ -39,7 +42,6 @@ ORDER = "srgnn_order"
 TEST_DAYS: dict[str, int] = {"diginetica": 7, "yoochoose": 1}
 """Days before the latest session date where the script puts the split."""
 
-_ROW, _FIRST, _DATE, _RANK = "__row", "__first", "__date", "__rank"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,18 @@ def _seconds(time: str, dtype: pl.DataType, timezone: str) -> pl.Expr:
     )
 
 
+def _runs(codes_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each run of equal codes in ``codes_sorted`` and each row's place in its run."""
+    n = len(codes_sorted)
+    change = np.empty(n, dtype=bool)
+    if n:
+        change[0] = True
+        np.not_equal(codes_sorted[1:], codes_sorted[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    run = np.cumsum(change) - 1
+    return starts, np.arange(n, dtype=np.int64) - starts[run]
+
+
 def srgnn_preprocess_report(
     lf: pl.LazyFrame,
     *,
@@ -106,95 +120,106 @@ def srgnn_preprocess_report(
     """:func:`srgnn_preprocess` and the count of every rule it applied."""
     if dataset not in TEST_DAYS:
         raise TransformError(f"srgnn: dataset={dataset!r} is not one of diginetica, yoochoose")
+    if dataset == "diginetica" and not order:
+        raise TransformError("srgnn: dataset diginetica needs order (its timeframe column)")
     names = lf.collect_schema().names()
     need = [session, item, time] + ([order] if dataset == "diginetica" and order else [])
     missing = [c for c in need if c not in names]
     if missing:
         raise TransformError(f"srgnn: the frame has no column(s) {missing} (has {names})")
-    if dataset == "diginetica" and not order:
-        raise TransformError("srgnn: dataset diginetica needs order (its timeframe column)")
-    clash = {PART, ORDER, _ROW, _FIRST, _DATE, _RANK} & set(names)
-    if clash:
-        raise TransformError(f"srgnn: the frame already has column(s) {sorted(clash)}")
-    df = lf.collect().with_row_index(_ROW)
+    if PART in names or ORDER in names:
+        raise TransformError(f"srgnn: the frame already has column(s) {PART!r}/{ORDER!r}")
+    df = lf.collect()
     if df[time].null_count():
         raise TransformError(f"srgnn: column {time!r} has nulls; every click needs its date")
+    n = df.height
     try:
-        seconds = _seconds(time, df.schema[time], timezone)
-        # a session's date: its last row in file order (the script keeps overwriting it)
-        sessions = df.group_by(session).agg(
-            pl.col(_ROW).min().alias(_FIRST),
-            seconds.get(pl.col(_ROW).arg_max()).alias(_DATE),
-            pl.len().alias("__n"),
-        )
+        seconds = df.select(_seconds(time, df.schema[time], timezone)).to_series().to_numpy()
     except pl.exceptions.PolarsError as exc:
         raise TransformError(
             f"srgnn: cannot read {time!r} as wall-clock time in {timezone!r}: "
             f"{str(exc).splitlines()[0]}"
         ) from exc
-    n_sessions = sessions.height
+    enc_s, enc_i = encode_pair(df[session], df[item])
+    s, i = enc_s.codes, enc_i.codes
+    n_s, n_i = enc_s.size, enc_i.size
+    # each session's first and last row in file order; its date is its last row's
+    by_session = stable_argsort(s)
+    starts, _ = _runs(s[by_session])
+    ends = np.r_[starts[1:], n] - 1
+    first_row = np.empty(n_s, dtype=np.int64)
+    last_row = np.empty(n_s, dtype=np.int64)
+    first_row[s[by_session[starts]]] = by_session[starts]
+    last_row[s[by_session[ends]]] = by_session[ends]
+    date = seconds[last_row]
     # length-1 sessions go first, before any count
-    rows = df.filter(pl.len().over(session) != 1)
-    length_one = n_sessions - rows[session].n_unique()
+    length = np.bincount(s, minlength=n_s)
+    keep = length[s] != 1
     # item counts taken once, on what is left; repeats count
-    counts = rows.group_by(item).agg(pl.len().alias("__c"))
-    rare = counts.filter(pl.col("__c") < min_item_count)
-    kept = rows.filter(pl.len().over(item) >= min_item_count)
-    rare_rows = rows.height - kept.height
-    before = kept[session].n_unique()
-    kept = kept.filter(pl.len().over(session) >= 2)
-    alive = kept[session].n_unique()
-    short = (rows[session].n_unique() - before) + (before - alive)
-    if kept.height == 0:
+    counts = np.bincount(i[keep], minlength=n_i)
+    rare = (counts > 0) & (counts < min_item_count)
+    kept = keep & (counts[i] >= min_item_count)
+    left = np.bincount(s[kept], minlength=n_s)
+    kept &= left[s] >= 2
+    alive = np.bincount(s[kept], minlength=n_s) > 0
+    if not alive.any():
         raise TransformError("srgnn: no session is left after the length and item filters")
-    dated = kept.join(sessions.select(session, _FIRST, _DATE), on=session, how="left")
-    max_date = int(dated[_DATE].max())  # type: ignore[arg-type]
+    max_date = int(date[alive].max())
     split = max_date - 86400 * TEST_DAYS[dataset]
-    on_split = dated.filter(pl.col(_DATE) == split)[session].n_unique()
-    # sessions by date, ties by first appearance in the file; clicks in the script's order
-    click_order = [order] if dataset == "diginetica" else []
-    keys = [_DATE, _FIRST, *click_order, _ROW]
+    train_s = alive & (date < split)
+    test_s = alive & (date > split)
+    # sessions by date, ties by first appearance in the file
+    rank = np.empty(n_s, dtype=np.int64)
+    ranked = np.lexsort((first_row, date))
+    rank[ranked] = np.arange(n_s)
+    train_rows = kept & train_s[s]
+    seen = np.bincount(i[train_rows], minlength=n_i) > 0
+    test_rows = kept & test_s[s] & seen[i]
+    test_left = np.bincount(s[test_rows], minlength=n_s)
+    test_kept = test_rows & (test_left[s] >= 2)
+    rows = np.flatnonzero(train_rows | test_kept)
+    # train sessions then test sessions, each by rank; clicks by timeframe (Diginetica,
+    # stable) or file order (Yoochoose)
     if dataset == "diginetica":
-        dated = dated.with_columns(pl.col(order).cast(pl.Int64))
-    train = dated.filter(pl.col(_DATE) < split).sort(keys)
-    test = dated.filter(pl.col(_DATE) > split).sort(keys)
-    test_sessions_before = test[session].n_unique()
-    seen = train.select(item).unique()
-    test_seen = test.join(seen, on=item, how="semi", maintain_order="left")
-    unseen_rows = test.height - test_seen.height
-    test_kept = test_seen.filter(pl.len().over(session) >= 2)
-    n_train = train[session].n_unique()
-    n_test = test_kept[session].n_unique()
-    out = pl.concat(
-        [
-            train.with_columns(pl.lit("train").alias(PART)),
-            test_kept.with_columns(pl.lit("test").alias(PART)),
-        ],
-        how="vertical",
-    ).drop(_ROW, _FIRST, _DATE)
-    out = out.with_columns(pl.int_range(pl.len(), dtype=pl.Int32).over(session).alias(ORDER))
+        assert order is not None
+        within = df[order].cast(pl.Int64).to_numpy()[rows]
+        rows = rows[stable_argsort(within)]
+    key = rank[s[rows]] + np.where(test_s[s[rows]], n_s, 0)
+    perm = stable_argsort(key)
+    rows = rows[perm]
+    _, place = _runs(key[perm])
+    is_test = test_s[s[rows]]
+    out = df[pl.Series(rows)].with_columns(
+        pl.when(pl.Series(is_test)).then(pl.lit("test")).otherwise(pl.lit("train")).alias(PART),
+        pl.Series(ORDER, place, dtype=pl.Int32),
+    )
+    n_train = int(np.count_nonzero(train_s))
+    n_test = int(np.count_nonzero(np.bincount(s[test_kept], minlength=n_s)))
+    test_before = int(np.count_nonzero(test_s))
+    train_n_rows = int(np.count_nonzero(train_rows))
+    test_n_rows = int(np.count_nonzero(test_kept))
     report = SrgnnReport(
         dataset=dataset,
         timezone=timezone,
-        sessions_in=n_sessions,
-        length_one_sessions=length_one,
-        rare_items=rare.height,
-        rare_item_rows=rare_rows,
-        short_sessions_after_items=short,
+        sessions_in=n_s,
+        length_one_sessions=int(np.count_nonzero(length == 1)),
+        rare_items=int(np.count_nonzero(rare)),
+        rare_item_rows=int(np.count_nonzero(keep & rare[i])),
+        short_sessions_after_items=int(np.count_nonzero((length > 1) & ~alive)),
         max_date=max_date,
         split_date=split,
         split_date_utc=dt.datetime.fromtimestamp(split, dt.UTC).isoformat(),
-        split_day_sessions=on_split,
+        split_day_sessions=int(np.count_nonzero(alive & (date == split))),
         train_sessions=n_train,
-        test_sessions_before_filter=test_sessions_before,
-        test_unseen_item_rows=unseen_rows,
-        test_short_sessions=test_sessions_before - n_test,
+        test_sessions_before_filter=test_before,
+        test_unseen_item_rows=int(np.count_nonzero(kept & test_s[s] & ~seen[i])),
+        test_short_sessions=test_before - n_test,
         test_sessions=n_test,
-        train_rows=train.height,
-        test_rows=test_kept.height,
-        train_items=seen.height,
-        train_pairs=train.height - n_train,
-        test_pairs=test_kept.height - n_test,
+        train_rows=train_n_rows,
+        test_rows=test_n_rows,
+        train_items=int(np.count_nonzero(seen)),
+        train_pairs=train_n_rows - n_train,
+        test_pairs=test_n_rows - n_test,
     )
     return out, report
 

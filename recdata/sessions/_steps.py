@@ -10,15 +10,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+import numpy as np
 import polars as pl
 
 from recdata.errors import TransformError
 from recdata.schema import ITEM_ID, SESSION, TIME, USER_ID
+from recdata.transforms._codes import encode
+from recdata.transforms._sort import order_key, sequence_permutation
 
 ItemCountMode: TypeAlias = Literal["once", "iterative"]
 """``once``: item counts taken once on the input; ``iterative``: repeated to the fixed point."""
-
-_ROW = "__row"
 
 
 def _gap_ms(gap: dt.timedelta | int | float) -> int:
@@ -41,6 +42,22 @@ def _check_columns(lf: pl.LazyFrame, step: str, *columns: str) -> list[str]:
     return names
 
 
+def _sequence(df: pl.DataFrame, key: str, time: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``key`` and the permutation into sequence order (key, time, row)."""
+    codes = encode(df[key]).codes
+    tkey = order_key(df[time]) if time is not None else np.zeros(df.height, dtype=np.int64)
+    return codes, sequence_permutation(codes, tkey)
+
+
+def _changes(sorted_codes: np.ndarray) -> np.ndarray:
+    """True where a run of equal codes starts."""
+    change = np.empty(len(sorted_codes), dtype=bool)
+    if len(change):
+        change[0] = True
+        np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=change[1:])
+    return change
+
+
 def sessionize(
     lf: pl.LazyFrame,
     *,
@@ -58,22 +75,27 @@ def sessionize(
             f"sessionize: the frame already has a {session!r} column; drop it or name another"
         )
     gap_ms = _gap_ms(gap)
-    if lf.select(pl.col(time).is_null().any()).collect().item():
+    df = lf.collect()
+    if df[time].null_count():
         raise TransformError(f"sessionize: column {time!r} has null timestamps; filter them first")
-    t = pl.col(time)
-    if isinstance(lf.collect_schema()[time], pl.Datetime):
-        t = t.dt.epoch("ms")
-    ordered = lf.with_row_index(_ROW).sort(user, time, _ROW)
-    new = (t - t.shift(1)).over(user).fill_null(gap_ms + 1) > gap_ms
-    number = new.cast(pl.Int64).cum_sum().over(user)
+    t = df[time]
+    ms = (t.dt.epoch("ms") if isinstance(t.dtype, pl.Datetime) else t.cast(pl.Int64)).to_numpy()
+    codes, perm = _sequence(df, user, time)
+    us, ts = codes[perm], ms[perm]
+    new = _changes(us)
+    if len(ts) > 1:
+        new[1:] |= (ts[1:] - ts[:-1]) > gap_ms
+    counter = np.cumsum(new)
+    first_of_user = _changes(us)
+    base = np.maximum.accumulate(np.where(first_of_user, counter - 1, 0))
+    number = np.empty(len(perm), dtype=np.int64)
+    number[perm] = counter - base
+    label = pl.concat_str(pl.col(user).cast(pl.String), pl.lit(":"), pl.col("__n").cast(pl.String))
     return (
-        ordered.with_columns(
-            pl.concat_str(pl.col(user).cast(pl.String), pl.lit(":"), number.cast(pl.String)).alias(
-                session
-            )
-        )
-        .sort(_ROW)
-        .drop(_ROW)
+        df.with_columns(pl.Series("__n", number))
+        .with_columns(label.alias(session))
+        .drop("__n")
+        .lazy()
     )
 
 
@@ -84,7 +106,10 @@ def drop_short_sessions(
     _check_columns(lf, "drop_short_sessions", session)
     if min_length < 0:
         raise TransformError(f"drop_short_sessions: min_length must be >= 0, got {min_length}")
-    return lf.filter(pl.len().over(session) >= min_length)
+    df = lf.collect()
+    codes = encode(df[session]).codes
+    sizes = np.bincount(codes)
+    return df.filter(pl.Series(sizes[codes] >= min_length)).lazy()
 
 
 @dataclass(frozen=True)
@@ -95,9 +120,14 @@ class ItemCountReport:
     converged: bool
 
 
-def _one_round(lf: pl.LazyFrame, min_count: int, min_length: int, item: str, session: str):
-    kept = lf.filter(pl.len().over(item) >= min_count)
-    return kept.filter(pl.len().over(session) >= min_length)
+def _keep_mask(
+    items: np.ndarray, sessions: np.ndarray, alive: np.ndarray, min_count: int, min_length: int
+) -> np.ndarray:
+    """One round over the rows still ``alive``: rare items' rows, then short sessions, go."""
+    counts = np.bincount(items[alive], minlength=int(items.max(initial=-1)) + 1)
+    kept = alive & (counts[items] >= min_count)
+    sizes = np.bincount(sessions[kept], minlength=int(sessions.max(initial=-1)) + 1)
+    return kept & (sizes[sessions] >= min_length)
 
 
 def drop_rare_items_report(
@@ -117,19 +147,21 @@ def drop_rare_items_report(
     if min_count < 0 or min_session_length < 0:
         raise TransformError("drop_rare_items: min_count and min_session_length must be >= 0")
     df = lf.collect()
-    if mode == "once":
-        return _one_round(df.lazy(), min_count, min_session_length, item, session).collect(), (
-            ItemCountReport(rounds=1, converged=True)
-        )
-    rounds = 0
+    items, sessions = encode(df[item]).codes, encode(df[session]).codes
+    alive = np.ones(df.height, dtype=bool)
+    rounds, converged = 0, True
     while True:
-        if max_rounds is not None and rounds >= max_rounds:
-            return df, ItemCountReport(rounds=rounds, converged=False)
-        out = _one_round(df.lazy(), min_count, min_session_length, item, session).collect()
+        if mode == "iterative" and max_rounds is not None and rounds >= max_rounds:
+            converged = False
+            break
+        kept = _keep_mask(items, sessions, alive, min_count, min_session_length)
         rounds += 1
-        if out.height == df.height:
-            return out, ItemCountReport(rounds=rounds, converged=True)
-        df = out
+        changed = int(np.count_nonzero(kept)) != int(np.count_nonzero(alive))
+        alive = kept
+        if mode == "once" or not changed:
+            break
+    out = df if bool(alive.all()) else df.filter(pl.Series(alive))
+    return out, ItemCountReport(rounds=rounds, converged=converged)
 
 
 def drop_rare_items(
@@ -167,10 +199,15 @@ def remove_repeats(
     """Drop a row whose item equals the previous row's item in the same session (sequence order:
     time, then input order; ``time=None``: input order). ``a a b a`` becomes ``a b a``."""
     names = _check_columns(lf, "remove_repeats", item, session)
-    keys = [session] + ([time] if time is not None and time in names else []) + [_ROW]
-    ordered = lf.with_row_index(_ROW).sort(keys, nulls_last=False)
-    repeat = (pl.col(item) == pl.col(item).shift(1)).over(session).fill_null(False)
-    return ordered.filter(~repeat).sort(_ROW).drop(_ROW)
+    df = lf.collect()
+    codes, perm = _sequence(df, session, time if time is not None and time in names else None)
+    items = encode(df[item]).codes[perm]
+    repeat = ~_changes(codes[perm])
+    if len(items) > 1:
+        repeat[1:] &= items[1:] == items[:-1]
+    drop = np.zeros(df.height, dtype=bool)
+    drop[perm] = repeat
+    return (df.filter(pl.Series(~drop)) if drop.any() else df).lazy()
 
 
 __all__ = [

@@ -25,6 +25,8 @@ from recdata.splits._split import (
     to_ms,
     user_positions,
 )
+from recdata.transforms._codes import encode
+from recdata.transforms._sort import sequence_permutation, stable_argsort
 
 Cutoff = dt.datetime | dt.date | int
 _NULL = np.iinfo(np.int64).min
@@ -36,16 +38,21 @@ def _need(df: pl.DataFrame, protocol: str, *columns: str) -> None:
         raise TransformError(f"{protocol}: the frame has no column(s) {missing} (has {df.columns})")
 
 
-def _session_table(df: pl.DataFrame, user: str, session: str, time: str | None) -> pl.DataFrame:
-    """Per row: ``__r`` (row), ``__pos`` (place in sequence order: user, time, row)."""
-    keys = pl.DataFrame(
-        {
-            "__u": df[user],
-            "__s": df[session],
-            "__t": time_key(df[time]) if time is not None else np.zeros(df.height, np.int64),
-        }
-    ).with_row_index("__r")
-    return keys.sort("__u", "__t", "__r").with_row_index("__pos")
+def _runs(sorted_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each run of equal codes and each element's run number."""
+    change = np.empty(len(sorted_codes), dtype=bool)
+    if len(change):
+        change[0] = True
+        np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=change[1:])
+    return np.flatnonzero(change), np.cumsum(change) - 1
+
+
+def _session_codes(df: pl.DataFrame, user: str, session: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """User codes, (user, session) codes and the number of sessions."""
+    u = encode(df[user]).codes.astype(np.int64)
+    sc = encode(df[session]).codes.astype(np.int64)
+    enc = encode(pl.Series(u * (int(sc.max(initial=-1)) + 1) + sc))
+    return u, enc.codes.astype(np.int64), enc.size
 
 
 def last_session_out(
@@ -74,48 +81,36 @@ def last_session_out(
     _need(df, "last_session_out", user, item, session)
     if history:
         df = add_history(df.lazy(), user=user, item=item, time=time, cap=history_cap).collect()
-    rows = _session_table(df, user, session, time)
-    ranked = (
-        rows.group_by("__u", "__s")
-        .agg(pl.col("__pos").min().alias("__first"))
-        .with_columns(
-            pl.col("__first").rank("ordinal", descending=True).over("__u").alias("__back"),
-            pl.len().over("__u").alias("__n"),
-        )
-    )
-    short = pl.col("__n") < min_sessions
-    code = (
-        pl.when(short)
-        .then(pl.lit(DROPPED if short_users == "drop" else TRAIN))
-        .when(pl.col("__back") == 1)
-        .then(pl.lit(TEST))
-        .when(pl.col("__back") == 2)
-        .then(pl.lit(VALID))
-        .otherwise(pl.lit(TRAIN))
-        .cast(pl.Int8)
-        .alias("__part")
-    )
-    ranked = ranked.with_columns(code)
-    part = (
-        rows.join(ranked.select("__u", "__s", "__part"), on=["__u", "__s"], how="left")
-        .sort("__r")["__part"]
-        .to_numpy()
-        .copy()
-    )
-    short_sessions = ranked.filter(short)
-    short_rows = int(
-        rows.join(short_sessions.select("__u", "__s"), on=["__u", "__s"], how="semi").height
-    )
+    n = df.height
+    u, p, n_p = _session_codes(df, user, session)
+    tkey = time_key(df[time]) if time is not None else np.zeros(n, dtype=np.int64)
+    perm = sequence_permutation(u, tkey)
+    pos = np.empty(n, dtype=np.int64)
+    pos[perm] = np.arange(n)
+    by_p = stable_argsort(p)
+    starts, _ = _runs(p[by_p])
+    first = np.minimum.reduceat(pos[by_p], starts) if n else np.zeros(0, np.int64)
+    owner = u[by_p[starts]] if n else np.zeros(0, np.int64)
+    order = np.lexsort((first, owner))  # sessions by user, then by their first click
+    ustarts, urun = _runs(owner[order])
+    ulen = np.diff(np.r_[ustarts, len(order)])
+    back = np.empty(n_p, dtype=np.int64)  # 1 = the user's last session
+    back[order] = ulen[urun] - (np.arange(len(order)) - ustarts[urun])
+    n_sessions = np.empty(n_p, dtype=np.int64)
+    n_sessions[order] = ulen[urun]
+    short = n_sessions < min_sessions
+    code = np.where(back == 1, TEST, np.where(back == 2, VALID, TRAIN)).astype(np.int8)
+    code[short] = DROPPED if short_users == "drop" else TRAIN
+    part = code[p]
+    short_rows = int(np.count_nonzero(short[p]))
+    n_short_users = int(np.unique(owner[short]).size)
     params = {
         "min_sessions": min_sessions,
         "short_users": short_users,
         "history": history,
         "history_cap": history_cap,
     }
-    counts = {
-        "sessions": ranked.height,
-        "short_users": int(short_sessions["__u"].n_unique()),
-    }
+    counts = {"sessions": n_p, "short_users": n_short_users}
     moved = {"short_users": short_rows} if short_users == "train" and short_rows else {}
     dropped = {"short_users": short_rows} if short_users == "drop" and short_rows else {}
     return make_split(
@@ -170,12 +165,14 @@ def temporal_sessions(
     _need(df, "temporal_sessions", user, item, session, time)
     if history:
         df = add_history(df.lazy(), user=user, item=item, time=time, cap=history_cap).collect()
-    keys = pl.DataFrame(
-        {"__u": df[user], "__s": df[session], "__t": time_key(df[time])}
-    ).with_row_index("__r")
-    agg = pl.col("__t").min() if by == "start" else pl.col("__t").max()
-    sessions = keys.group_by("__u", "__s").agg(agg.alias("__st"))
-    st = sessions["__st"].to_numpy()
+    _, p, n_p = _session_codes(df, user, session)
+    tkey = time_key(df[time])
+    by_p = stable_argsort(p)
+    starts, _ = _runs(p[by_p])
+    reduce = np.minimum if by == "start" else np.maximum
+    st = reduce.reduceat(tkey[by_p], starts) if df.height else np.zeros(0, np.int64)
+    st_p = np.empty(n_p, dtype=np.int64)
+    st_p[p[by_p[starts]]] = st
     if cutoffs is not None:
         if len(cutoffs) != 2:
             raise TransformError(f"temporal_sessions: cutoffs must be (t1, t2), got {cutoffs!r}")
@@ -190,29 +187,17 @@ def temporal_sessions(
         t1, t2 = _quantile_cut(st, quantiles[0]), _quantile_cut(st, quantiles[1])
     if t1 > t2:
         raise TransformError(f"temporal_sessions: cut-offs must satisfy t1 <= t2, got {t1} > {t2}")
-    sessions = sessions.with_columns(
-        pl.when(pl.col("__st") < t1)
-        .then(pl.lit(TRAIN))
-        .when(pl.col("__st") < t2)
-        .then(pl.lit(VALID))
-        .otherwise(pl.lit(TEST))
-        .cast(pl.Int8)
-        .alias("__part")
-    )
-    part = (
-        keys.join(sessions.select("__u", "__s", "__part"), on=["__u", "__s"], how="left")
-        .sort("__r")["__part"]
-        .to_numpy()
-        .copy()
-    )
-    train_items = df.filter(pl.Series(part == TRAIN)).select(item).unique()
-    in_train = df.select(pl.col(item).is_in(train_items[item].implode())).to_series().to_numpy()
-    counts: dict[str, int] = {"sessions": sessions.height}
+    session_part = np.where(st_p < t1, TRAIN, np.where(st_p < t2, VALID, TEST)).astype(np.int8)
+    part = session_part[p]
+    items = encode(df[item]).codes
+    seen = np.bincount(items[part == TRAIN], minlength=int(items.max(initial=-1)) + 1) > 0
+    in_train = seen[items]
+    counts: dict[str, int] = {"sessions": n_p}
     dropped: dict[str, int] = {}
     for name, code in (("valid", VALID), ("test", TEST)):
         bad = (part == code) & ~in_train
         counts[f"{name}_unseen_item_rows"] = int(np.count_nonzero(bad))
-        counts[f"{name}_sessions"] = int(np.count_nonzero(sessions["__part"].to_numpy() == code))
+        counts[f"{name}_sessions"] = int(np.count_nonzero(session_part == code))
         if unseen == "drop":
             dropped[f"{name}_unseen"] = counts[f"{name}_unseen_item_rows"]
             part[bad] = DROPPED
