@@ -109,12 +109,19 @@ def _child(variant: str, path: Path, out: Path) -> None:
     if variant == "build":
         from recdata.pipeline import build
 
-        raw = out / "raw"
+        raw = out / f"raw-{path.stem}"
         raw.mkdir(parents=True, exist_ok=True)
         link = raw / "yoochoose-clicks.dat"
         if not link.exists():
             link.symlink_to(path)
-        build("yoochoose-1-64-srgnn", out=out / "ds", raw_dir=raw, features=False, overwrite=True)
+        build(
+            "yoochoose-1-64-srgnn",
+            out=out / "ds",
+            raw_dir=raw,
+            home=out / f"home-{path.stem}",
+            features=False,
+            overwrite=True,
+        )
         lap("build")
     else:
         frame = _read(path)
