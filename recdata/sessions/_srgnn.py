@@ -133,78 +133,95 @@ def srgnn_preprocess_report(
     if df[time].null_count():
         raise TransformError(f"srgnn: column {time!r} has nulls; every click needs its date")
     n = df.height
+    enc_s, enc_i = encode_pair(df[session], df[item])
+    s, i = enc_s.codes, enc_i.codes
+    n_s, n_i = enc_s.size, enc_i.size
+    del enc_s, enc_i
+    # each session's first and last row in file order; its date is its last row's
+    rows_ = np.arange(n, dtype=np.int64)
+    first_row = np.full(n_s, n, dtype=np.int64)
+    np.minimum.at(first_row, s, rows_)
+    last_row = np.zeros(n_s, dtype=np.int64)
+    np.maximum.at(last_row, s, rows_)
+    del rows_
     try:
-        seconds = df.select(_seconds(time, df.schema[time], timezone)).to_series().to_numpy()
+        last = df.select(pl.col(time).gather(last_row))
+        date = last.select(_seconds(time, last.schema[time], timezone)).to_series().to_numpy()
     except pl.exceptions.PolarsError as exc:
         raise TransformError(
             f"srgnn: cannot read {time!r} as wall-clock time in {timezone!r}: "
             f"{str(exc).splitlines()[0]}"
         ) from exc
-    enc_s, enc_i = encode_pair(df[session], df[item])
-    s, i = enc_s.codes, enc_i.codes
-    n_s, n_i = enc_s.size, enc_i.size
-    # each session's first and last row in file order; its date is its last row's
-    by_session = stable_argsort(s)
-    starts, _ = _runs(s[by_session])
-    ends = np.r_[starts[1:], n] - 1
-    first_row = np.empty(n_s, dtype=np.int64)
-    last_row = np.empty(n_s, dtype=np.int64)
-    first_row[s[by_session[starts]]] = by_session[starts]
-    last_row[s[by_session[ends]]] = by_session[ends]
-    date = seconds[last_row]
+    del last_row
     # length-1 sessions go first, before any count
     length = np.bincount(s, minlength=n_s)
-    keep = length[s] != 1
+    kept = length[s] != 1
     # item counts taken once, on what is left; repeats count
-    counts = np.bincount(i[keep], minlength=n_i)
+    counts = np.bincount(i[kept], minlength=n_i)
     rare = (counts > 0) & (counts < min_item_count)
-    kept = keep & (counts[i] >= min_item_count)
+    rare_rows = int(np.count_nonzero(kept & rare[i]))
+    kept &= counts[i] >= min_item_count
     left = np.bincount(s[kept], minlength=n_s)
     kept &= left[s] >= 2
-    alive = np.bincount(s[kept], minlength=n_s) > 0
+    alive = left >= 2
     if not alive.any():
         raise TransformError("srgnn: no session is left after the length and item filters")
     max_date = int(date[alive].max())
     split = max_date - 86400 * TEST_DAYS[dataset]
     train_s = alive & (date < split)
     test_s = alive & (date > split)
-    # sessions by date, ties by first appearance in the file
+    # sessions by date, ties by first appearance in the file; train sessions before test ones
     rank = np.empty(n_s, dtype=np.int64)
-    ranked = np.lexsort((first_row, date))
-    rank[ranked] = np.arange(n_s)
+    rank[np.lexsort((first_row, date))] = np.arange(n_s)
+    rank[test_s] += n_s
+    del first_row
     train_rows = kept & train_s[s]
     seen = np.bincount(i[train_rows], minlength=n_i) > 0
-    test_rows = kept & test_s[s] & seen[i]
+    train_n_rows = int(np.count_nonzero(train_rows))
+    del train_rows
+    test_rows = kept & test_s[s]
+    unseen_rows = int(np.count_nonzero(test_rows & ~seen[i]))
+    test_rows &= seen[i]
+    kept &= train_s[s]  # train rows (a session dated on the split is in neither)
     test_left = np.bincount(s[test_rows], minlength=n_s)
-    test_kept = test_rows & (test_left[s] >= 2)
-    rows = np.flatnonzero(train_rows | test_kept)
-    # train sessions then test sessions, each by rank; clicks by timeframe (Diginetica,
-    # stable) or file order (Yoochoose)
+    test_rows &= test_left[s] >= 2
+    test_n_rows = int(np.count_nonzero(test_rows))
+    kept |= test_rows
+    del test_rows, i
+    rows = np.flatnonzero(kept)
+    del kept
+    # clicks by timeframe (Diginetica, stable) or file order (Yoochoose), sessions by rank
     if dataset == "diginetica":
         assert order is not None
         within = df[order].cast(pl.Int64).to_numpy()[rows]
         rows = rows[stable_argsort(within)]
-    key = rank[s[rows]] + np.where(test_s[s[rows]], n_s, 0)
+        del within
+    key = rank[s[rows]]
+    del s
     perm = stable_argsort(key)
     rows = rows[perm]
-    _, place = _runs(key[perm])
-    is_test = test_s[s[rows]]
-    out = df[pl.Series(rows)].with_columns(
+    key = key[perm]
+    del perm
+    _, place = _runs(key)
+    is_test = key >= n_s
+    del key
+    out = df[pl.Series(rows)]
+    del rows
+    out = out.with_columns(
         pl.when(pl.Series(is_test)).then(pl.lit("test")).otherwise(pl.lit("train")).alias(PART),
         pl.Series(ORDER, place, dtype=pl.Int32),
     )
+    del is_test, place
     n_train = int(np.count_nonzero(train_s))
-    n_test = int(np.count_nonzero(np.bincount(s[test_kept], minlength=n_s)))
+    n_test = int(np.count_nonzero(test_s & (test_left >= 2)))
     test_before = int(np.count_nonzero(test_s))
-    train_n_rows = int(np.count_nonzero(train_rows))
-    test_n_rows = int(np.count_nonzero(test_kept))
     report = SrgnnReport(
         dataset=dataset,
         timezone=timezone,
         sessions_in=n_s,
         length_one_sessions=int(np.count_nonzero(length == 1)),
         rare_items=int(np.count_nonzero(rare)),
-        rare_item_rows=int(np.count_nonzero(keep & rare[i])),
+        rare_item_rows=rare_rows,
         short_sessions_after_items=int(np.count_nonzero((length > 1) & ~alive)),
         max_date=max_date,
         split_date=split,
@@ -212,7 +229,7 @@ def srgnn_preprocess_report(
         split_day_sessions=int(np.count_nonzero(alive & (date == split))),
         train_sessions=n_train,
         test_sessions_before_filter=test_before,
-        test_unseen_item_rows=int(np.count_nonzero(kept & test_s[s] & ~seen[i])),
+        test_unseen_item_rows=unseen_rows,
         test_short_sessions=test_before - n_test,
         test_sessions=n_test,
         train_rows=train_n_rows,
