@@ -166,6 +166,8 @@ class _Inputs:
     sources: list[SourceRecord] = field(default_factory=list)
     normalisations: dict[str, Any] = field(default_factory=dict)
     """Per table, the values each ``clean:`` field changed and nulled (manifest statistics)."""
+    users_are_sessions: bool = False
+    """The source has sessions and no users: each session is its own user."""
 
 
 def _source_records(
@@ -179,6 +181,8 @@ def _source_records(
             if source.urls
             else (source.hf.url if source.hf else f"manual:{source.file_name}")
         )
+        if got.variant and got.path is not None:
+            url = f"manual:{got.path.name}"
         if got.missing:
             warnings.append(
                 f"optional source {source.name!r} ({source.file_name}) is missing; built without it"
@@ -210,9 +214,15 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
-    inter = canonical_interactions(
-        _read(recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations)
+    inter = _read(
+        recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
     )
+    fields = recipe.interactions.fields
+    if S.SESSION in fields:  # where the source has no users, each session is its own user
+        if _RAW_USER not in fields:
+            inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))
+        inputs.users_are_sessions = fields.get(_RAW_USER, fields[S.SESSION]) == fields[S.SESSION]
+    inter = canonical_interactions(inter)
     keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
     if keyed.height < inter.height:
         warnings.append(
@@ -235,6 +245,33 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         else:
             setattr(inputs, kind, frame)
     return inputs
+
+
+def _variant_checks(
+    recipe: Recipe, fetched: dict[str, FetchedSource], warnings: list[str]
+) -> Recipe:
+    """The recipe whose ``expected`` the build checks: none when a source is a variant (a
+    sample of the file the statistics describe)."""
+    variants = [
+        f"{name} is the variant {got.variant!r}" for name, got in fetched.items() if got.variant
+    ]
+    if not variants:
+        return recipe
+    warnings.append(
+        f"built from a variant of the raw file ({'; '.join(variants)}): the recipe's expected "
+        "statistics are the full file's and were not checked"
+    )
+    return recipe.model_copy(update={"expected": {}})
+
+
+def _session_stats(interactions: pl.DataFrame, users_are_sessions: bool) -> dict[str, Any]:
+    """Sessions, their mean length and whether users are sessions (manifest statistics)."""
+    sessions = int(interactions.select(pl.struct(S.USER, S.SESSION).n_unique()).item())
+    return {
+        "sessions": sessions,
+        "mean_length": round(interactions.height / sessions, 6) if sessions else 0.0,
+        "users_are_sessions": users_are_sessions,
+    }
 
 
 # --------------------------------------------------------------------------- steps
@@ -501,7 +538,8 @@ def _build(
     inputs = _read_inputs(recipe, stage, warnings, **fetch_options)
     inter = engine.load(inputs.interactions)
     inputs.interactions = pl.DataFrame()  # the engine holds it now
-    inter, step_records, stages = _run_steps(engine, recipe, inter, stage, warnings)
+    checked = _variant_checks(recipe, inputs.fetched, warnings)
+    inter, step_records, stages = _run_steps(engine, checked, inter, stage, warnings)
 
     stage.stage("assigning indices")
     indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
@@ -529,6 +567,9 @@ def _build(
     }
     if inputs.normalisations:
         statistics["normalisations"] = inputs.normalisations
+    tables = _collect_tables(engine, indexed, items, users, splits, extras)
+    if S.SESSION in tables.interactions.columns:
+        statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)
     manifest = Manifest(
         name=recipe.name,
         recipe=recipe.resolved(),
@@ -545,7 +586,6 @@ def _build(
     )
     for warning in warnings:
         log.warning("%s", warning)
-    tables = _collect_tables(engine, indexed, items, users, splits, extras)
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
     path = write_dataset(
         out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect

@@ -20,6 +20,7 @@ INTERACTION = "interaction_idx"
 USER_ID = "user_id"
 ITEM_ID = "item_id"
 HISTORY = "history"
+SESSION = "session_id"
 
 TIMESTAMP_TYPE = pa.timestamp("ms", tz="UTC")
 POLARS_TIMESTAMP = pl.Datetime("ms", "UTC")
@@ -34,6 +35,10 @@ INTERACTIONS = pa.schema(
     ]
 )
 """Required columns of ``interactions.parquet`` and of every split file, in this order."""
+
+INTERACTION_OPTIONAL = {SESSION: pa.string()}
+"""Typed optional interaction columns: when present they must have these types (and
+``session_id`` no nulls). ``event`` and ``impressions`` will join here."""
 
 ITEMS = pa.schema(
     [

@@ -51,6 +51,13 @@ def _table(
         props[field.name] = prop
     for name, dtype in (optional or {}).items():
         props[name] = {"anyOf": [_json_type(dtype), {"type": "null"}], "x-arrow-type": str(dtype)}
+    if S.SESSION in props:  # optional, but never null when present
+        props[S.SESSION] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the session (each session within one user; where the source has "
+            "no users, user_id = session id)",
+        }
     if S.USER in props and "anyOf" not in props[S.USER]:
         props[S.USER]["minimum"] = 1
     if S.ITEM in props and "anyOf" not in props[S.ITEM]:
@@ -84,8 +91,10 @@ def folder_schema() -> dict[str, Any]:
             "graphs/<name>.parquet": "#/$defs/edge",
         },
         "$defs": {
-            "interaction": _table("interaction", S.INTERACTIONS),
-            "split_row": _table("split row", S.INTERACTIONS, {S.HISTORY: S.HISTORY_TYPE}),
+            "interaction": _table("interaction", S.INTERACTIONS, S.INTERACTION_OPTIONAL),
+            "split_row": _table(
+                "split row", S.INTERACTIONS, {**S.INTERACTION_OPTIONAL, S.HISTORY: S.HISTORY_TYPE}
+            ),
             "item": _table("item", S.ITEMS, S.ITEM_OPTIONAL),
             "user": _table("user", S.USERS),
             "item_text": _table("item text", S.ITEM_TEXT, extra=False),

@@ -39,6 +39,7 @@ CANONICAL_TYPES: dict[str, pl.DataType | None] = {
     "item_id": None,
     "timestamp": None,
     "rating": pl.Float32(),
+    "session_id": pl.String(),
     "title": pl.String(),
     "description": pl.String(),
     "brand": pl.String(),
@@ -211,8 +212,12 @@ class TableSpec(BaseModel):
         return list(seen)
 
     def check_kind(self, kind: str) -> None:
-        """Raise ValueError when a required output column of ``kind`` is not mapped."""
-        missing = [c for c in REQUIRED[kind] if c not in self.fields]
+        """Raise ValueError when a required output column of ``kind`` is not mapped
+        (interactions may map ``session_id`` instead of ``user_id``: each session is a user)."""
+        required = REQUIRED[kind]
+        if kind == "interactions" and "session_id" in self.fields:
+            required = tuple(c for c in required if c != "user_id")
+        missing = [c for c in required if c not in self.fields]
         if missing:
             raise ValueError(f"{kind}: fields must map {missing}")
 
@@ -455,6 +460,8 @@ def map_table_report(
             dtype = schema.get(first) if first else None
             if field.dtype is None and (dtype is None or not dtype.is_integer()):
                 expr = expr.cast(pl.String)
+        elif name == "session_id":
+            expr = expr.cast(pl.String)
         exprs.append(expr)
         if field.clean is not None:
             raw = field.model_copy(update={"clean": None})

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from recdata._types import ColdEntity, RatioOrder, ShortUserPolicy, UnseenPolicy
+from recdata._types import ColdEntity, RatioOrder, SessionTime, ShortUserPolicy, UnseenPolicy
 
 
 class _Split(BaseModel):
@@ -80,8 +80,56 @@ class ColdStartSplit(_Split):
         return self.model_dump(exclude={"protocol", "history", "history_cap"})
 
 
+class LastSessionOutSplit(_Split):
+    """Per user, sessions in order of their first click: last -> test, second last -> valid."""
+
+    protocol: Literal["last_session_out"] = "last_session_out"
+    min_sessions: int = Field(default=3, ge=1)
+    """Users with fewer sessions are handled by ``short_users``."""
+    short_users: ShortUserPolicy = "train"
+    """``train`` (keep all their sessions in train) or ``drop``."""
+
+
+class TemporalSessionsSplit(_Split):
+    """Two global cut-offs applied to whole sessions: ``train < t1 <= valid < t2 <= test``."""
+
+    protocol: Literal["temporal_sessions"] = "temporal_sessions"
+    cutoffs: tuple[dt.datetime | int, dt.datetime | int] | None = None
+    """Cut-offs as datetimes (naive = UTC) or epoch milliseconds."""
+    quantiles: tuple[float, float] | None = None
+    """Cut-offs as quantiles of the sessions' times (give this or ``cutoffs``)."""
+    by: SessionTime = "start"
+    """The session's time compared with the cut-offs: its first (``start``) or last (``end``) click."""
+    unseen: UnseenPolicy = "keep"
+    """Valid/test rows whose item is not in train: ``keep`` or ``drop``."""
+
+    @model_validator(mode="after")
+    def _one(self) -> TemporalSessionsSplit:
+        if (self.cutoffs is None) == (self.quantiles is None):
+            raise ValueError("temporal_sessions: give exactly one of cutoffs or quantiles")
+        return self
+
+
+class SrgnnSplit(_Split):
+    """SR-GNN's split (the ``srgnn`` step's ``srgnn_part``), optionally its Yoochoose fraction."""
+
+    protocol: Literal["srgnn"] = "srgnn"
+    fraction: int | None = Field(default=None, ge=1)
+    """Keep the most recent 1/``fraction`` of train's (prefix, target) pairs (4, 64); null: all."""
+
+    def params(self) -> dict[str, Any]:
+        """srgnn takes no history options."""
+        return self.model_dump(exclude={"protocol", "history", "history_cap"})
+
+
 SplitSpec = Annotated[
-    LeaveOneOutSplit | GlobalTemporalSplit | RatioSplit | ColdStartSplit,
+    LeaveOneOutSplit
+    | GlobalTemporalSplit
+    | RatioSplit
+    | ColdStartSplit
+    | LastSessionOutSplit
+    | TemporalSessionsSplit
+    | SrgnnSplit,
     Field(discriminator="protocol"),
 ]
 """Any split protocol, chosen by its ``protocol`` key."""

@@ -11,6 +11,7 @@ from recdata.splits._history import add_history
 from recdata.splits._leakage import check_leakage
 from recdata.splits._loo import leave_one_out
 from recdata.splits._ratio import ratio
+from recdata.splits._sessions import last_session_out, srgnn_split, temporal_sessions
 from recdata.splits._split import PartCounts, Split, SplitReport
 from recdata.splits._temporal import global_temporal
 
@@ -19,6 +20,9 @@ SPLITTERS: dict[str, Callable[..., Split]] = {
     "global_temporal": global_temporal,
     "ratio": ratio,
     "cold_start": cold_start,
+    "last_session_out": last_session_out,
+    "temporal_sessions": temporal_sessions,
+    "srgnn": srgnn_split,
 }
 """Splitters by protocol name, for the recipe runner."""
 
@@ -31,6 +35,9 @@ __all__ = [
     "check_leakage",
     "cold_start",
     "global_temporal",
+    "last_session_out",
     "leave_one_out",
     "ratio",
+    "srgnn_split",
+    "temporal_sessions",
 ]
