@@ -50,7 +50,12 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:
     default=None,
     help="srgnn: one line per (prefix, target) pair (default) or per whole session.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace OUT if it is empty or recdata wrote it and it holds no other file; never "
+    "FOLDER itself, nor the current or home folder (see docs/overwrite.md).",
+)
 def command(
     folder: Path,
     to: str,
