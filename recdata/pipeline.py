@@ -31,6 +31,7 @@ from recdata.dataset import (
 )
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
+from recdata.events import check_events, event_counts, map_impressions
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,
@@ -130,6 +131,24 @@ def _read(
     return frame
 
 
+def _read_all(
+    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+) -> pl.DataFrame:
+    """The table's file, then each of its ``also`` files (same format and mapping), appended."""
+    frame = _read(spec, path, kind, warnings, fetched)
+    if not spec.also:
+        return frame
+    frames = [frame]
+    for ref in spec.also:
+        other = spec.model_copy(update={"source": ref.source, "member": ref.member, "also": []})
+        other_path = _table_path(other, fetched)
+        if other_path is None:
+            warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
+            continue
+        frames.append(_read(other, other_path, kind, warnings, fetched))
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
 def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Generated interactions (canonical columns, epoch seconds -> timestamps) and items."""
     from recdata.synthetic import generate
@@ -204,7 +223,8 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
-    inter = _read(recipe.interactions, path, "interactions", warnings, fetched)
+    inter = _read_all(recipe.interactions, path, "interactions", warnings, fetched)
+    check_events(inter, recipe.events, where=f"interactions ({path.name})")
     fields = recipe.interactions.fields
     if S.SESSION in fields:  # where the source has no users, each session is its own user
         if _RAW_USER not in fields:
@@ -227,7 +247,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         if table_path is None:
             continue
         stage.stage(f"reading {kind}")
-        frame = _read(spec, table_path, kind, warnings, fetched)
+        frame = _read_all(spec, table_path, kind, warnings, fetched)
         if kind == "item_tags":
             inputs.tags = aggregate_tags(frame)
         else:
@@ -531,6 +551,16 @@ def _build(
 
     stage.stage("assigning indices")
     indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
+    impressions = None
+    if S.IMPRESSIONS in engine.columns(indexed.interactions):
+        mapped, report = map_impressions(engine.collect(indexed.interactions), indexed.item_map)
+        indexed = Indexed(engine.load(mapped), indexed.user_map, indexed.item_map)
+        impressions = report.as_dict()
+        if report.dropped_unindexed:
+            warnings.append(
+                f"impressions: dropped {report.dropped_unindexed:,} of {report.shown:,} shown "
+                "item(s) that are not in the final item index"
+            )
     items = _items(indexed.item_map, inputs.items, inputs.tags)
     users = _join_meta(indexed.user_map, inputs.users, S.USER_ID)
 
@@ -550,6 +580,13 @@ def _build(
     tables = _collect_tables(engine, indexed, items, users, splits, extras)
     if S.SESSION in tables.interactions.columns:
         statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)
+    if S.EVENT in tables.interactions.columns:
+        statistics["events"] = {
+            "vocabulary": list(recipe.events or []),
+            "counts": event_counts(tables.interactions),
+        }
+    if impressions is not None:
+        statistics["impressions"] = impressions
     manifest = Manifest(
         name=recipe.name,
         recipe=recipe.resolved(),

@@ -13,6 +13,7 @@ from recdata.normalize._readers import (
     ReadResult,
     read_delimited,
     read_jsonl,
+    read_parquet,
     read_python_literal,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "ReadResult",
     "read_delimited",
     "read_jsonl",
+    "read_parquet",
     "read_python_literal",
 ]
