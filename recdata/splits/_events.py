@@ -4,7 +4,9 @@ A base protocol (leave-one-out, chronological ratio or global temporal) runs on 
 rows only and gives valid/test. Train is the base's train target rows plus every other-event row
 that precedes the cut: per user the user's first valid/test row in sequence order (leave-one-out,
 ratio), or the first cut-off ``t1`` for everyone (global temporal). Other-event rows after the cut
-and target rows the base dropped go nowhere; both are counted.
+and target rows the base dropped go nowhere; both are counted. A user without any target row
+keeps all rows in train (no cut); a user whose target rows the base dropped entirely
+(``short_users: drop``) is dropped whole.
 """
 
 from __future__ import annotations
@@ -85,8 +87,13 @@ def target_event(
         cut = np.full(max(n_users, 1), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(cut, ucodes[evaluated], positions[evaluated])
         before = positions < cut[ucodes]
-        kept_user = np.zeros(max(n_users, 1), dtype=bool)
-        kept_user[ucodes[part != DROPPED]] = True
+        # a user whose target rows the base dropped entirely (short_users: drop) is dropped
+        # whole; a user with no target row keeps every row in train (no cut)
+        has_target = np.zeros(max(n_users, 1), dtype=bool)
+        has_target[ucodes[is_target]] = True
+        placed = np.zeros(max(n_users, 1), dtype=bool)
+        placed[ucodes[part != DROPPED]] = True
+        kept_user = ~has_target | placed
     part[other & before & kept_user[ucodes]] = TRAIN
     dropped = {
         "other_events_after_cut": int(np.count_nonzero(other & (part == DROPPED))),
