@@ -51,12 +51,12 @@ def event_weights(
                 f"event_weights: event type(s) {missing} have no weight; add them to weights "
                 f"(has {sorted(weights)}) or give default"
             )
-    expr = pl.col(event).replace_strict(
-        list(weights),
-        [float(w) for w in weights.values()],
-        default=default,
-        return_dtype=pl.Float32,
-    )
+    # a when/then chain: a handful of string comparisons beats a hash lookup per row here
+    pairs = list(weights.items())
+    chain = pl.when(pl.col(event) == pairs[0][0]).then(pl.lit(float(pairs[0][1])))
+    for name, weight in pairs[1:]:
+        chain = chain.when(pl.col(event) == name).then(pl.lit(float(weight)))
+    expr = chain.otherwise(pl.lit(default, dtype=pl.Float64)).cast(pl.Float32)
     return lf.with_columns(expr.alias(column))
 
 

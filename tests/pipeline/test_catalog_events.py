@@ -375,3 +375,72 @@ def test_microlens_pairs_and_titles(tmp_path: Path) -> None:
         "5473": "Cat video",
         "10924": "Spring, in the park",
     }
+
+
+def test_yambda_50m_from_a_local_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recipe's pinned Hugging Face file (repo, revision, path) served by a 127.0.0.1 Hub."""
+    import hashlib
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pytest.importorskip("huggingface_hub")
+    spec = resolve("yambda-50m").sources[0].hf
+    assert spec is not None
+    _yambda_parquet(tmp_path / "multi_event.parquet")
+    body = (tmp_path / "multi_event.parquet").read_bytes()
+    wanted = f"/datasets/{spec.repo_id}/resolve/{spec.revision}/{spec.filename}"
+    seen: list[str] = []
+
+    class Hub(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+        def _answer(self, with_body: bool) -> None:
+            seen.append(self.path)
+            if self.path != wanted:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("X-Repo-Commit", spec.revision)
+            self.send_header("ETag", '"' + hashlib.sha256(body).hexdigest() + '"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer(False)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer(True)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{httpd.server_address[1]}")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    try:
+        out = tmp_path / "out"
+        code = main(
+            ["build", "yambda-50m", "-o", str(out), "--no-features", "--set", "expected={}"]
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+    assert code == 0
+    assert wanted in seen
+    assert validate(out).ok
+    manifest = Manifest.read(out)
+    assert (
+        manifest.sources[0].url
+        == f"hf://datasets/yandex/yambda@{spec.revision}/flat/50m/multi_event.parquet"
+    )
+    assert manifest.statistics["events"]["counts"] == {"dislike": 1, "like": 1, "listen": 5}
