@@ -25,7 +25,7 @@ from recdata.splits._split import (
     to_ms,
     user_positions,
 )
-from recdata.transforms._codes import encode
+from recdata.transforms._codes import encode, encode_pair
 from recdata.transforms._sort import sequence_permutation, stable_argsort
 
 Cutoff = dt.datetime | dt.date | int
@@ -49,9 +49,15 @@ def _runs(sorted_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _session_codes(df: pl.DataFrame, user: str, session: str) -> tuple[np.ndarray, np.ndarray, int]:
     """User codes, (user, session) codes and the number of sessions."""
-    u = encode(df[user]).codes.astype(np.int64)
-    sc = encode(df[session]).codes.astype(np.int64)
-    enc = encode(pl.Series(u * (int(sc.max(initial=-1)) + 1) + sc))
+    eu, es = encode_pair(df[user], df[session])
+    u, sc = eu.codes.astype(np.int64), es.codes.astype(np.int64)
+    lo = np.full(es.size, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(es.size, -1, dtype=np.int64)
+    np.minimum.at(lo, sc, u)
+    np.maximum.at(hi, sc, u)
+    if bool(np.all(lo == hi)):  # every session id within one user (the usual case)
+        return u, sc, es.size
+    enc = encode(pl.Series(u * es.size + sc))
     return u, enc.codes.astype(np.int64), enc.size
 
 
@@ -103,7 +109,7 @@ def last_session_out(
     code[short] = DROPPED if short_users == "drop" else TRAIN
     part = code[p]
     short_rows = int(np.count_nonzero(short[p]))
-    n_short_users = int(np.unique(owner[short]).size)
+    n_short_users = int(np.count_nonzero(np.bincount(owner[short], minlength=1)))
     params = {
         "min_sessions": min_sessions,
         "short_users": short_users,

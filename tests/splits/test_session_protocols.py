@@ -150,3 +150,23 @@ def test_session_protocols_name_bad_options() -> None:
         temporal_sessions(frame, quantiles=(0.5, 0.9), by="middle")  # type: ignore[arg-type]
     with pytest.raises(TransformError, match="session_id"):
         last_session_out(frame.drop("session_id"))
+
+
+def test_a_session_id_reused_by_two_users_is_two_sessions() -> None:
+    frame = pl.DataFrame(
+        {
+            "user_idx": [1, 1, 1, 2, 2, 2],
+            "session_id": ["a", "b", "c", "c", "b", "a"],
+            "item_idx": [1, 2, 3, 4, 5, 6],
+            "timestamp": [T0 + dt.timedelta(seconds=k) for k in range(6)],
+        },
+        schema_overrides={"user_idx": pl.Int32, "item_idx": pl.Int32, "timestamp": TS},
+    )
+    train, valid, test = last_session_out(frame.lazy()).collect()
+    assert train["item_idx"].to_list() == [1, 4]
+    assert valid["item_idx"].to_list() == [2, 5]
+    assert test["item_idx"].to_list() == [3, 6]
+    by_end = temporal_sessions(
+        frame.lazy(), cutoffs=(T0 + dt.timedelta(seconds=2), T0 + dt.timedelta(seconds=5))
+    )
+    assert [p["item_idx"].to_list() for p in by_end.collect()] == [[1, 2], [3, 4, 5], [6]]
