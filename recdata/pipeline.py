@@ -31,6 +31,7 @@ from recdata.dataset import (
 )
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
+from recdata.events import check_events, event_counts, map_impressions
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,
@@ -125,7 +126,7 @@ def _read(
     frame, cleaned = map_table_report(raw, spec, path=path.name)
     if cleaned and normalisations is not None:
         where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
-        normalisations[kind] = {"source": where, "fields": cleaned}
+        _add_normalisations(normalisations, kind, where, cleaned)
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -136,6 +137,45 @@ def _read(
             table = _read(spec.lookup, lookup_path, f"{kind} lookup", warnings, fetched)
             frame = apply_lookup(frame, spec.lookup, table)
     return frame
+
+
+def _add_normalisations(
+    normalisations: dict[str, Any], kind: str, where: str, cleaned: dict[str, dict[str, Any]]
+) -> None:
+    """Record one file's ``clean:`` counts; a table read from several files sums them."""
+    if kind not in normalisations:
+        normalisations[kind] = {"source": where, "fields": cleaned}
+        return
+    fields = normalisations[kind]["fields"]
+    for name, counts in cleaned.items():
+        if name not in fields:
+            fields[name] = counts
+            continue
+        for key in ("values", "changed", "nulled"):
+            fields[name][key] += counts[key]
+
+
+def _read_all(
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """The table's file, then each of its ``also`` files (same format and mapping), appended."""
+    frame = _read(spec, path, kind, warnings, fetched, normalisations)
+    if not spec.also:
+        return frame
+    frames = [frame]
+    for ref in spec.also:
+        other = spec.model_copy(update={"source": ref.source, "member": ref.member, "also": []})
+        other_path = _table_path(other, fetched)
+        if other_path is None:
+            warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
+            continue
+        frames.append(_read(other, other_path, kind, warnings, fetched, normalisations))
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -214,9 +254,10 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
-    inter = _read(
+    inter = _read_all(
         recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
     )
+    check_events(inter, recipe.events, where=f"interactions ({path.name})")
     fields = recipe.interactions.fields
     if S.SESSION in fields:  # where the source has no users, each session is its own user
         if _RAW_USER not in fields:
@@ -239,7 +280,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         if table_path is None:
             continue
         stage.stage(f"reading {kind}")
-        frame = _read(spec, table_path, kind, warnings, fetched, inputs.normalisations)
+        frame = _read_all(spec, table_path, kind, warnings, fetched, inputs.normalisations)
         if kind == "item_tags":
             inputs.tags = aggregate_tags(frame)
         else:
@@ -543,6 +584,16 @@ def _build(
 
     stage.stage("assigning indices")
     indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
+    impressions = None
+    if S.IMPRESSIONS in engine.columns(indexed.interactions):
+        mapped, report = map_impressions(engine.collect(indexed.interactions), indexed.item_map)
+        indexed = Indexed(engine.load(mapped), indexed.user_map, indexed.item_map)
+        impressions = report.as_dict()
+        if report.dropped_unindexed:
+            warnings.append(
+                f"impressions: dropped {report.dropped_unindexed:,} of {report.shown:,} shown "
+                "item(s) that are not in the final item index"
+            )
     items = _items(indexed.item_map, inputs.items, inputs.tags)
     users = _join_meta(indexed.user_map, inputs.users, S.USER_ID)
 
@@ -570,6 +621,13 @@ def _build(
     tables = _collect_tables(engine, indexed, items, users, splits, extras)
     if S.SESSION in tables.interactions.columns:
         statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)
+    if S.EVENT in tables.interactions.columns:
+        statistics["events"] = {
+            "vocabulary": list(recipe.events or []),
+            "counts": event_counts(tables.interactions),
+        }
+    if impressions is not None:
+        statistics["impressions"] = impressions
     manifest = Manifest(
         name=recipe.name,
         recipe=recipe.resolved(),

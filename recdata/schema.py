@@ -21,6 +21,9 @@ USER_ID = "user_id"
 ITEM_ID = "item_id"
 HISTORY = "history"
 SESSION = "session_id"
+EVENT = "event"
+IMPRESSIONS = "impressions"
+WEIGHT = "weight"
 
 TIMESTAMP_TYPE = pa.timestamp("ms", tz="UTC")
 POLARS_TIMESTAMP = pl.Datetime("ms", "UTC")
@@ -36,9 +39,14 @@ INTERACTIONS = pa.schema(
 )
 """Required columns of ``interactions.parquet`` and of every split file, in this order."""
 
-INTERACTION_OPTIONAL = {SESSION: pa.string()}
-"""Typed optional interaction columns: when present they must have these types (and
-``session_id`` no nulls). ``event`` and ``impressions`` will join here."""
+INTERACTION_OPTIONAL = {
+    SESSION: pa.string(),
+    EVENT: pa.string(),
+    IMPRESSIONS: pa.list_(pa.int32()),
+}
+"""Typed optional interaction columns: when present they must have these types. ``session_id``
+and ``event`` have no nulls; ``event`` values come from the vocabulary the manifest records;
+``impressions`` lists the items shown with the row (its own item included), null where unknown."""
 
 ITEMS = pa.schema(
     [

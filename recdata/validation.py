@@ -436,6 +436,68 @@ def _check_sessions(ctx: _Context) -> None:
     )
 
 
+def _check_events(ctx: _Context) -> None:
+    """``event``: no nulls, every value in the vocabulary the manifest records."""
+    stats = ctx.manifest.statistics.get("events") or {}
+    vocabulary = list(stats.get("vocabulary") or [])
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.EVENT, S.USER) or not same_type(
+            ctx.readable[rel].field(S.EVENT).type, pa.string()
+        ):
+            continue
+        rows = ctx.scan(rel)
+        if not vocabulary:
+            ctx.add("event", rel, "has an 'event' column but the manifest records no vocabulary")
+            continue
+        ctx.add_rows(
+            "event",
+            rel,
+            rows.filter(~pl.col(S.EVENT).is_in(vocabulary) | pl.col(S.EVENT).is_null()).select(
+                S.INTERACTION, S.USER, S.EVENT
+            ),
+            f"have an event outside the vocabulary {vocabulary} (or null)",
+            column=S.EVENT,
+        )
+
+
+def _check_impressions(ctx: _Context) -> None:
+    """``impressions``: every shown item exists in items.parquet; the row's item is in its list."""
+    if "items.parquet" not in ctx.readable or not _typed(ctx, "items.parquet", S.ITEM):
+        return
+    n_items = ctx.scan("items.parquet").select(pl.len()).collect().item()
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.IMPRESSIONS, S.ITEM, S.INTERACTION) or not same_type(
+            ctx.readable[rel].field(S.IMPRESSIONS).type, S.INTERACTION_OPTIONAL[S.IMPRESSIONS]
+        ):
+            continue
+        rows = ctx.scan(rel).filter(pl.col(S.IMPRESSIONS).is_not_null())
+        shown = (
+            rows.select(S.INTERACTION, S.USER, S.IMPRESSIONS)
+            .explode(S.IMPRESSIONS)
+            .filter(
+                pl.col(S.IMPRESSIONS).is_null()
+                | (pl.col(S.IMPRESSIONS) < 1)
+                | (pl.col(S.IMPRESSIONS) > n_items)
+            )
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            shown,
+            f"show an item not in items.parquet (1..{n_items})",
+            column=S.IMPRESSIONS,
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            rows.filter(~pl.col(S.IMPRESSIONS).list.contains(pl.col(S.ITEM))).select(
+                S.INTERACTION, S.USER, S.ITEM
+            ),
+            "have an item that is not in their impressions list",
+            column=S.IMPRESSIONS,
+        )
+
+
 # -- splits ---------------------------------------------------------------------------------
 
 
@@ -735,6 +797,8 @@ _CHECKS: list[Callable[[_Context], None]] = [
     _check_checksums,
     _check_types,
     _check_sessions,
+    _check_events,
+    _check_impressions,
     _check_indices,
     _check_references,
     _check_splits,

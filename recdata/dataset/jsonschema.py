@@ -58,6 +58,20 @@ def _table(
             "description": "the session (each session within one user; where the source has "
             "no users, user_id = session id)",
         }
+    if S.EVENT in props:  # optional, but never null when present
+        props[S.EVENT] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the behaviour type, one of the vocabulary recorded in the manifest "
+            "(statistics.events.vocabulary)",
+        }
+    if S.IMPRESSIONS in props:
+        props[S.IMPRESSIONS]["description"] = (
+            "item_idx of the items shown with this row, in the source's order, the row's own item "
+            "included (null: not known); shown items filtering removed are dropped and counted "
+            "(statistics.impressions)"
+        )
+        props[S.IMPRESSIONS]["anyOf"][0]["items"]["minimum"] = 1
     if S.USER in props and "anyOf" not in props[S.USER]:
         props[S.USER]["minimum"] = 1
     if S.ITEM in props and "anyOf" not in props[S.ITEM]:

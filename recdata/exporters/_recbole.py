@@ -130,6 +130,11 @@ def _inter_frame(
     exprs = [pl.col(S.USER_ID).alias(user), pl.col(S.ITEM_ID).alias("item_id:token")]
     if session == "column":
         exprs.append(pl.col(S.SESSION).alias("session_id:token"))
+    names = lf.collect_schema().names()
+    if S.EVENT in names:  # the behaviour type, a token RecBole can filter or embed
+        exprs.append(pl.col(S.EVENT).alias("event:token"))
+    if S.WEIGHT in names:
+        exprs.append(pl.col(S.WEIGHT).cast(pl.Float64).alias("weight:float"))
     if rating:
         exprs.append(pl.col(S.RATING).cast(pl.Float64).alias("rating:float"))
     if timestamp:
@@ -254,6 +259,8 @@ def export_recbole(
         )
     elif session == "column":
         conversions.append("session_id: a token column beside user_id")
+    if S.EVENT in ds.interactions.collect_schema().names():
+        conversions.append("event: a token column (the behaviour type) in every .inter file")
     return ExportResult(
         ids="raw",
         index_base=None,

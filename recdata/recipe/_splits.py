@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from recdata._types import ColdEntity, RatioOrder, SessionTime, ShortUserPolicy, UnseenPolicy
+from recdata._types import (
+    ColdEntity,
+    RatioOrder,
+    SessionTime,
+    ShortUserPolicy,
+    TemporalUnseen,
+    UnseenPolicy,
+)
 
 
 class _Split(BaseModel):
@@ -42,8 +49,11 @@ class GlobalTemporalSplit(_Split):
     """Cut-offs as datetimes (naive = UTC) or epoch milliseconds."""
     quantiles: tuple[float, float] | None = None
     """Cut-offs as quantiles of all timestamps (give this or ``cutoffs``)."""
-    unseen: UnseenPolicy = "keep"
-    """Valid/test rows whose user or item is not in train: ``keep`` or ``drop``."""
+    unseen: TemporalUnseen = "keep"
+    """Valid/test rows whose user or item is not in train: ``keep``, ``drop``, or
+    ``drop_users`` (drop only rows of users unseen in train)."""
+    gap: float = Field(default=0, ge=0)
+    """Seconds before each cut-off whose rows are dropped (train < t1 - gap, valid < t2 - gap)."""
 
     @model_validator(mode="after")
     def _one(self) -> GlobalTemporalSplit:
@@ -122,6 +132,36 @@ class SrgnnSplit(_Split):
         return self.model_dump(exclude={"protocol", "history", "history_cap"})
 
 
+class TargetEventSplit(_Split):
+    """Valid/test hold only ``target`` events (a base protocol over them); train holds every
+    event before the cut (see docs/sessions.md, "Events")."""
+
+    protocol: Literal["target_event"] = "target_event"
+    target: list[str] = Field(min_length=1)
+    """The evaluated event types (``[order]``)."""
+    base: LeaveOneOutSplit | GlobalTemporalSplit | RatioSplit = Field(
+        default_factory=LeaveOneOutSplit, discriminator="protocol"
+    )
+    """The protocol run on the target rows: leave_one_out, ratio (chronological) or
+    global_temporal, with its own options."""
+
+    @model_validator(mode="after")
+    def _chronological(self) -> TargetEventSplit:
+        if isinstance(self.base, RatioSplit) and self.base.order != "chronological":
+            raise ValueError("target_event: base ratio must be chronological")
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """``target``, ``base`` (its protocol name), ``base_params`` and the history options."""
+        return {
+            "target": list(self.target),
+            "base": self.base.protocol,
+            "base_params": self.base.params(),
+            "history": self.history,
+            "history_cap": self.history_cap,
+        }
+
+
 SplitSpec = Annotated[
     LeaveOneOutSplit
     | GlobalTemporalSplit
@@ -129,7 +169,8 @@ SplitSpec = Annotated[
     | ColdStartSplit
     | LastSessionOutSplit
     | TemporalSessionsSplit
-    | SrgnnSplit,
+    | SrgnnSplit
+    | TargetEventSplit,
     Field(discriminator="protocol"),
 ]
 """Any split protocol, chosen by its ``protocol`` key."""

@@ -160,6 +160,36 @@ class SrgnnStep(_Step):
     """Diginetica: the column clicks are stably sorted by (ignored for Yoochoose)."""
 
 
+class KeepEventsStep(_Step):
+    """Keep the rows whose ``event`` is one of ``events`` (``keep_events: {events: [order]}``)."""
+
+    step: Literal["keep_events"] = "keep_events"
+    events: list[str] = Field(min_length=1)
+    """Event types kept (from the recipe's ``events`` vocabulary)."""
+
+
+class EventWeightsStep(_Step):
+    """Add a float32 ``weight`` column from each row's event type."""
+
+    step: Literal["event_weights"] = "event_weights"
+    weights: dict[str, float] = Field(min_length=1)
+    """Event type -> weight (``{view: 1, cart: 2, order: 3}``)."""
+    default: float | None = None
+    """Weight of a type missing from ``weights``; null: such a row is an error."""
+    column: str = "weight"
+    """Name of the weight column."""
+
+
+class ExposuresToImpressionsStep(_Step):
+    """Exposure logs -> clicked rows with the ``impressions`` shown in their group."""
+
+    step: Literal["exposures_to_impressions"] = "exposures_to_impressions"
+    group: list[str] = Field(default_factory=list)
+    """Columns besides the user that identify one screen of exposures (KuaiRand: date, hourmin)."""
+    clicked: str = "is_click"
+    """The 0/1 column marking the clicked exposures (the rows kept)."""
+
+
 Step = Annotated[
     DedupStep
     | FilterRatingStep
@@ -172,7 +202,10 @@ Step = Annotated[
     | DropShortSessionsStep
     | DropRareItemsStep
     | RemoveRepeatsStep
-    | SrgnnStep,
+    | SrgnnStep
+    | KeepEventsStep
+    | EventWeightsStep
+    | ExposuresToImpressionsStep,
     Field(discriminator="step"),
 ]
 """Any step, chosen by its ``step`` key."""
@@ -190,6 +223,9 @@ STEP_KINDS = (
     "drop_rare_items",
     "remove_repeats",
     "srgnn",
+    "keep_events",
+    "event_weights",
+    "exposures_to_impressions",
 )
 
 

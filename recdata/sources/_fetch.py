@@ -328,12 +328,12 @@ def _member_names(source: Source) -> list[str]:
 
 
 def _find_member(raw_dir: Path, source: Source, name: str) -> Path | None:
-    """An extracted member in ``raw_dir``: by relative path or basename, also below ``<stem>/``."""
-    path = _find_file(raw_dir, name)
+    """An extracted member in ``raw_dir``: below ``<stem>/`` first (the archive's own folder, so
+    two archives with the same member names, MIND's train and dev, stay apart), then by
+    relative path or basename anywhere."""
     stem = raw_dir / source.file_name.split(".")[0]
-    if path is None and stem.is_dir():
-        path = _find_file(stem, name)
-    return path
+    path = _find_file(stem, name) if stem.is_dir() else None
+    return path if path is not None else _find_file(raw_dir, name)
 
 
 def _raw_dir_searched(source: Source, opt: _Options) -> str:

@@ -7,6 +7,7 @@ See README.md, "Transforms and splits", for the exact semantics.
 from collections.abc import Callable
 
 from recdata.splits._cold_start import cold_start
+from recdata.splits._events import target_event
 from recdata.splits._history import add_history
 from recdata.splits._leakage import check_leakage
 from recdata.splits._loo import leave_one_out
@@ -23,6 +24,7 @@ SPLITTERS: dict[str, Callable[..., Split]] = {
     "last_session_out": last_session_out,
     "temporal_sessions": temporal_sessions,
     "srgnn": srgnn_split,
+    "target_event": target_event,
 }
 """Splitters by protocol name, for the recipe runner."""
 
@@ -39,5 +41,6 @@ __all__ = [
     "leave_one_out",
     "ratio",
     "srgnn_split",
+    "target_event",
     "temporal_sessions",
 ]

@@ -197,6 +197,7 @@ def test_splitters_registry_and_string_ids():
         "last_session_out",
         "temporal_sessions",
         "srgnn",
+        "target_event",
     }
     df = pl.DataFrame({"u": ["a", "a", "a", "b"], "i": ["x", "y", "z", "x"], "t": [3, 1, 2, 1]})
     split = SPLITTERS["leave_one_out"](df.lazy(), user="u", item="i", time="t")

@@ -16,9 +16,12 @@ from recdata.recipe._steps import (
     DedupStep,
     DropRareItemsStep,
     DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
     FilterRatingStep,
     ImplicitLabelStep,
     KcoreStep,
+    KeepEventsStep,
     RemoveRepeatsStep,
     SampleUsersStep,
     SessionizeStep,
@@ -84,6 +87,8 @@ class PolarsEngine(Engine[pl.DataFrame]):
             return T.sample_users(
                 lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
             ).collect(), {}
+        if isinstance(step, KeepEventsStep | EventWeightsStep | ExposuresToImpressionsStep):
+            return _event_step(step, lf)
         return _session_step(step, lf)
 
     def index(self, frame: pl.DataFrame, *, order: IndexOrder) -> Indexed[pl.DataFrame]:
@@ -147,6 +152,22 @@ class PolarsEngine(Engine[pl.DataFrame]):
 
     def columns(self, frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
         return frame.lazy().collect_schema().names()
+
+
+def _event_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The event and impression steps of :mod:`recdata.events` over a raw-id frame."""
+    from recdata import events as EV
+
+    if isinstance(step, KeepEventsStep):
+        return EV.keep_events(lf, events=step.events).collect(), {}
+    if isinstance(step, EventWeightsStep):
+        return EV.event_weights(
+            lf, weights=step.weights, default=step.default, column=step.column
+        ).collect(), {}
+    out = EV.exposures_to_impressions(
+        lf, group=step.group, clicked=step.clicked, user=_RAW_USER, item=_RAW_ITEM
+    ).collect()
+    return out, {}
 
 
 def _session_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
