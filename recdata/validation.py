@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from recdata import schema as S
 from recdata._types import SPLIT_PARTS
 from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256, part_file, table_files
+from recdata.dataset._check import changed_file, required_schema, same_type
+from recdata.errors import DatasetError
 
 log = logging.getLogger("recdata.validation")
 
@@ -136,7 +138,8 @@ def _jsonable(value: Any) -> Any:
 def validate(path: str | Path) -> ValidationReport:
     """Check a dataset folder; returns a report listing every violation found.
 
-    The checks: files present and readable; column types; indices contiguous from 1 and
+    The checks: files present and readable; column types (``session_id`` a string without
+    nulls, each session within one user); indices contiguous from 1 and
     unique; interactions in sequence order; every interaction's user and item exist; splits
     disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
     row earlier than its user's train rows where the protocol promises it; graph edges only
@@ -150,15 +153,19 @@ def validate(path: str | Path) -> ValidationReport:
         )
     try:
         manifest = Manifest.read(folder)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        return ValidationReport(
-            folder, [Violation("manifest", MANIFEST_NAME, f"not a valid manifest: {first}")]
-        )
+    except DatasetError as exc:
+        return ValidationReport(folder, [Violation("manifest", MANIFEST_NAME, str(exc))])
     ctx = _Context(folder, manifest)
     for check in _CHECKS:
         log.debug("validate %s: %s", folder.name, check.__name__)
-        check(ctx)
+        try:
+            check(ctx)
+        except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
+            # bytes changed inside a file whose footer still reads: name it, keep checking
+            rel = changed_file(folder, manifest) or "."
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            name = check.__name__.removeprefix("_check_")
+            ctx.add("unreadable", rel, f"reading failed during the {name} check: {first}")
     return ValidationReport(folder, ctx.violations)
 
 
@@ -181,6 +188,8 @@ def _check_files(ctx: _Context) -> None:
         if not file.is_file():
             ctx.add("missing_file", rel, "file is missing")
             continue
+        if not rel.endswith(".parquet"):
+            continue  # the dataset card and croissant.json are checked by checksum only
         try:
             ctx.readable[rel] = pq.read_schema(file)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -237,18 +246,6 @@ def _check_checksums(ctx: _Context) -> None:
 # -- types ----------------------------------------------------------------------------------
 
 
-def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
-    if actual.equals(expected):
-        return True
-    # string and large_string (and their lists) hold the same values
-    relaxed = {pa.large_string(): pa.string()}
-    if relaxed.get(actual) == expected:
-        return True
-    if pa.types.is_list(expected) and (pa.types.is_list(actual) or pa.types.is_large_list(actual)):
-        return _same_type(actual.value_type, expected.value_type)
-    return False
-
-
 def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
     schema = ctx.readable[rel]
     for fld in required:
@@ -256,7 +253,7 @@ def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
             ctx.add(
                 "missing_column", rel, f"required column {fld.name!r} is missing", column=fld.name
             )
-        elif not _same_type(schema.field(fld.name).type, fld.type):
+        elif not same_type(schema.field(fld.name).type, fld.type):
             got = schema.field(fld.name).type
             ctx.add(
                 "type",
@@ -273,7 +270,16 @@ def _check_types(ctx: _Context) -> None:
         if rel in ctx.readable:
             _check_required(ctx, rel, S.INTERACTIONS)
             schema = ctx.readable[rel]
-            if S.HISTORY in schema.names and not _same_type(
+            for name, dtype in S.INTERACTION_OPTIONAL.items():
+                if name in schema.names and not same_type(schema.field(name).type, dtype):
+                    got = schema.field(name).type
+                    ctx.add(
+                        "type",
+                        rel,
+                        f"column {name!r} has type {got}, expected {dtype}",
+                        column=name,
+                    )
+            if S.HISTORY in schema.names and not same_type(
                 schema.field(S.HISTORY).type, S.HISTORY_TYPE
             ):
                 got = schema.field(S.HISTORY).type
@@ -287,7 +293,7 @@ def _check_types(ctx: _Context) -> None:
         _check_required(ctx, "items.parquet", S.ITEMS)
         schema = ctx.readable["items.parquet"]
         for name, dtype in S.ITEM_OPTIONAL.items():
-            if name in schema.names and not _same_type(schema.field(name).type, dtype):
+            if name in schema.names and not same_type(schema.field(name).type, dtype):
                 got = schema.field(name).type
                 ctx.add(
                     "type",
@@ -322,8 +328,19 @@ def _check_types(ctx: _Context) -> None:
 
 
 def _typed(ctx: _Context, rel: str, *columns: str) -> bool:
-    """True when the file is readable and these columns exist (so lazy checks can run)."""
-    return rel in ctx.readable and all(c in ctx.readable[rel].names for c in columns)
+    """True when the file is readable and these columns exist with their canonical types (so
+    lazy checks can run; a wrong type is reported once, by ``_check_types``)."""
+    if rel not in ctx.readable:
+        return False
+    schema = ctx.readable[rel]
+    required = required_schema(rel, ctx.manifest)
+    for column in columns:
+        if column not in schema.names:
+            return False
+        if required is not None and column in required.names:
+            if not same_type(schema.field(column).type, required.field(column).type):
+                return False
+    return True
 
 
 # -- indices and references -----------------------------------------------------------------
@@ -420,6 +437,94 @@ def _check_references(ctx: _Context) -> None:
                 f"reference {article} {column} not in {entity}s.parquet (1..{n})",
                 column=column,
             )
+
+
+def _check_sessions(ctx: _Context) -> None:
+    """``session_id``: no nulls, and each session belongs to one user."""
+    rel = "interactions.parquet"
+    if not _typed(ctx, rel, S.SESSION, S.USER) or not same_type(
+        ctx.readable[rel].field(S.SESSION).type, pa.string()
+    ):
+        return
+    rows = ctx.scan(rel)
+    ctx.add_rows(
+        "session",
+        rel,
+        rows.filter(pl.col(S.SESSION).is_null()).select(S.INTERACTION, S.USER, S.SESSION),
+        "have a null session_id",
+        column=S.SESSION,
+    )
+    shared = (
+        rows.group_by(S.SESSION)
+        .agg(pl.col(S.USER).n_unique().alias("users"))
+        .filter(pl.col(S.SESSION).is_not_null() & (pl.col("users") > 1))
+        .sort(S.SESSION)
+    )
+    ctx.add_rows(
+        "session", rel, shared, "session_id(s) shared by more than one user", column=S.SESSION
+    )
+
+
+def _check_events(ctx: _Context) -> None:
+    """``event``: no nulls, every value in the vocabulary the manifest records."""
+    stats = ctx.manifest.statistics.get("events") or {}
+    vocabulary = list(stats.get("vocabulary") or [])
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.EVENT, S.USER) or not same_type(
+            ctx.readable[rel].field(S.EVENT).type, pa.string()
+        ):
+            continue
+        rows = ctx.scan(rel)
+        if not vocabulary:
+            ctx.add("event", rel, "has an 'event' column but the manifest records no vocabulary")
+            continue
+        ctx.add_rows(
+            "event",
+            rel,
+            rows.filter(~pl.col(S.EVENT).is_in(vocabulary) | pl.col(S.EVENT).is_null()).select(
+                S.INTERACTION, S.USER, S.EVENT
+            ),
+            f"have an event outside the vocabulary {vocabulary} (or null)",
+            column=S.EVENT,
+        )
+
+
+def _check_impressions(ctx: _Context) -> None:
+    """``impressions``: every shown item exists in items.parquet; the row's item is in its list."""
+    if "items.parquet" not in ctx.readable or not _typed(ctx, "items.parquet", S.ITEM):
+        return
+    n_items = ctx.scan("items.parquet").select(pl.len()).collect().item()
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.IMPRESSIONS, S.ITEM, S.INTERACTION) or not same_type(
+            ctx.readable[rel].field(S.IMPRESSIONS).type, S.INTERACTION_OPTIONAL[S.IMPRESSIONS]
+        ):
+            continue
+        rows = ctx.scan(rel).filter(pl.col(S.IMPRESSIONS).is_not_null())
+        shown = (
+            rows.select(S.INTERACTION, S.USER, S.IMPRESSIONS)
+            .explode(S.IMPRESSIONS)
+            .filter(
+                pl.col(S.IMPRESSIONS).is_null()
+                | (pl.col(S.IMPRESSIONS) < 1)
+                | (pl.col(S.IMPRESSIONS) > n_items)
+            )
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            shown,
+            f"show an item not in items.parquet (1..{n_items})",
+            column=S.IMPRESSIONS,
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            rows.filter(~pl.col(S.IMPRESSIONS).list.contains(pl.col(S.ITEM))).select(
+                S.INTERACTION, S.USER, S.ITEM
+            ),
+            "have an item that is not in their impressions list",
+            column=S.IMPRESSIONS,
+        )
 
 
 # -- splits ---------------------------------------------------------------------------------
@@ -727,6 +832,9 @@ _CHECKS: list[Callable[[_Context], None]] = [
     _check_files,
     _check_checksums,
     _check_types,
+    _check_sessions,
+    _check_events,
+    _check_impressions,
     _check_indices,
     _check_references,
     _check_splits,

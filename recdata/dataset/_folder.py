@@ -20,8 +20,11 @@ import pyarrow.parquet as pq
 from recdata import schema as S
 from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
+from recdata.dataset._card import CARD_NAME, render_card
+from recdata.dataset._check import check_files
+from recdata.dataset._croissant import CROISSANT_NAME, render_croissant
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
-from recdata.errors import RecdataError, SchemaError, UsageError
+from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.dataset")
 
@@ -235,6 +238,37 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     return _conform(frame, S.embedding_schema(dim), f"features/{key}")
 
 
+def _finish(tmp: Path, manifest: Manifest) -> None:
+    """Write the dataset card and Croissant file for ``manifest``, then the manifest listing them.
+
+    ``manifest.files`` lists the folder's Parquet files; the card and the Croissant file are
+    derived from it (and the files' schemas) and added to it with their checksums.
+    """
+    if not manifest.recdata_version:
+        from recdata import __version__
+
+        manifest = manifest.model_copy(update={"recdata_version": __version__})
+    tables = {
+        rel: record
+        for rel, record in manifest.files.items()
+        if rel not in (CARD_NAME, CROISSANT_NAME)
+    }
+    manifest = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    schemas = {rel: pq.read_schema(tmp / rel) for rel in tables if rel.endswith(".parquet")}
+    texts = {
+        CARD_NAME: render_card(manifest),
+        CROISSANT_NAME: render_croissant(manifest, schemas),
+    }
+    for rel, text in texts.items():
+        (tmp / rel).unlink(missing_ok=True)  # never write through a hard link into the original
+        (tmp / rel).write_text(text, encoding="utf-8")
+        path = tmp / rel
+        tables[rel] = FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=None)
+    final = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    (tmp / MANIFEST_NAME).unlink(missing_ok=True)
+    (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+
+
 def write_dataset(
     out: str | Path,
     tables: DatasetTables,
@@ -264,6 +298,9 @@ def write_dataset(
     max_rows_per_file
         Write the interactions and each split part with more rows than this as a folder of
         parts of exactly this many rows (the last one shorter); default :data:`PART_ROWS`.
+
+    Besides the tables it writes ``README.md`` (dataset card) and ``croissant.json``, both
+    listed in the manifest with their checksums.
     """
     out = Path(out)
     if max_rows_per_file is not None and max_rows_per_file < 1:
@@ -274,12 +311,7 @@ def write_dataset(
         records: dict[str, FileRecord] = {}
         for rel, _rows, produce in jobs:
             records[rel] = write_parquet(produce(), tmp / rel)
-        final = manifest.model_copy(update={"files": records})
-        if not final.recdata_version:
-            from recdata import __version__
-
-            final = final.model_copy(update={"recdata_version": __version__})
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, manifest.model_copy(update={"files": records}))
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
     log.info("wrote %s (%d files)", out.name, len(records))
@@ -296,7 +328,8 @@ def update_dataset(
     """Add (or replace) feature/graph tables in an existing folder, atomically.
 
     ``add`` maps ``features/<key>`` or ``graphs/<key>`` (no suffix) to frames. The folder is
-    copied (hard links where possible), changed, re-checksummed and swapped into place.
+    copied (hard links where possible), changed, re-checksummed and swapped into place; the
+    dataset card (README.md) and croissant.json are rewritten in the same update.
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
@@ -333,11 +366,7 @@ def update_dataset(
             target = tmp / rel
             target.unlink(missing_ok=True)  # never write through a hard link into the original
             records[rel] = write_parquet(table, target)
-        final = update_manifest(manifest).model_copy(
-            update={"files": dict(sorted(records.items()))}
-        )
-        (tmp / MANIFEST_NAME).unlink(missing_ok=True)
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, update_manifest(manifest).model_copy(update={"files": records}))
     return folder
 
 
@@ -390,19 +419,18 @@ def scan_table(folder: Path, manifest: Manifest, rel: str) -> pl.LazyFrame:
 
 
 def load(path: str | Path) -> Dataset:
-    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
+    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded).
+
+    Every table is checked first (present, a readable Parquet footer, the required columns and
+    types), so a damaged or foreign folder fails here with a
+    :class:`~recdata.errors.DatasetError` naming the file, not later inside a query.
+    """
     folder = Path(path)
-    if not (folder / MANIFEST_NAME).is_file():
-        raise RecdataError(
-            f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder
-        )
-    try:
-        manifest = Manifest.read(folder)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise RecdataError(
-            f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder
-        ) from exc
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"{folder} {what}; pass a dataset folder written by recdata build")
+    manifest = Manifest.read(folder)
+    check_files(folder, manifest, _scanned_files(manifest))
 
     def scan(rel: str) -> pl.LazyFrame:
         return scan_table(folder, manifest, rel)
@@ -412,8 +440,8 @@ def load(path: str | Path) -> Dataset:
         splits[protocol] = SplitFrames(
             *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
         )
-    features = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")}
-    graphs = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("graphs/")}
+    features = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "features/")}
+    graphs = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "graphs/")}
     return Dataset(
         path=folder,
         manifest=manifest,
@@ -424,3 +452,18 @@ def load(path: str | Path) -> Dataset:
         features=features,
         graphs=graphs,
     )
+
+
+def _listed(manifest: Manifest, prefix: str) -> list[str]:
+    return [rel for rel in manifest.files if rel.startswith(prefix) and rel.endswith(".parquet")]
+
+
+def _scanned_files(manifest: Manifest) -> list[str]:
+    """Every Parquet file ``load`` scans: the three tables (or their parts), each split part,
+    features, graphs."""
+    rels = ["interactions.parquet", "items.parquet", "users.parquet"]
+    rels += [
+        f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
+    ]
+    rels += _listed(manifest, "features/") + _listed(manifest, "graphs/")
+    return [file for rel in rels for file in table_files(manifest.files, rel)]

@@ -9,6 +9,7 @@ import polars as pl
 
 from recdata._atomic import check_target
 from recdata.dataset import Dataset, GraphRecord, Manifest, load, update_dataset
+from recdata.dataset._check import reads_folder
 from recdata.errors import FeatureError, UsageError
 from recdata.features._compute import FeatureOutputs, compute_features
 from recdata.features._models import ensure_embed_extra
@@ -28,6 +29,7 @@ from recdata.graphs import degree_stats, item_knn
 log = logging.getLogger("recdata.features")
 
 
+@reads_folder
 def add_features(
     path: str | Path,
     *,

@@ -22,16 +22,34 @@ from recdata.errors import RecipeError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
+    DropRareItemsStep,
+    DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
     FilterRatingStep,
     ImplicitLabelStep,
     KcoreStep,
+    KeepEventsStep,
+    RemoveRepeatsStep,
     SampleUsersStep,
+    SessionizeStep,
+    SrgnnStep,
     TimeWindowStep,
 )
 from recdata.transforms import IndexedData
 
 _RAW_USER, _RAW_ITEM = S.USER_ID, S.ITEM_ID
 _SAMPLE_KEY = "__raw_user_id"
+_CODED_STEPS = (
+    DedupStep,
+    FilterRatingStep,
+    ImplicitLabelStep,
+    KcoreStep,
+    ActivityFilterStep,
+    TimeWindowStep,
+    SampleUsersStep,
+)
+"""Steps that run on the codes of :meth:`PolarsEngine.load`; others get the raw ids back."""
 
 
 class PolarsEngine(Engine[pl.DataFrame]):
@@ -46,6 +64,8 @@ class PolarsEngine(Engine[pl.DataFrame]):
     def load(self, interactions: pl.DataFrame) -> pl.DataFrame:
         from recdata.transforms import index_ids
 
+        if _RAW_USER not in interactions.columns or _RAW_ITEM not in interactions.columns:
+            return interactions  # already indexed (or not interactions): nothing to code
         data = index_ids(
             interactions.lazy(),
             user=_RAW_USER,
@@ -77,9 +97,22 @@ class PolarsEngine(Engine[pl.DataFrame]):
         )
         return {k: int(v) for k, v in row.items()}
 
+    def _decoded(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A coded frame back in raw ids (the columns and order :meth:`load` was given)."""
+        assert self._codes is not None and self._codes.raw_keys is not None
+        users, items = self._codes.raw_keys
+        rest = [c for c in frame.columns if c not in (S.INTERACTION, S.USER, S.ITEM)]
+        return frame.select(
+            users.gather(frame.get_column(S.USER).cast(pl.Int64) - 1).alias(_RAW_USER),
+            items.gather(frame.get_column(S.ITEM).cast(pl.Int64) - 1).alias(_RAW_ITEM),
+            *rest,
+        )
+
     def step(self, step: Any, frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
         from recdata import transforms as T
 
+        if not isinstance(step, _CODED_STEPS) and self._keys(frame)["user"] == S.USER:
+            frame = self._decoded(frame)  # event and session steps read the raw ids
         lf = frame.lazy()
         ids = self._keys(frame)
         if isinstance(step, DedupStep):
@@ -122,7 +155,9 @@ class PolarsEngine(Engine[pl.DataFrame]):
                 seed=step.seed,
                 user=_SAMPLE_KEY,
             ).collect().drop(_SAMPLE_KEY), {}
-        raise RecipeError(f"unknown step {step!r}")
+        if isinstance(step, KeepEventsStep | EventWeightsStep | ExposuresToImpressionsStep):
+            return _event_step(step, lf)
+        return _session_step(step, lf)
 
     def index(self, frame: pl.DataFrame, *, order: IndexOrder) -> Indexed[pl.DataFrame]:
         from recdata.transforms import index_ids, reindex
@@ -189,3 +224,53 @@ class PolarsEngine(Engine[pl.DataFrame]):
 
     def columns(self, frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
         return frame.lazy().collect_schema().names()
+
+
+def _event_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The event and impression steps of :mod:`recdata.events` over a raw-id frame."""
+    from recdata import events as EV
+
+    if isinstance(step, KeepEventsStep):
+        return EV.keep_events(lf, events=step.events).collect(), {}
+    if isinstance(step, EventWeightsStep):
+        return EV.event_weights(
+            lf, weights=step.weights, default=step.default, column=step.column
+        ).collect(), {}
+    out = EV.exposures_to_impressions(
+        lf, group=step.group, clicked=step.clicked, user=_RAW_USER, item=_RAW_ITEM
+    ).collect()
+    return out, {}
+
+
+def _session_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The session steps of :mod:`recdata.sessions` over a raw-id frame."""
+    from recdata import sessions as SS
+
+    if isinstance(step, SessionizeStep):
+        return SS.sessionize(lf, gap=step.gap, user=_RAW_USER, time=S.TIME).collect(), {}
+    if isinstance(step, DropShortSessionsStep):
+        return SS.drop_short_sessions(lf, min_length=step.min_length).collect(), {}
+    if isinstance(step, DropRareItemsStep):
+        out, report = SS.drop_rare_items_report(
+            lf,
+            min_count=step.min_count,
+            mode=step.mode,
+            min_session_length=step.min_session_length,
+            max_rounds=step.max_rounds,
+            item=_RAW_ITEM,
+        )
+        return out, {"rounds": report.rounds, "converged": report.converged}
+    if isinstance(step, RemoveRepeatsStep):
+        return SS.remove_repeats(lf, item=_RAW_ITEM, time=S.TIME).collect(), {}
+    if isinstance(step, SrgnnStep):
+        out, srgnn = SS.srgnn_preprocess_report(
+            lf,
+            dataset=step.dataset,
+            timezone=step.timezone,
+            min_item_count=step.min_item_count,
+            order=step.order,
+            item=_RAW_ITEM,
+            time=S.TIME,
+        )
+        return out, srgnn.as_dict()
+    raise RecipeError(f"unknown step {step!r}")
