@@ -8,7 +8,7 @@ For each size it runs ``recdata build synthetic --set size=N`` (dedup, iterative
 leave-one-out, item texts, user–item and item–item graphs) in a child process and samples the
 resident memory of that process every 0.2 s from /proc (no tracemalloc, which would slow it
 and miss native memory); it prints wall time, peak RSS and the per-stage lines of the
-folder's ``build.log`` (each with the RSS and the peak of the stage before it). With
+folder's ``build.log`` (each with the process's RSS and its peak so far). With
 ``--csv`` it first writes the generated interactions as a CSV file (untimed, in its own
 process) and builds the same steps from that file through a user recipe, so the reader is
 measured too.

@@ -68,18 +68,14 @@ class _Log:
 
 
 def _memory_note() -> str:
-    """`` (rss X GB; peak since the last stage Y GB)`` on Linux, for build.log; else ``""``.
-
-    The peak (VmHWM) is reset after each reading, so each line shows the peak of the stage
-    that just ended."""
+    """`` (rss X GB, peak so far Y GB)`` of this process on Linux, for build.log; else ``""``."""
     try:
         status = Path("/proc/self/status").read_text(encoding="ascii")
         values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         rss, peak = (int(values[k].split()[0]) * 1024 / 1e9 for k in ("VmRSS", "VmHWM"))
-        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")  # resets VmHWM
     except (OSError, KeyError, ValueError):
         return ""
-    return f" (rss {rss:.2f} GB; peak of the previous stage {peak:.2f} GB)"
+    return f" (rss {rss:.2f} GB, peak so far {peak:.2f} GB)"
 
 
 # --------------------------------------------------------------------------- fetch

@@ -138,3 +138,16 @@ def test_estimates(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="a: about 101 interactions"):
         check_fits(101, what="a", budget=Budget(100 * PEAK_BYTES_PER_ROW, "test"))
     check_fits(10**12, what="a", budget=None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="Linux /proc only")
+def test_build_log_records_memory_per_stage(tmp_path: Path, home: Path) -> None:
+    import re
+
+    out = build("synthetic", out=tmp_path / "o", overrides=SMALL, features=False)
+    lines = [line for line in (out / "build.log").read_text().splitlines() if line.startswith("[")]
+    assert lines and all(
+        re.search(r"\(rss \d+\.\d\d GB, peak so far \d+\.\d\d GB\)$", x) for x in lines
+    )
+    peaks = [float(re.findall(r"peak so far (\S+) GB", x)[0]) for x in lines]
+    assert peaks == sorted(peaks)  # a high-water mark never goes down
