@@ -431,6 +431,30 @@ def build(
         )
     default_split = next(iter(resolved.splits), None)
 
+    # evaluation candidates
+    candidate_frames: dict[str, dict[str, pl.DataFrame]] = {}
+    candidate_records: dict = {}
+    if resolved.candidates is not None:
+        from recdata.candidates import compute_candidates
+
+        spec = resolved.candidates
+        wanted = spec.protocols or [default_split]
+        names = list(split_tables) if "all" in wanted else list(dict.fromkeys(wanted))
+        n_items = int(items.height)
+        n_users = int(users.height)
+        for name in names:
+            stage.stage(f"candidates {name} ({spec.sampler}, n={spec.n})")
+            out = compute_candidates(
+                interactions.lazy(),
+                {p: f.lazy() for p, f in split_tables[name].items()},
+                protocol=name,
+                spec=spec,
+                n_items=n_items,
+                n_users=n_users,
+            )
+            candidate_frames[name] = out.frames
+            candidate_records[name] = out.record
+
     # features and graphs
     feature_frames: dict[str, pl.DataFrame] = {}
     graph_frames: dict[str, pl.DataFrame] = {}
@@ -504,6 +528,7 @@ def build(
         splits=split_records,
         features=feature_records,
         graphs=graph_records,
+        candidates=dict(sorted(candidate_records.items())),
         statistics=statistics,
         warnings=warnings,
     )
@@ -519,6 +544,7 @@ def build(
             splits=split_tables,
             features=feature_frames,
             graphs=graph_frames,
+            candidates=candidate_frames,
         ),
         manifest,
         overwrite=overwrite,

@@ -13,6 +13,8 @@ from recdata.dataset._folder import (
 )
 from recdata.dataset.manifest import (
     MANIFEST_NAME,
+    CandidatePartRecord,
+    CandidatesRecord,
     FeatureRecord,
     FileRecord,
     GraphRecord,
@@ -30,6 +32,8 @@ __all__ = [
     "MANIFEST_NAME",
     "Dataset",
     "DatasetTables",
+    "CandidatePartRecord",
+    "CandidatesRecord",
     "FeatureRecord",
     "FileRecord",
     "GraphRecord",
