@@ -32,8 +32,10 @@ _NEGATIVES = {"valid": "val_negative.tsv", "test": "test_negative.tsv"}
 
 def _py_str(column: str) -> pl.Expr:
     """A raw id as a Python string literal (quotes and backslashes escaped) for literal_eval."""
-    escaped = pl.col(column).str.replace_all("\\", "\\\\", literal=True).str.replace_all(
-        "'", "\\'", literal=True
+    escaped = (
+        pl.col(column)
+        .str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all("'", "\\'", literal=True)
     )
     return pl.format("'{}'", escaped)
 
@@ -51,7 +53,9 @@ def export_elliot(ds: Dataset, out: Path, *, split: str | None = None) -> Export
     check_ids(ds.items.collect(), S.ITEM_ID, what="items.parquet")
     frames = ds.split(name)
     for part, file_name in _DATA.items():
-        lf = with_raw_ids(ds, sequence_sort(frames[part].select(S.INTERACTION, S.USER, S.ITEM, S.TIME, S.RATING)))
+        lf = with_raw_ids(
+            ds, sequence_sort(frames[part].select(S.INTERACTION, S.USER, S.ITEM, S.TIME, S.RATING))
+        )
         lines = lf.select(
             pl.format(
                 "{}\t{}\t{}\t{}",

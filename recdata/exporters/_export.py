@@ -19,8 +19,8 @@ from recdata.exporters._graph import export_graph
 from recdata.exporters._hf import export_hf
 from recdata.exporters._ncf import export_ncf
 from recdata.exporters._prompts import export_prompts
-from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._recbole import export_recbole
+from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
 
 log = logging.getLogger("recdata.exporters")
