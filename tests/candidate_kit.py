@@ -71,7 +71,10 @@ def loo_folder(
     tables = DatasetTables(
         interactions=frame,
         items=pl.DataFrame(
-            {S.ITEM: list(range(1, n_items + 1)), S.ITEM_ID: [f"i{k}" for k in range(1, n_items + 1)]}
+            {
+                S.ITEM: list(range(1, n_items + 1)),
+                S.ITEM_ID: [f"i{k}" for k in range(1, n_items + 1)],
+            }
         ),
         users=pl.DataFrame(
             {S.USER: list(range(1, users + 1)), S.USER_ID: [f"u{k}" for k in range(1, users + 1)]}
@@ -86,9 +89,7 @@ def loo_folder(
     return write_dataset(path, tables, manifest)
 
 
-def reference_negatives_ok(
-    negatives: Sequence[int], *, eligible: set[int], n: int
-) -> list[str]:
+def reference_negatives_ok(negatives: Sequence[int], *, eligible: set[int], n: int) -> list[str]:
     """What is wrong with one list, checked the slow, obvious way (empty when nothing)."""
     problems = []
     if len(set(negatives)) != len(negatives):

@@ -54,7 +54,11 @@ def test_lists_follow_the_rules_against_a_reference(folder: Path) -> None:
             assert reference_negatives_ok(row["negatives"], eligible=eligible, n=10) == []
     record = ds.manifest.candidates["loo"]
     assert (record.sampler, record.n, record.seed, record.exclude, record.alpha) == (
-        "uniform", 10, 4, "all", None,
+        "uniform",
+        10,
+        4,
+        "all",
+        None,
     )
     test_rows = ds.split("loo").candidates("test").collect()
     short = int((test_rows["negatives"].list.len() < 10).sum())
@@ -82,10 +86,16 @@ def test_same_parameters_give_the_same_bytes(tmp_path: Path) -> None:
     b = loo_folder(tmp_path / "b", _histories(), n_items=N_ITEMS)
     recdata.add_candidates(a, n=7, seed=1, sampler="popularity", alpha=0.5)
     recdata.add_candidates(b, n=7, seed=1, sampler="popularity", alpha=0.5)
-    for rel in ("splits/loo/candidates-valid.parquet", "splits/loo/candidates-test.parquet", "manifest.json"):
+    for rel in (
+        "splits/loo/candidates-valid.parquet",
+        "splits/loo/candidates-test.parquet",
+        "manifest.json",
+    ):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     recdata.add_candidates(b, n=7, seed=2, sampler="popularity", alpha=0.5)
-    assert _sha(a / "splits/loo/candidates-test.parquet") != _sha(b / "splits/loo/candidates-test.parquet")
+    assert _sha(a / "splits/loo/candidates-test.parquet") != _sha(
+        b / "splits/loo/candidates-test.parquet"
+    )
 
 
 _CHILD = textwrap.dedent(
@@ -114,11 +124,16 @@ def test_thread_counts_do_not_change_the_bytes(tmp_path: Path, sampler: str) -> 
             "POLARS_MAX_THREADS": threads,
             "OMP_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
-            "PYTHONPATH": os.pathsep.join([str(Path(recdata.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(recdata.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+            ),
         }
         done = subprocess.run(
             [sys.executable, str(script), str(folder), sampler, str(workers)],
-            capture_output=True, text=True, env=env, timeout=300,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         digests.append(done.stdout.split())

@@ -34,7 +34,15 @@ def test_cli_adds_then_replaces(folder: Path, capsys: pytest.CaptureFixture[str]
     record = recdata.load(folder).manifest.candidates["loo"]
     assert (record.n, record.seed) == (5, 3)
     code, _, err = run(
-        capsys, "candidates", str(folder), "--sampler", "popularity", "--alpha", "0.5", "--exclude", "train"
+        capsys,
+        "candidates",
+        str(folder),
+        "--sampler",
+        "popularity",
+        "--alpha",
+        "0.5",
+        "--exclude",
+        "train",
     )
     assert code == 0, err
     assert "replacing the candidates of split loo" in err
@@ -76,7 +84,11 @@ def test_build_with_the_recipe_key(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     b = recdata.build(recipe, out=tmp_path / "b")
     record = recdata.load(a).manifest.candidates["loo"]
     assert (record.sampler, record.n, record.seed, record.alpha) == ("popularity", 15, 7, 1.0)
-    for rel in ("splits/loo/candidates-test.parquet", "splits/loo/candidates-valid.parquet", "manifest.json"):
+    for rel in (
+        "splits/loo/candidates-test.parquet",
+        "splits/loo/candidates-valid.parquet",
+        "manifest.json",
+    ):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     assert recdata.validate(a).ok
     # the verb on a folder built without the key gives the same lists

@@ -32,7 +32,9 @@ def problems(draw):  # noqa: ANN001, ANN201
     weights = None
     if draw(st.booleans()):
         weights = [0.0] + draw(
-            st.lists(st.sampled_from([0.0, 0.5, 1.0, 3.0, 40.0]), min_size=n_items, max_size=n_items)
+            st.lists(
+                st.sampled_from([0.0, 0.5, 1.0, 3.0, 40.0]), min_size=n_items, max_size=n_items
+            )
         )
     seed = draw(st.integers(0, 2**32))
     return n_items, n_users, pairs, users, positives, ids, n, weights, seed
@@ -68,7 +70,9 @@ def _check(problem, rows, lists) -> None:  # noqa: ANN001
         user, positive = int(rows.users[r]), int(rows.positives[r])
         excluded = {item for u, item in pairs if u == user} | {positive}
         eligible = {
-            i for i in range(1, n_items + 1) if i not in excluded and (weights is None or weights[i] > 0)
+            i
+            for i in range(1, n_items + 1)
+            if i not in excluded and (weights is None or weights[i] > 0)
         }
         got = lists.values[lists.offsets[r] : lists.offsets[r + 1]].tolist()
         assert reference_negatives_ok(got, eligible=eligible, n=n) == [], (r, got, eligible)
@@ -85,13 +89,17 @@ def test_lists_match_the_reference(problem) -> None:  # noqa: ANN001
     for r in range(len(rows)):
         excluded = {i for u, i in pairs if u == rows.users[r]} | {int(rows.positives[r])}
         expected = sum(
-            1 for i in range(1, n_items + 1) if i not in excluded and (weights is None or weights[i] > 0)
+            1
+            for i in range(1, n_items + 1)
+            if i not in excluded and (weights is None or weights[i] > 0)
         )
         assert sampler.eligible(rows.take(slice(r, r + 1)))[0] == expected
 
 
 @pytest.mark.parametrize("rounds", [0, 1])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(problem=problems())
 def test_rows_left_by_rejection_take_the_exact_path(rounds, problem, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(sample_module, "MAX_ROUNDS", rounds)
@@ -149,7 +157,10 @@ def test_single_draw_frequencies_match_the_weights(alpha_weights: str) -> None:
     weights = None if alpha_weights == "uniform" else np.concatenate([[0.0], counts])
     # user 1 excludes items 1..5; every row's positive is item 6
     excl = exclusion(
-        pl.DataFrame({"user_idx": [1] * 5, "item_idx": [1, 2, 3, 4, 5]}, schema={"user_idx": pl.Int32, "item_idx": pl.Int32}),
+        pl.DataFrame(
+            {"user_idx": [1] * 5, "item_idx": [1, 2, 3, 4, 5]},
+            schema={"user_idx": pl.Int32, "item_idx": pl.Int32},
+        ),
         n_items=n_items,
         n_users=1,
     )

@@ -120,7 +120,9 @@ def test_short_list_that_is_not_exhaustive(good: Path, tmp_path: Path) -> None:
         rec = manifest.candidates["loo"]
         part = rec.parts["test"].model_copy(update={"short_rows": rec.parts["test"].short_rows + 1})
         return manifest.model_copy(
-            update={"candidates": {"loo": rec.model_copy(update={"parts": {**rec.parts, "test": part}})}}
+            update={
+                "candidates": {"loo": rec.model_copy(update={"parts": {**rec.parts, "test": part}})}
+            }
         )
 
     bad = _corrupt(good, tmp_path, lambda f: _set_negatives(f, 0, [6, 7]), record=record)
