@@ -169,13 +169,18 @@ def compute_candidates(
         return CandidateOutputs({}, CandidatesRecord(**params, parts=record_parts))
     source = interactions if spec.exclude == "all" else parts["train"]
     excluded = exclusion(source.select(S.USER, S.ITEM), n_items=n_items, n_users=n_users)
-    weights = None
-    if spec.sampler == "popularity":
-        weights = popularity_weights(parts["train"], n_items=n_items, alpha=spec.alpha)
+    sampler = None
+    if spec.sampler in ("uniform", "popularity"):
+        weights = None
+        if spec.sampler == "popularity":
+            weights = popularity_weights(parts["train"], n_items=n_items, alpha=spec.alpha)
+        sampler = Sampler(
+            n=spec.n, exclusion=excluded, weights=weights, key=np.uint64(0), workers=workers
+        )
     for part in EVAL_PARTS:
         rows_frame, rows = _rows(parts[part])
         key = stream_key(spec.seed, protocol, part)
-        if spec.sampler == "impressions":
+        if sampler is None:
             lists = impression_negatives(
                 parts[part],
                 rows,
@@ -186,10 +191,7 @@ def compute_candidates(
                 where=f"splits/{protocol}/{part}.parquet",
             )
         else:
-            sampler = Sampler(
-                n=spec.n, exclusion=excluded, weights=weights, key=key, workers=workers
-            )
-            lists = sampler.sample(rows)
+            lists = sampler.keyed(key).sample(rows)
         lengths = lists.lengths
         rel = candidates_path(protocol, part)
         frames[part] = _frame(rows_frame, lists)

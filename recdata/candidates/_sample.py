@@ -8,6 +8,7 @@ every eligible item by an Efraimidis-Spirakis key ``-log(1 - u) / w`` and keeps 
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -120,6 +121,12 @@ class Sampler:
         ).astype(np.int64)
 
     # ------------------------------------------------------------------ public
+
+    def keyed(self, key: np.uint64) -> Sampler:
+        """The same sampler (exclusions, weights) drawing from another stream key."""
+        other = copy.copy(self)
+        other.key = key
+        return other
 
     def eligible(self, rows: Rows) -> np.ndarray:
         """How many items each row may receive as negatives."""
