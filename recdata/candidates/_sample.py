@@ -204,17 +204,16 @@ class Sampler:
         cand += base[:, None]
         flat = cand.ravel()  # sorted: rows in order, items sorted within a row
         valid = valid2d.ravel()
-        ex_rows, ex_items = self.exclusion.expand(rows.users)
-        ex_rows *= stride
-        ex_rows += ex_items
-        _mark(valid, flat, ex_rows)
+        ex_keys, ex_items = self.exclusion.expand(rows.users)  # this chunk's excluded pairs
+        ex_keys *= stride
+        ex_keys += ex_items
+        _mark(valid, flat, ex_keys)
         kept = flat[valid]
         need = n - valid2d.sum(axis=1)
         if not need.any():
             kept -= np.repeat(base, n)
             return [(np.arange(n_rows), _full_lists(kept, n_rows, n))], np.zeros(0, np.int64)
         kept_rows = np.repeat(np.arange(n_rows, dtype=np.int64), n - need)
-        users = rows.users.astype(np.int64)
         for attempt in range(1, MAX_ROUNDS + 1):
             active = np.flatnonzero(need > 0)
             if len(active) == 0:
@@ -230,7 +229,7 @@ class Sampler:
             ok = np.ones(len(query), dtype=bool)
             ok[1:] = query[1:] != query[:-1]
             ok &= new_item != pos[new_row]
-            ok &= ~self.exclusion.contains(users[new_row], new_item)
+            ok[np.flatnonzero(ok)[_isin_sorted(query[ok], ex_keys)]] = False
             ok[np.flatnonzero(ok)[_isin_sorted(query[ok], kept)]] = False
             # stream order: each row takes its first `need` fresh draws by slot
             cand_idx = np.flatnonzero(ok)
