@@ -49,18 +49,19 @@ def child(args: argparse.Namespace) -> dict[str, object]:
     timings: dict[str, float] = {}
     exclusion, sample_frame = compute_module.exclusion, compute_module._frame
 
-    def timed(name, fn):  # noqa: ANN001, ANN202
-        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
-            start = time.perf_counter()
-            out = fn(*a, **k)
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
-            return out
-
-        return wrapper
-
     def cpu() -> float:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
+
+    def timed(name, fn):  # noqa: ANN001, ANN202
+        def wrapper(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            start, cpu_start = time.perf_counter(), cpu()
+            out = fn(*a, **k)
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+            timings[f"{name}_cpu"] = timings.get(f"{name}_cpu", 0.0) + cpu() - cpu_start
+            return out
+
+        return wrapper
 
     compute_module.exclusion = timed("exclusion", exclusion)
     compute_module._frame = timed("list_column", sample_frame)
@@ -76,7 +77,8 @@ def child(args: argparse.Namespace) -> dict[str, object]:
         workers=args.workers,
     )
     total, cpu_total = time.perf_counter() - start, cpu() - cpu_start
-    timings["sampling"] = total - sum(timings.values())
+    timings["sampling"] = total - timings["exclusion"] - timings["list_column"]
+    timings["sampling_cpu"] = cpu_total - timings["exclusion_cpu"] - timings["list_column_cpu"]
     part = out.record.parts["test"]
     return {
         "sampler": args.sampler,

@@ -107,8 +107,6 @@ class Sampler:
             if self.cdf[-1] <= 0:
                 self.cdf = None
                 self.weights = np.zeros_like(self.weights)
-            else:
-                self.guide = _guide(self.cdf)
             self.drawable = self.weights > 0
         self.drawable[0] = False
         self.n_drawable = int(self.drawable.sum())
@@ -175,17 +173,7 @@ class Sampler:
         """Items from uniforms: inverse CDF of the weights (or uniform over 1..n_items)."""
         if self.cdf is None:
             return (u * self.n_items).astype(np.int64) + 1
-        # guide table: bucket b of u holds the answers guide[b]..guide[b + 1] (exact, see _guide)
-        shape, u = u.shape, u.ravel()
-        bucket = (u * (len(self.guide) - 1)).astype(np.int64)
-        low = self.guide[bucket]
-        out = low.copy()
-        open_ = np.flatnonzero(self.guide[bucket + 1] != low)
-        if len(open_):
-            x = u[open_] * self.cdf[-1]
-            out[open_] = np.searchsorted(self.cdf, x, side="right")
-        out += 1
-        return out.reshape(shape)
+        return np.searchsorted(self.cdf, u * self.cdf[-1], side="right").astype(np.int64) + 1
 
     def _rejection(self, rows: Rows) -> tuple[list[tuple[np.ndarray, Lists]], np.ndarray]:
         """(row positions, lists) of the rows solved within MAX_ROUNDS; the other rows.
@@ -285,19 +273,6 @@ class Sampler:
         items.sort(axis=1)
         mask = items != np.iinfo(np.int64).max
         return _lists_from_mask(items, mask)
-
-
-def _guide(cdf: np.ndarray) -> np.ndarray:
-    """``searchsorted(cdf, t_b, "right")`` at the 2^k + 1 thresholds ``t_b = (b / 2^k) * total``.
-
-    With 2^k buckets, ``b = floor(u * 2^k)`` and ``b / 2^k`` are exact for a 53-bit ``u``, and
-    rounding is monotone, so ``t_b <= u * total < t_{b+1}``: the inverse CDF of ``u`` lies in
-    ``[guide[b], guide[b + 1]]`` and equals ``guide[b]`` when the two agree.
-    """
-    buckets = 1 << max(4, int(np.ceil(np.log2(4 * len(cdf)))))
-    thresholds = (np.arange(buckets + 1, dtype=np.float64) / buckets) * cdf[-1]
-    guide = np.searchsorted(cdf, thresholds, side="right").astype(np.int64)
-    return np.minimum(guide, len(cdf) - 1)
 
 
 def _full_lists(values: np.ndarray, n_rows: int, n: int) -> Lists:

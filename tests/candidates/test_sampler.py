@@ -126,7 +126,7 @@ def test_chunking_and_threads_do_not_change_the_draws(problem, chunk) -> None:  
     st.lists(st.sampled_from([0.0, 1e-9, 0.25, 1.0, 7.0, 1e6]), min_size=1, max_size=300),
     st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=200),
 )
-def test_guided_inverse_cdf_equals_searchsorted(weights, uniforms) -> None:
+def test_popularity_draws_are_the_inverse_cdf(weights, uniforms) -> None:
     w = np.array([0.0, *weights])
     if w.sum() == 0:
         return
