@@ -11,6 +11,7 @@ from recdata import schema as S
 from recdata.candidates._compute import CandidateOutputs, compute_candidates
 from recdata.candidates._spec import CandidateExclude, CandidateSampler, CandidatesSpec
 from recdata.dataset import Dataset, Manifest, load, update_dataset
+from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 
 log = logging.getLogger("recdata.candidates")
@@ -62,6 +63,7 @@ def candidates_for(
     return out
 
 
+@reads_folder
 def add_candidates(
     path: str | Path,
     *,
