@@ -201,7 +201,7 @@ class Sampler:
         if not need.any():
             kept -= np.repeat(base, n)
             return [(np.arange(n_rows), _full_lists(kept, n_rows, n))], np.zeros(0, np.int64)
-        kept_rows = np.repeat(np.arange(n_rows, dtype=np.int64), n - need)
+        extra = np.zeros(0, dtype=np.int64)  # keys accepted in later rounds (sorted, small)
         for attempt in range(1, MAX_ROUNDS + 1):
             active = np.flatnonzero(need > 0)
             if len(active) == 0:
@@ -219,16 +219,17 @@ class Sampler:
             ok &= new_item != pos[new_row]
             ok[np.flatnonzero(ok)[_isin_sorted(query[ok], ex_keys)]] = False
             ok[np.flatnonzero(ok)[_isin_sorted(query[ok], kept)]] = False
+            ok[np.flatnonzero(ok)[_isin_sorted(query[ok], extra)]] = False
             # stream order: each row takes its first `need` fresh draws by slot
             cand_idx = np.flatnonzero(ok)
             by_slot = cand_idx[np.lexsort((slot[cand_idx], new_row[cand_idx]))]
             rank = _rank_within(new_row[by_slot])
             ok[by_slot[rank >= need[new_row[by_slot]]]] = False
             fresh = query[ok]
-            at = np.searchsorted(kept, fresh)
-            kept = np.insert(kept, at, fresh)
-            kept_rows = np.insert(kept_rows, at, new_row[ok])
+            extra = np.insert(extra, np.searchsorted(extra, fresh), fresh)
             need -= np.bincount(new_row[ok], minlength=n_rows)
+        kept = np.insert(kept, np.searchsorted(kept, extra), extra)
+        kept_rows = kept // stride
         failed = need > 0
         if failed.any():
             keep = ~failed[kept_rows]
