@@ -111,3 +111,14 @@ def test_recipe_key_names_unknown_protocols(tmp_path: Path) -> None:
         resolve(_recipe(tmp_path, {"protocols": ["nope"]}))
     with pytest.raises(RecipeError):
         resolve(_recipe(tmp_path, {"sampler": "nope"}))
+
+
+def test_set_turns_the_key_on() -> None:
+    recipe = resolve("synthetic", ["candidates={sampler: popularity, n: 5, alpha: 0.5}"])
+    assert recipe.candidates is not None
+    assert (recipe.candidates.sampler, recipe.candidates.n, recipe.candidates.alpha) == (
+        "popularity",
+        5,
+        0.5,
+    )
+    assert resolve("synthetic", ["size=1000"]).candidates is None
