@@ -37,7 +37,7 @@ from recdata.normalize._mapping import (
     apply_lookup,
     canonical_interactions,
     first_per_key,
-    map_table,
+    map_table_report,
     read_table,
     social_edges,
 )
@@ -112,12 +112,20 @@ def _table_path(spec: TableSpec, fetched: dict[str, FetchedSource]) -> Path | No
 
 
 def _read(
-    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     raw, bad = read_table(spec, path)
     if bad:
         warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
-    frame = map_table(raw, spec, path=path.name)
+    frame, cleaned = map_table_report(raw, spec, path=path.name)
+    if cleaned and normalisations is not None:
+        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
+        normalisations[kind] = {"source": where, "fields": cleaned}
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -156,6 +164,8 @@ class _Inputs:
     social: pl.DataFrame | None = None
     fetched: dict[str, FetchedSource] = field(default_factory=dict)
     sources: list[SourceRecord] = field(default_factory=list)
+    normalisations: dict[str, Any] = field(default_factory=dict)
+    """Per table, the values each ``clean:`` field changed and nulled (manifest statistics)."""
 
 
 def _source_records(
@@ -201,7 +211,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
     inter = canonical_interactions(
-        _read(recipe.interactions, path, "interactions", warnings, fetched)
+        _read(recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations)
     )
     keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
     if keyed.height < inter.height:
@@ -219,7 +229,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         if table_path is None:
             continue
         stage.stage(f"reading {kind}")
-        frame = _read(spec, table_path, kind, warnings, fetched)
+        frame = _read(spec, table_path, kind, warnings, fetched, inputs.normalisations)
         if kind == "item_tags":
             inputs.tags = aggregate_tags(frame)
         else:
@@ -550,11 +560,19 @@ def _build(
         _social(recipe, inputs.social, indexed.user_map, extras)
 
     stage.stage("writing the folder")
+    from recdata.statistics import coverage_shortfalls, coverage_stats
+
+    coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
+    for shortfall in coverage_shortfalls(coverage, recipe.expected_coverage):
+        warnings.append(f"metadata coverage: {shortfall}")
     statistics = {
         "interactions": engine.statistics(indexed.interactions),
         "stages": stages,
         "splits": {name: split.sizes for name, split in splits.items()},
+        "coverage": coverage,
     }
+    if inputs.normalisations:
+        statistics["normalisations"] = inputs.normalisations
     manifest = Manifest(
         name=recipe.name,
         recipe=recipe.resolved(),

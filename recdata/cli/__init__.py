@@ -26,6 +26,7 @@ VERBS: dict[str, str] = {
     "features": "features",
     "export": "export",
     "candidates": "candidates",
+    "report": "report",
 }
 
 
