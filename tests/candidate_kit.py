@@ -22,7 +22,8 @@ def loo_folder(
     """A folder from ``{user_idx: [item_idx in time order]}`` with a hand-made ``loo`` split.
 
     The last item of a user with >= 3 goes to test, the one before to valid, the rest to train.
-    ``impressions`` maps interaction_idx -> shown items (an ``impressions`` column on every file).
+    ``impressions`` maps interaction_idx -> shown items (an ``impressions`` column on every file;
+    null for the other rows).
     """
     rows = []
     for user in sorted(histories):
@@ -48,7 +49,10 @@ def loo_folder(
         frame = frame.with_columns(
             pl.Series(
                 "impressions",
-                [list(impressions.get(i, [])) for i in range(len(rows))],
+                [
+                    list(impressions[i]) if i in impressions else None  # null: unknown
+                    for i in range(len(rows))
+                ],
                 dtype=pl.List(pl.Int32),
             )
         )

@@ -20,7 +20,7 @@ from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.candidates")
 
-IMPRESSIONS = "impressions"
+IMPRESSIONS = S.IMPRESSIONS
 _IMPRESSION_ATTEMPT = 0xFFFF_FFFE
 
 

@@ -23,6 +23,7 @@ from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._srgnn import export_srgnn
 
 log = logging.getLogger("recdata.exporters")
 
@@ -35,6 +36,7 @@ EXPORTERS: dict[str, Exporter] = {
     "graph": export_graph,
     "hf": export_hf,
     "prompts": export_prompts,
+    "srgnn": export_srgnn,
     "rechorus": export_rechorus,
     "elliot": export_elliot,
     "ncf": export_ncf,
@@ -73,6 +75,7 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
         "conversions": result.conversions,
         "files": files,
     }
+    record.update(result.extra)
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -96,7 +99,7 @@ def export(
     ----------
     to
         One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``,
-        ``prompts``, ``rechorus``, ``elliot``, ``ncf``).
+        ``prompts``, ``srgnn``, ``rechorus``, ``elliot``, ``ncf``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite

@@ -14,6 +14,7 @@ from recdata.normalize._readers import (
     ReadResult,
     read_delimited,
     read_jsonl,
+    read_parquet,
     read_python_literal,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "ReadResult",
     "read_delimited",
     "read_jsonl",
+    "read_parquet",
     "read_python_literal",
 ]

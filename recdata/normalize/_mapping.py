@@ -31,7 +31,9 @@ _DTYPES: dict[str, pl.DataType] = {
     "bool": pl.Boolean(),
 }
 Clean = Literal["html"]
-ReaderFormat = Literal["delimited", "csv", "tsv", "jsonl", "json_lines", "python_literal"]
+ReaderFormat = Literal[
+    "delimited", "csv", "tsv", "jsonl", "json_lines", "python_literal", "parquet"
+]
 
 # canonical output columns and the type each is cast to (None: the timestamp rule applies)
 CANONICAL_TYPES: dict[str, pl.DataType | None] = {
@@ -39,6 +41,9 @@ CANONICAL_TYPES: dict[str, pl.DataType | None] = {
     "item_id": None,
     "timestamp": None,
     "rating": pl.Float32(),
+    "session_id": pl.String(),
+    "event": pl.String(),
+    "impressions": pl.List(pl.String()),
     "title": pl.String(),
     "description": pl.String(),
     "brand": pl.String(),
@@ -78,8 +83,15 @@ class FieldSpec(BaseModel):
     """Keep the first capture group of this regex (null when it does not match)."""
     strip: bool = False
     """Strip surrounding whitespace of strings."""
+    zfill: int | None = Field(default=None, ge=1)
+    """Left-pad the value (as a string) with zeros to this width (Tmall ``time_stamp`` 511 -> 0511)."""
+    prefix: str | None = None
+    """Prepend this literal to the value (as a string), e.g. a year before a ``mmdd`` date."""
     split: str | None = None
     """Split a string into a list at this literal separator (elements stripped, empties dropped)."""
+    element_regex: str | None = None
+    """After ``split``: keep each element's first capture group; elements that do not match are
+    dropped (MIND ``N123-1`` -> ``N123`` with ``^(N\\d+)-1$`` keeps clicked news only)."""
     as_list: bool = False
     """Wrap a scalar into a one-element list (null stays null)."""
     struct_field: str | None = None
@@ -97,6 +109,9 @@ class FieldSpec(BaseModel):
     """Read a price such as ``"$1,299.00"`` or ``"$5 - $9"`` as its first number (else null)."""
     null_if: list[str] = Field(default_factory=list)
     """String values that mean missing (compared after ``strip``)."""
+    values: dict[str, str] | None = None
+    """Replace whole values (compared as strings; unlisted values are kept as they are), e.g.
+    Tmall ``action_type`` 0-3 -> ``click``/``cart``/``order``/``favourite``."""
     dtype: DType | None = None
     """Cast the result to this type at the end."""
     unit: TimeUnit | None = None
@@ -152,6 +167,17 @@ class ReaderOptions(BaseModel):
     """Field values read as null besides the empty string."""
 
 
+class FileRef(BaseModel):
+    """Another file of a table: a source and, for archives, a member."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    """Name of the recipe source holding the file."""
+    member: str | None = None
+    """Path inside the source's archive (for zip/tar sources)."""
+
+
 class TableSpec(BaseModel):
     """One raw table: where it comes from, how it is read, how its columns map."""
 
@@ -169,6 +195,11 @@ class TableSpec(BaseModel):
     """A malformed line: ``error`` (stop, naming file and line) or ``skip`` (count it)."""
     fields: dict[str, FieldSpec]
     """Output column -> how it is computed. Canonical names get canonical types; others are extras."""
+    explode: list[str] = Field(default_factory=list)
+    """Output list columns turned into one row per element, together (equal lengths per row):
+    OTTO's ``events`` (``aid``, ``ts``, ``type``), MIND's clicked news."""
+    also: list[FileRef] = Field(default_factory=list)
+    """Further files in the same format and mapping, appended in order (MIND train + dev)."""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -182,6 +213,9 @@ class TableSpec(BaseModel):
         delimited = self.format in ("delimited", "csv", "tsv")
         if not delimited and self.options != ReaderOptions():
             raise ValueError(f"options apply to delimited formats only, not {self.format}")
+        unknown = [c for c in self.explode if c not in self.fields]
+        if unknown:
+            raise ValueError(f"explode names column(s) {unknown} that fields do not map")
         if self.format == "delimited" and self.options.sep is None:
             raise ValueError("format delimited needs options.sep")
         ts = self.fields.get("timestamp")
@@ -211,8 +245,12 @@ class TableSpec(BaseModel):
         return list(seen)
 
     def check_kind(self, kind: str) -> None:
-        """Raise ValueError when a required output column of ``kind`` is not mapped."""
-        missing = [c for c in REQUIRED[kind] if c not in self.fields]
+        """Raise ValueError when a required output column of ``kind`` is not mapped
+        (interactions may map ``session_id`` instead of ``user_id``: each session is a user)."""
+        required = REQUIRED[kind]
+        if kind == "interactions" and "session_id" in self.fields:
+            required = tuple(c for c in required if c != "user_id")
+        missing = [c for c in required if c not in self.fields]
         if missing:
             raise ValueError(f"{kind}: fields must map {missing}")
 
@@ -349,6 +387,12 @@ def field_expr(
         expr = expr.str.strip_chars()
     if spec.null_if and dtype == pl.String:
         expr = pl.when(expr.is_in(spec.null_if)).then(None).otherwise(expr)
+    if spec.zfill is not None:
+        expr, dtype = _strings(expr, dtype)
+        expr = expr.str.zfill(spec.zfill)
+    if spec.prefix is not None:
+        expr, dtype = _strings(expr, dtype)
+        expr = pl.lit(spec.prefix) + expr
     if spec.split is not None:
         expr, dtype = _strings(expr, dtype)
         if dtype == pl.String:
@@ -358,6 +402,11 @@ def field_expr(
                 .list.eval(pl.element().filter(pl.element() != ""))
             )
             dtype = pl.List(pl.String())
+    if spec.element_regex is not None and _is_list(dtype):
+        expr = expr.list.eval(
+            pl.element().cast(pl.String).str.extract(spec.element_regex, 1)
+        ).list.drop_nulls()
+        dtype = pl.List(pl.String())
     if spec.as_list and not _is_list(dtype):
         expr = pl.when(expr.is_null()).then(None).otherwise(pl.concat_list(expr))
         dtype = pl.List(dtype)
@@ -390,6 +439,14 @@ def field_expr(
         else:
             expr = expr.cast(pl.Float64, strict=False)
         dtype = pl.Float64()
+    if spec.values is not None:
+        old, new = list(spec.values), list(spec.values.values())
+        if _is_list(dtype):
+            expr = expr.list.eval(pl.element().cast(pl.String).replace(old, new))
+            dtype = pl.List(pl.String())
+        else:
+            expr, dtype = _strings(expr, dtype)
+            expr = expr.replace(old, new)
     if spec.dtype is not None:
         expr = expr.cast(_DTYPES[spec.dtype], strict=False)
     return expr.alias(name)
@@ -450,17 +507,29 @@ def map_table_report(
     raw_exprs = []
     for name, field in spec.fields.items():
         expr = field_expr(name, field, schema, all_null=all_null)
-        if name in ("user_id", "item_id", "tag", "friend_id"):
+        if name in ("user_id", "item_id", "tag", "friend_id") and name not in spec.explode:
             first = field.raw_columns()[0] if field.column is not None else None
             dtype = schema.get(first) if first else None
             if field.dtype is None and (dtype is None or not dtype.is_integer()):
                 expr = expr.cast(pl.String)
+        elif name in ("session_id", "event") and name not in spec.explode:
+            expr = expr.cast(pl.String)
         exprs.append(expr)
         if field.clean is not None:
             raw = field.model_copy(update={"clean": None})
             raw_exprs.append(field_expr(f"{name}::raw", raw, schema, all_null=all_null))
     try:
         out = frame.select(exprs + raw_exprs)
+        if spec.explode:
+            raws = [f"{c}::raw" for c in spec.explode if f"{c}::raw" in out.columns]
+            out = out.explode([*spec.explode, *raws])
+            ids = [c for c in ("user_id", "item_id") if c in spec.explode]
+            strings = [c for c in ("session_id", "event") if c in spec.explode]
+            out = out.with_columns(
+                pl.col(c).cast(pl.String)
+                for c in ids + strings
+                if c in strings or (spec.fields[c].dtype is None and not out.schema[c].is_integer())
+            )
     except pl.exceptions.PolarsError as exc:
         raise ReadError(
             f"{path or spec.source}: cannot map fields: {str(exc).splitlines()[0]}", path=path
@@ -561,6 +630,7 @@ __all__ = [
     "CANONICAL_TYPES",
     "REQUIRED",
     "FieldSpec",
+    "FileRef",
     "ReaderOptions",
     "LookupSpec",
     "TableSpec",

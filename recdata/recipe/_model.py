@@ -109,6 +109,9 @@ class Recipe(_Model):
     """A table of (``item_id``, ``tag``) rows aggregated into an items ``tags`` list column."""
     social: TableSpec | None = None
     """A (``user_id``, ``friend_id``) table written as ``graphs/social.parquet`` between kept users."""
+    events: list[str] | None = None
+    """The event vocabulary (``[view, cart, order]``) when the interactions map ``event``:
+    every value must be one of these; the manifest records it."""
     steps: list[Step] = Field(default_factory=list)
     """Transforms of the interactions, in order."""
     index: IndexSpec = Field(default_factory=IndexSpec)
@@ -167,6 +170,17 @@ class Recipe(_Model):
             required = next(s for s in self.sources if s.name == self.interactions.source)
             if required.optional:
                 raise ValueError(f"the interactions source {required.name!r} cannot be optional")
+        if self.events is not None:
+            repeated_events = sorted({e for e in self.events if self.events.count(e) > 1})
+            if not self.events or repeated_events:
+                raise ValueError(f"events: give distinct event types, got {self.events}")
+            for step in self.steps:
+                named = getattr(step, "events", None) or list(getattr(step, "weights", {}) or {})
+                unknown = sorted(set(named) - set(self.events))
+                if unknown:
+                    raise ValueError(
+                        f"steps.{step.key}: event type(s) {unknown} are not in events {self.events}"
+                    )
         labels = [s.key for s in self.steps]
         repeated = sorted({n for n in labels if labels.count(n) > 1})
         if repeated:

@@ -191,8 +191,9 @@ def test_no_candidates_and_bad_requests(folder: Path) -> None:
 
 
 def test_impressions_sampler(tmp_path: Path) -> None:
-    history = {1: [1, 2, 3, 4], 2: [5, 6, 7]}
-    # interaction_idx: user 1 -> 0..3, user 2 -> 4..6; valid = 2 and 5, test = 3 and 6
+    history = {1: [1, 2, 3, 4], 2: [5, 6, 7], 3: [8, 9, 10]}
+    # interaction_idx: user 1 -> 0..3, user 2 -> 4..6, user 3 -> 7..9 (impressions unknown)
+    # valid = 2, 5, 8 and test = 3, 6, 9
     shown = {2: [3, 8, 9, 1, 9], 3: [4, 10, 11, 12, 2], 5: [6, 1], 6: [7, 5]}
     folder = loo_folder(tmp_path / "f", history, n_items=12, impressions=shown)
     recdata.add_candidates(folder, sampler="impressions", n=2)
@@ -205,8 +206,9 @@ def test_impressions_sampler(tmp_path: Path) -> None:
     assert len(got[3]) == 2 and set(got[3]) <= {10, 11, 12}  # 2 of 3 by seeded keys
     assert got[5] == [1]  # item 1 is user 1's, not user 2's
     assert got[6] == []  # 5 is the user's own
+    assert got[8] == got[9] == []  # impressions unknown (null): no negatives
     record = ds.manifest.candidates["loo"]
-    assert record.parts["valid"].short_rows == 1 and record.parts["test"].short_rows == 1
+    assert record.parts["valid"].short_rows == 2 and record.parts["test"].short_rows == 2
     assert recdata.validate(folder).ok
 
 
