@@ -362,19 +362,20 @@ def test_microlens_pairs_and_titles(tmp_path: Path) -> None:
         raw / "MicroLens-100k_pairs.csv",
         "user,item,timestamp\n1,10924,1583314166000\n1,5473,1583314172000\n2,10924,1590000000000\n",
     )
+    # the title file has no header and unquoted commas inside titles; a title may be empty
     _write(
         raw / "MicroLens-100k_title_en.csv",
-        'item,title\n10924,"Spring, in the park"\n5473,Cat video\n',
+        '10924,Spring, in the park, with "friends"\n5473,Cat video\n777,\n',
     )
     out, _ = _build("microlens-100k", raw, tmp_path)
     got = _raw_ids(out)
     assert got.filter(pl.col(S.USER_ID) == "1")[S.ITEM_ID].to_list() == ["10924", "5473"]
     assert got[S.TIME].dt.epoch("ms").to_list()[0] == 1583314166000
     items = pl.read_parquet(out / "items.parquet")
-    assert dict(zip(items[S.ITEM_ID].to_list(), items["title"].to_list(), strict=True)) == {
-        "5473": "Cat video",
-        "10924": "Spring, in the park",
-    }
+    titles = dict(zip(items[S.ITEM_ID].to_list(), items["title"].to_list(), strict=True))
+    assert titles["5473"] == "Cat video"
+    assert titles["10924"] == 'Spring, in the park, with "friends"'
+    assert titles.get("777") is None
 
 
 def test_yambda_50m_from_a_local_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
