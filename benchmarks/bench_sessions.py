@@ -233,7 +233,9 @@ def main() -> None:
     elif not path.exists():
         t = time.perf_counter()
         generate(path, clicks)
-        print(f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s")
+        print(
+            f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s"
+        )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     print(f"{'variant':8} {'wall s':>8} {'CPU s':>8} {'peak RSS GB':>12}  stages: wall s (CPU s)")
     for variant in args.variants.split(","):
@@ -246,7 +248,9 @@ def main() -> None:
             continue
         res = json.loads(proc.stdout.strip().splitlines()[-1])
         stages = ", ".join(f"{k} {v:.2f} ({res['cpu'][k]:.2f})" for k, v in res["stages"].items())
-        print(f"{variant:8} {res['seconds']:8.2f} {res['cpu_s']:8.2f} {res['rss_gb']:12.2f}  {stages}")
+        print(
+            f"{variant:8} {res['seconds']:8.2f} {res['cpu_s']:8.2f} {res['rss_gb']:12.2f}  {stages}"
+        )
         print(f"{'':8} {res['rows']}")
 
 

@@ -38,7 +38,7 @@ from recdata.normalize._mapping import (
     apply_lookup,
     canonical_interactions,
     first_per_key,
-    map_table,
+    map_table_report,
     read_table,
     social_edges,
 )
@@ -113,12 +113,20 @@ def _table_path(spec: TableSpec, fetched: dict[str, FetchedSource]) -> Path | No
 
 
 def _read(
-    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     raw, bad = read_table(spec, path)
     if bad:
         warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
-    frame = map_table(raw, spec, path=path.name)
+    frame, cleaned = map_table_report(raw, spec, path=path.name)
+    if cleaned and normalisations is not None:
+        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
+        _add_normalisations(normalisations, kind, where, cleaned)
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -131,11 +139,32 @@ def _read(
     return frame
 
 
+def _add_normalisations(
+    normalisations: dict[str, Any], kind: str, where: str, cleaned: dict[str, dict[str, Any]]
+) -> None:
+    """Record one file's ``clean:`` counts; a table read from several files sums them."""
+    if kind not in normalisations:
+        normalisations[kind] = {"source": where, "fields": cleaned}
+        return
+    fields = normalisations[kind]["fields"]
+    for name, counts in cleaned.items():
+        if name not in fields:
+            fields[name] = counts
+            continue
+        for key in ("values", "changed", "nulled"):
+            fields[name][key] += counts[key]
+
+
 def _read_all(
-    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """The table's file, then each of its ``also`` files (same format and mapping), appended."""
-    frame = _read(spec, path, kind, warnings, fetched)
+    frame = _read(spec, path, kind, warnings, fetched, normalisations)
     if not spec.also:
         return frame
     frames = [frame]
@@ -145,7 +174,7 @@ def _read_all(
         if other_path is None:
             warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
             continue
-        frames.append(_read(other, other_path, kind, warnings, fetched))
+        frames.append(_read(other, other_path, kind, warnings, fetched, normalisations))
     return pl.concat(frames, how="diagonal_relaxed")
 
 
@@ -175,6 +204,8 @@ class _Inputs:
     social: pl.DataFrame | None = None
     fetched: dict[str, FetchedSource] = field(default_factory=dict)
     sources: list[SourceRecord] = field(default_factory=list)
+    normalisations: dict[str, Any] = field(default_factory=dict)
+    """Per table, the values each ``clean:`` field changed and nulled (manifest statistics)."""
     users_are_sessions: bool = False
     """The source has sessions and no users: each session is its own user."""
 
@@ -223,7 +254,9 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
-    inter = _read_all(recipe.interactions, path, "interactions", warnings, fetched)
+    inter = _read_all(
+        recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
+    )
     check_events(inter, recipe.events, where=f"interactions ({path.name})")
     fields = recipe.interactions.fields
     if S.SESSION in fields:  # where the source has no users, each session is its own user
@@ -247,7 +280,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         if table_path is None:
             continue
         stage.stage(f"reading {kind}")
-        frame = _read_all(spec, table_path, kind, warnings, fetched)
+        frame = _read_all(spec, table_path, kind, warnings, fetched, inputs.normalisations)
         if kind == "item_tags":
             inputs.tags = aggregate_tags(frame)
         else:
@@ -572,11 +605,19 @@ def _build(
         _social(recipe, inputs.social, indexed.user_map, extras)
 
     stage.stage("writing the folder")
+    from recdata.statistics import coverage_shortfalls, coverage_stats
+
+    coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
+    for shortfall in coverage_shortfalls(coverage, recipe.expected_coverage):
+        warnings.append(f"metadata coverage: {shortfall}")
     statistics = {
         "interactions": engine.statistics(indexed.interactions),
         "stages": stages,
         "splits": {name: split.sizes for name, split in splits.items()},
+        "coverage": coverage,
     }
+    if inputs.normalisations:
+        statistics["normalisations"] = inputs.normalisations
     tables = _collect_tables(engine, indexed, items, users, splits, extras)
     if S.SESSION in tables.interactions.columns:
         statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)

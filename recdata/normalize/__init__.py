@@ -1,5 +1,6 @@
 """Raw-format readers and the mapping of raw columns into the canonical schema."""
 
+from recdata.normalize._clean import clean_html, clean_html_list, clean_html_value
 from recdata.normalize._mapping import (
     FieldSpec,
     LookupSpec,
@@ -18,6 +19,9 @@ from recdata.normalize._readers import (
 )
 
 __all__ = [
+    "clean_html",
+    "clean_html_list",
+    "clean_html_value",
     "FieldSpec",
     "LookupSpec",
     "ReaderOptions",

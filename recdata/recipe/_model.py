@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -123,6 +123,11 @@ class Recipe(_Model):
     """Graphs from the first split's train part (null: none)."""
     expected: dict[str, ExpectedCounts] = Field(default_factory=dict)
     """Expected counts by stage: ``raw`` (after mapping), a step's label, or ``final``."""
+    expected_coverage: dict[Literal["items", "users"], dict[str, float]] = Field(
+        default_factory=dict
+    )
+    """Minimum share of rows with a value, per table and field (``{items: {title: 0.9}}``);
+    the build warns when the folder falls short."""
     check_stats: bool = True
     """Fail the build when a count differs from ``expected`` (``--set check_stats=false``)."""
 
@@ -182,6 +187,10 @@ class Recipe(_Model):
             raise ValueError(
                 f"expected: unknown stage(s) {unknown}; use raw, final or a step label {labels}"
             )
+        for table, minimums in self.expected_coverage.items():
+            bad = {k: v for k, v in minimums.items() if not 0.0 <= v <= 1.0}
+            if bad:
+                raise ValueError(f"expected_coverage.{table}: shares must be in [0, 1], got {bad}")
         for split in self.splits:
             if not _SPLIT_NAME.match(split):
                 raise ValueError(f"splits: {split!r} is not a file-safe folder name")

@@ -43,7 +43,6 @@ TEST_DAYS: dict[str, int] = {"diginetica": 7, "yoochoose": 1}
 """Days before the latest session date where the script puts the split."""
 
 
-
 @dataclass(frozen=True)
 class SrgnnReport:
     """Counts of each rule of :func:`srgnn_preprocess` (recorded in the manifest)."""
