@@ -19,6 +19,8 @@ from recdata.dataset._folder import (
 )
 from recdata.dataset.manifest import (
     MANIFEST_NAME,
+    CandidatePartRecord,
+    CandidatesRecord,
     FeatureRecord,
     FileRecord,
     GraphRecord,
@@ -39,6 +41,8 @@ __all__ = [
     "PART_ROWS",
     "Dataset",
     "DatasetTables",
+    "CandidatePartRecord",
+    "CandidatesRecord",
     "FeatureRecord",
     "FileRecord",
     "GraphRecord",

@@ -11,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from recdata import schema as S
+from recdata.candidates import add_candidates
 from recdata.dataset import Manifest, load, table_files
 from recdata.exporters import EXPORT_RECORD, EXPORTERS, export
 from recdata.pipeline import build
@@ -23,7 +24,8 @@ PART = 700
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The synthetic recipe built twice: one file per table, and parts of ``PART`` rows."""
+    """The synthetic recipe built twice: one file per table, and parts of ``PART`` rows; both
+    with evaluation candidates (added to the folder afterwards, which rewrites it)."""
     root = tmp_path_factory.mktemp("parts")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RECDATA_HOME", str(root / "home"))
@@ -33,6 +35,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             out=root / "parts",
             overrides=[*SMALL, f"output.max_rows_per_file={PART}"],
         )
+        for folder in (single, parts):
+            add_candidates(folder, n=9, seed=1)
     return single, parts
 
 
@@ -75,6 +79,7 @@ def test_parts_are_deterministic(builds: tuple[Path, Path], tmp_path: Path) -> N
     again = build(
         "synthetic", out=tmp_path / "again", overrides=[*SMALL, f"output.max_rows_per_file={PART}"]
     )
+    add_candidates(again, n=9, seed=1)
     assert _folder_bytes(again) == _folder_bytes(parts)
 
 
@@ -84,6 +89,10 @@ def test_load_validate_stats_equal(builds: tuple[Path, Path]) -> None:
     assert_frame_equal(a.interactions.collect(), b.interactions.collect())
     for part in ("train", "valid", "test"):
         assert_frame_equal(a.split("loo")[part].collect(), b.split("loo")[part].collect())
+    for part in ("valid", "test"):
+        assert_frame_equal(
+            a.split("loo").candidates(part).collect(), b.split("loo").candidates(part).collect()
+        )
     assert_frame_equal(a.items.collect(), b.items.collect())
     for key in a.graphs:
         assert_frame_equal(a.graphs[key].collect(), b.graphs[key].collect())

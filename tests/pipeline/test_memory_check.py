@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from recdata.cli import main
@@ -134,6 +135,9 @@ def test_estimates(tmp_path: Path) -> None:
     assert rows_from_file(plain, "csv") == 100
     assert rows_from_file(packed, "csv") == 400
     assert rows_from_file(lines, "jsonl") == 20
+    table = tmp_path / "a.parquet"
+    pl.DataFrame({"u": range(37)}).write_parquet(table)
+    assert rows_from_file(table, "parquet") == 37
     check_fits(100, what="a", budget=Budget(100 * PEAK_BYTES_PER_ROW, "test"))
     with pytest.raises(UsageError, match="a: about 101 interactions"):
         check_fits(101, what="a", budget=Budget(100 * PEAK_BYTES_PER_ROW, "test"))

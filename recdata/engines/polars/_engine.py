@@ -217,7 +217,7 @@ class PolarsEngine(Engine[pl.DataFrame]):
     def statistics(self, interactions: pl.DataFrame) -> dict[str, Any]:
         from recdata.statistics import interaction_stats
 
-        return interaction_stats(interactions.lazy())
+        return interaction_stats(interactions)
 
     def collect(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame

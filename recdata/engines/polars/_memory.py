@@ -24,7 +24,7 @@ PEAK_BYTES_PER_ROW = 100
 item texts): 10^8 synthetic interactions peak at about 10 GB (docs/performance.md)."""
 RAW_BYTES_PER_ROW = {"jsonl": 120, "json_lines": 120, "python_literal": 120}
 """Fewest bytes of a raw file per interaction, by format, to estimate rows from a file size
-(delimited formats: 24; compressed files count 4x their size)."""
+(delimited formats: 24; compressed files count 4x their size; Parquet gives its row count)."""
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -87,6 +87,10 @@ def memory_budget() -> Budget | None:
 
 def rows_from_file(path: Path, fmt: str) -> int:
     """The most interactions a raw file of this size and format may hold (an over-estimate)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.read_metadata(path).num_rows)
     size = path.stat().st_size
     if path.suffix in (".gz", ".bz2", ".xz", ".zst", ".zip"):
         size *= 4
