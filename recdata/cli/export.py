@@ -11,7 +11,7 @@ import yaml
 from recdata.cli._console import stdout
 from recdata.errors import UsageError
 
-FORMATS = ("recbole", "sasrec", "amazon2023", "graph", "hf", "prompts")
+FORMATS = ("recbole", "sasrec", "amazon2023", "graph", "hf", "prompts", "semantic-ids")
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from recdata.exporters._hf import export_hf
 from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._semantic_ids import export_semantic_ids
 
 log = logging.getLogger("recdata.exporters")
 
@@ -31,6 +32,7 @@ EXPORTERS: dict[str, Exporter] = {
     "graph": export_graph,
     "hf": export_hf,
     "prompts": export_prompts,
+    "semantic-ids": export_semantic_ids,
 }
 """Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
 
@@ -85,7 +87,8 @@ def export(
     Parameters
     ----------
     to
-        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``).
+        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``,
+        ``semantic-ids``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite
