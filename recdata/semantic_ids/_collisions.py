@@ -67,7 +67,7 @@ def sinkhorn_reassign(
     Groups of equal size are solved together as one batch, so the work is vectorised.
     """
     codes = quant.codes.copy()
-    residual, book = quant.last_residual.astype(np.float64), quant.last_codebook.astype(np.float64)
+    book = quant.last_codebook.astype(np.float64)
     book_sq = (book**2).sum(1)
     used = 0
     for _ in range(rounds):
@@ -81,7 +81,7 @@ def sinkhorn_reassign(
         for size in np.unique(counts[counts > 1]):
             which = np.flatnonzero(counts == size)
             members = order[starts[which][:, None] + np.arange(size)[None, :]]  # (G, size)
-            r = residual[members]  # (G, size, d)
+            r = quant.last_input(members).astype(np.float64)  # (G, size, d)
             cost = (r**2).sum(-1)[..., None] + book_sq - 2 * np.einsum("gsd,kd->gsk", r, book)
             codes[members, -1] = sinkhorn(cost, epsilon=epsilon, iters=iters).argmax(axis=2)
         if np.array_equal(before, codes[:, -1]):

@@ -10,6 +10,8 @@ import numpy as np
 
 from recdata.errors import MissingExtra
 
+_CHUNK = 1 << 16
+
 
 @dataclass(frozen=True)
 class Quantization:
@@ -17,10 +19,16 @@ class Quantization:
 
     codes: np.ndarray
     """``(n, levels)`` int64 codes, rows in item_idx order."""
-    last_residual: np.ndarray
-    """``(n, d)`` float32: what the last level quantised (its input residual)."""
+    residual: np.ndarray
+    """``(n, d)`` float32: what every level together left unexplained (the last level's input
+    is ``residual + last_codebook[codes[:, -1]]``)."""
     last_codebook: np.ndarray
     """``(K, d)`` float32: the last level's centroids."""
+
+    def last_input(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors the last level quantised, for the given rows."""
+        return self.residual[rows] + self.last_codebook[self.codes[rows, -1]]
+
     details: dict
     """Method-specific facts (training sample size, final loss)."""
 
@@ -104,7 +112,6 @@ def residual_kmeans(
     residual = np.array(x, dtype=np.float32, copy=True)
     codes = np.empty((x.shape[0], levels), dtype=np.int64)
     centroids = np.zeros((codebook, x.shape[1]), dtype=np.float32)
-    last_input = residual
     for level in range(levels):
         if balanced:
             centroids, assign = balanced_kmeans(residual, codebook, seed=seed + level, niter=niter)
@@ -113,12 +120,16 @@ def residual_kmeans(
                 residual, codebook, seed=seed + level, niter=niter, nredo=nredo
             )
         codes[:, level] = assign
-        last_input = residual
-        residual = residual - centroids[assign]
-    mse = float(np.mean(np.sum(residual.astype(np.float64) ** 2, axis=1)))
+        for start in range(0, x.shape[0], _CHUNK):  # in place, in chunks: no second n x d copy
+            stop = start + _CHUNK
+            residual[start:stop] -= centroids[assign[start:stop]]
+    mse = sum(
+        float(np.einsum("ij,ij->", chunk, chunk, dtype=np.float64))
+        for chunk in (residual[i : i + _CHUNK] for i in range(0, x.shape[0], _CHUNK))
+    ) / max(x.shape[0], 1)
     return Quantization(
         codes=codes,
-        last_residual=last_input,
+        residual=residual,
         last_codebook=centroids,
         details={
             "train_points_per_level": int(min(x.shape[0], 256 * codebook))

@@ -108,10 +108,10 @@ def rq_vae(
                 last_loss = float(loss.detach())
         with torch.no_grad():
             z = encoder(data)
-            codes, _, last, _, _ = _levels(torch, z, codebooks)
+            codes, zq, _, _, _ = _levels(torch, z, codebooks)
             return Quantization(
                 codes=codes.numpy().astype(np.int64),
-                last_residual=last.numpy().astype(np.float32),
+                residual=(z - zq).numpy().astype(np.float32),
                 last_codebook=codebooks[-1].detach().numpy().astype(np.float32).copy(),
                 details={"final_loss": round(last_loss, 6), "torch_threads": 1},
             )

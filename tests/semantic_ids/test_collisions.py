@@ -45,7 +45,7 @@ def _quant(codes: np.ndarray, seed: int, k: int = 4) -> Quantization:
     rng = np.random.default_rng(seed)
     return Quantization(
         codes=codes,
-        last_residual=rng.standard_normal((codes.shape[0], 3)).astype(np.float32),
+        residual=rng.standard_normal((codes.shape[0], 3)).astype(np.float32),
         last_codebook=rng.standard_normal((k, 3)).astype(np.float32),
         details={},
     )
@@ -80,7 +80,8 @@ def test_sinkhorn_plan_has_uniform_marginals_and_spreads_a_group() -> None:
     residual = np.tile(np.array([[1.0, 0.0, 0.0]], np.float32), (8, 1))
     residual += rng.standard_normal((8, 3)).astype(np.float32) * 0.01
     book = np.eye(8, 3, dtype=np.float32)
-    quant = Quantization(codes=codes, last_residual=residual, last_codebook=book, details={})
+    # the last level's input is residual + book[code]: code 0 everywhere, so subtract book[0]
+    quant = Quantization(codes=codes, residual=residual - book[0], last_codebook=book, details={})
     plain_winner = np.argmin(((residual[:, None] - book[None]) ** 2).sum(-1), axis=1)
     assert set(plain_winner.tolist()) == {0}
     full, report = resolve(quant, collisions="sinkhorn", epsilon=0.003, iters=50)

@@ -87,7 +87,7 @@ def test_rq_vae_is_deterministic_on_cpu() -> None:
     assert np.array_equal(one.codes, two.codes)
     assert np.array_equal(one.last_codebook, two.last_codebook)
     assert one.codes.shape == (300, 2) and one.codes.max() < N_CLUSTERS
-    assert one.last_residual.shape == (300, 8)
+    assert one.residual.shape == (300, 8)
     assert torch.get_num_threads() == threads
     assert not torch.are_deterministic_algorithms_enabled()
     assert _purity(one.codes[:, 0], truth) > 0.8

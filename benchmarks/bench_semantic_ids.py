@@ -1,0 +1,124 @@
+"""Semantic IDs: wall time and peak memory of each method on synthetic catalogues.
+
+Run by hand (not by pytest); each case runs in its own process so its peak RSS is its own::
+
+    PYTHONPATH=. python benchmarks/bench_semantic_ids.py                 # the standard table
+    PYTHONPATH=. python benchmarks/bench_semantic_ids.py --case rq-kmeans:1000000
+    PYTHONPATH=. python benchmarks/bench_semantic_ids.py --case rq-vae:12000 --epochs 20
+
+Embeddings: ``n`` items x 384 dims with clustered structure at three scales (see
+:func:`synthetic`; unit-normalised like a sentence-transformers text embedding), seed 0. Each case times ``quantize`` + collision handling
++ quality metrics (:func:`recdata.semantic_ids.compute_semantic_ids` without the category
+check, which needs an items table) with the default 3 levels x 256 codes and ``suffix``.
+Peak memory is the process's maximum RSS (``ru_maxrss``), the embedding matrix included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+DIM = 384
+STANDARD = [
+    "rq-kmeans:12000",
+    "rq-kmeans:12000:sinkhorn",
+    "rq-kmeans:100000",
+    "rq-kmeans-balanced:12000",
+    "rq-vae:12000",
+]
+
+
+def synthetic(n: int, dim: int = DIM, *, seed: int = 0):  # noqa: ANN201
+    """``n`` unit vectors with structure at three scales (float32, generated in chunks): each item
+    is ``A[i] + 0.5 B[j] + 0.25 C[k] + 0.1 noise`` with 256 random directions per scale and
+    independent seeded picks ``i, j, k``, then normalised (like a sentence-transformers output)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scales = [
+        rng.standard_normal((256, dim)).astype(np.float32) / np.sqrt(dim) * w
+        for w in (1.0, 0.5, 0.25)
+    ]
+    x = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 1 << 16):
+        stop = min(n, start + (1 << 16))
+        block = 0.1 / np.sqrt(dim) * rng.standard_normal((stop - start, dim)).astype(np.float32)
+        for centres in scales:
+            block += centres[rng.integers(0, 256, size=stop - start)]
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        x[start:stop] = block
+    return x
+
+
+def run_case(case: str, epochs: int | None) -> dict:
+    """One case in this process: build the embeddings, then time the stage's computation."""
+    import numpy as np
+    import polars as pl
+
+    from recdata.semantic_ids import SemanticIdsSpec, compute_semantic_ids
+
+    method, n, *rest = case.split(":")
+    collisions = rest[0] if rest else "suffix"
+    x = synthetic(int(n))
+    frame = pl.DataFrame(
+        {
+            "item_idx": pl.Series(np.arange(1, x.shape[0] + 1), dtype=pl.Int32),
+            "embedding": pl.Series(x).cast(pl.Array(pl.Float32, DIM)),
+        }
+    )
+    del x
+    options = {"epochs": epochs} if epochs else {}
+    spec = SemanticIdsSpec(method=method, collisions=collisions, **options)
+    start = time.perf_counter()
+    result = compute_semantic_ids(frame, spec=spec)
+    seconds = time.perf_counter() - start
+    metrics = result.details["metrics"]
+    return {
+        "case": case,
+        "method": method,
+        "items": int(n),
+        "collisions": collisions,
+        "epochs": spec.epochs if method == "rq-vae" else None,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "collision_rate": metrics["collision_rate"],
+        "max_group": metrics["max_group_size"],
+        "suffix_size": metrics["after"]["suffix_size"],
+        "perplexity": [lv["perplexity"] for lv in metrics["levels"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case", action="append", help="METHOD:ITEMS[:COLLISIONS]; repeatable")
+    parser.add_argument("--epochs", type=int, default=None, help="rq-vae epochs (default 100)")
+    parser.add_argument("--inline", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    cases = args.case or STANDARD
+    if args.inline:
+        print(json.dumps(run_case(cases[0], args.epochs)))
+        return
+    print(
+        "| method | items | collisions | time (s) | peak RSS (MB) | collision rate | max group | perplexity per level |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---|")
+    for case in cases:
+        cmd = [sys.executable, __file__, "--inline", "--case", case]
+        if args.epochs:
+            cmd += ["--epochs", str(args.epochs)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        label = r["method"] + (f" ({r['epochs']} epochs)" if r["epochs"] else "")
+        print(
+            f"| {label} | {r['items']:,} | {r['collisions']} | {r['seconds']} | {r['peak_rss_mb']:,} "
+            f"| {r['collision_rate']:.4f} | {r['max_group']} | {', '.join(f'{p:.0f}' for p in r['perplexity'])} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
