@@ -8,6 +8,7 @@ items the user never interacted with before the target (nor the target itself).
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +194,10 @@ def export_prompts(
     if n_candidates < 1:
         raise UsageError(f"n_candidates must be >= 1, got {n_candidates}")
     tpl = TEMPLATES[template]
+    if items == "sid":  # the answer is the item's semantic ID, not its title
+        tpl = dataclasses.replace(
+            tpl, instruction=tpl.instruction.replace("its title only", "its semantic ID only")
+        )
     split_name, frames = split_with_history(ds, split, cap=None)
     if items == "sid":
         titles, sid_method = _sid_titles(ds, sid_method)

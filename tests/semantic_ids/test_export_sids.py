@@ -98,6 +98,7 @@ def test_prompts_can_show_items_as_sid_tokens(tmp_path: Path) -> None:
     assert rows
     for row in rows:
         assert row["output"] == token[row["target_item_idx"]]
+        assert row["instruction"].endswith("Answer with its semantic ID only.")
         for n, item in enumerate(row["history_item_idx"], start=1):
             assert f"{n}. {token[item]}" in row["input"]
     record = json.loads((out / "recdata-export.json").read_text())
