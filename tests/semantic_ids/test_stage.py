@@ -198,3 +198,24 @@ def test_validate_flags_collisions_lengths_and_ranges(tmp_path: Path) -> None:
         report = validate(folder)
         assert check in report.checks(), (check, [str(v) for v in report.violations])
         assert "checksum" not in report.checks()
+
+
+def test_recipe_key_without_an_embedding_is_skipped_with_a_warning() -> None:
+    from recdata.features import FeaturesSpec, GraphsSpec, compute_features
+
+    spec = FeaturesSpec.model_validate({"text": None, "semantic_ids": True})
+    assert spec.semantic_ids is not None and spec.semantic_ids.method == "rq-kmeans"
+    items = pl.DataFrame({"item_idx": [1, 2], "item_id": ["a", "b"], "title": ["A", "B"]})
+    out = compute_features(
+        items,
+        None,
+        features=spec,
+        graphs=GraphsSpec(user_item=None, item_item=None),
+        split=None,
+    )
+    assert out.warnings == ["semantic IDs skipped: the build made no embedding to quantise"]
+    assert not any(k.startswith("semantic_ids") for k in out.features)
+    with pytest.raises(ValueError, match="semantic_ids.levels"):
+        FeaturesSpec.model_validate({"semantic_ids": {"levels": 0}})
+    with pytest.raises(ValueError, match="extra"):
+        FeaturesSpec.model_validate({"semantic_ids": {"codebok": 8}})
