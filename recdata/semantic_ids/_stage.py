@@ -21,13 +21,23 @@ _EMBEDDING_KINDS = ("text", "image")
 def resolve_embedding(manifest: Manifest, choice: str | None, *, folder: str) -> str:
     """The relative path of the embedding file to quantise.
 
-    ``None``: the first text embedding in manifest order; ``text``/``image``: the first of that
+    Embeddings are the manifest's text/image feature records, then any other listed
+    ``features/{text,image}-*.parquet`` file. ``None``: the first text embedding in that order; ``text``/``image``: the first of that
     kind; otherwise a file of the folder (``features/x.parquet``, ``x.parquet`` or ``x``).
     """
-    embeddings = [rel for rel, rec in manifest.features.items() if rec.kind in _EMBEDDING_KINDS]
+    kinds = {
+        rel: rec.kind for rel, rec in manifest.features.items() if rec.kind in _EMBEDDING_KINDS
+    }
+    for (
+        rel
+    ) in manifest.files:  # embedding files listed without a feature record (hand-made folders)
+        for kind in _EMBEDDING_KINDS:
+            if rel.startswith(f"features/{kind}-") and rel.endswith(".parquet"):
+                kinds.setdefault(rel, kind)
+    embeddings = list(kinds)
     if choice is None or choice in _EMBEDDING_KINDS:
         kind = choice or "text"
-        found = [rel for rel in embeddings if manifest.features[rel].kind == kind]
+        found = [rel for rel in embeddings if kinds[rel] == kind]
         if not found:
             raise FeatureError(
                 f"{folder} has no {kind} embedding to quantise (embeddings: {embeddings or 'none'}); "

@@ -20,6 +20,11 @@ def test_record_and_byte_identical_outputs(to: str, toy: Path, tmp_path: Path) -
         pytest.importorskip("datasets")
     if to == "graph":
         pytest.importorskip("scipy")
+    if to == "semantic-ids":  # the format needs semantic IDs in the folder
+        pytest.importorskip("faiss")
+        from recdata.semantic_ids import add_semantic_ids
+
+        add_semantic_ids(toy, codebook=2, min_items_per_code=1)
     a = export(toy, to=to, out=tmp_path / "a")
     b = export(toy, to=to, out=tmp_path / "elsewhere" / "b")
     record = json.loads((a / EXPORT_RECORD).read_text(encoding="utf-8"))
