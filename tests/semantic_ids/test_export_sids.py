@@ -105,3 +105,18 @@ def test_prompts_can_show_items_as_sid_tokens(tmp_path: Path) -> None:
     assert record["options"]["items"] == "sid" and record["options"]["sid_method"] == "rq-kmeans"
     with pytest.raises(UsageError, match="unknown items option"):
         export(folder, to="prompts", out=tmp_path / "q", items="tokens")
+
+
+def test_hf_items_carry_semantic_ids_as_int16(seeded_folder: Path) -> None:
+    pytest.importorskip("datasets")
+    from recdata.dataset import load
+    from recdata.exporters._hf import _items_table
+
+    add_semantic_ids(seeded_folder, codebook=8)
+    codes = pl.read_parquet(seeded_folder / "features/semantic_ids-rq-kmeans.parquet")
+    table = _items_table(load(seeded_folder))
+    assert (
+        str(table.schema.field("semantic_ids-rq-kmeans").type) == "fixed_size_list<item: int16>[4]"
+    )
+    assert table.column("semantic_ids-rq-kmeans").to_pylist() == codes["codes"].to_list()
+    assert str(table.schema.field("text-seeded").type.value_type) == "float"
