@@ -49,7 +49,7 @@ def quantize(x: np.ndarray, spec: SemanticIdsSpec, codebook: int) -> Quantizatio
     if spec.method == "rq-kmeans":
         return residual_kmeans(x, nredo=spec.nredo, **common)
     if spec.method == "rq-kmeans-balanced":
-        return residual_kmeans(x, balanced=True, **common)
+        return residual_kmeans(x, balanced=True, **{**common, "niter": spec.balanced_niter})
     from recdata.semantic_ids._rqvae import rq_vae
 
     return rq_vae(

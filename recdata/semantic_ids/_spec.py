@@ -16,6 +16,7 @@ MAX_CODE = 32767
 
 _RQVAE_KEYS = ("epochs", "batch_size", "lr", "latent_dim", "hidden", "beta")
 _KMEANS_KEYS = ("niter", "nredo")
+_BALANCED_KEYS = ("balanced_niter",)
 _SINKHORN_KEYS = ("sinkhorn_epsilon", "sinkhorn_iters", "sinkhorn_rounds")
 
 
@@ -42,9 +43,11 @@ class SemanticIdsSpec(BaseModel):
     min_items_per_code: int = Field(default=4, ge=1)
     """Cap rule: the codebook is at most ``max(1, n_items // min_items_per_code)``."""
     niter: int = Field(default=25, ge=1)
-    """k-means iterations per level (all methods; RQ-VAE uses k-means to initialise)."""
+    """k-means iterations per level (rq-kmeans; RQ-VAE's k-means initialisation)."""
     nredo: int = Field(default=1, ge=1)
     """k-means restarts per level; the best (lowest error) is kept (rq-kmeans)."""
+    balanced_niter: int = Field(default=10, ge=1)
+    """Iterations per level of the balanced method (each solves a min-cost flow over all items)."""
     sinkhorn_epsilon: float = Field(default=0.003, gt=0)
     """Entropy regularisation of the Sinkhorn re-assignment (LC-Rec's default)."""
     sinkhorn_iters: int = Field(default=50, ge=1)
@@ -67,7 +70,11 @@ class SemanticIdsSpec(BaseModel):
     def params(self) -> dict[str, Any]:
         """The parameters that affect this method's output (recorded in the manifest)."""
         keys = ["method", "levels", "codebook", "collisions", "seed", "min_items_per_code"]
-        keys += list(_KMEANS_KEYS) if self.method != "rq-vae" else ["niter"]
+        keys += {
+            "rq-kmeans": list(_KMEANS_KEYS),
+            "rq-kmeans-balanced": list(_BALANCED_KEYS),
+            "rq-vae": ["niter"],
+        }[self.method]
         if self.method == "rq-vae":
             keys += list(_RQVAE_KEYS)
         if self.collisions == "sinkhorn":

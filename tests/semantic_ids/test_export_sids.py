@@ -50,7 +50,9 @@ def test_export_names_the_method_and_cli(
     with pytest.raises(UsageError, match="no semantic IDs"):
         export(seeded_folder, to="semantic-ids", out=tmp_path / "none")
     add_semantic_ids(seeded_folder, codebook=8)
-    add_semantic_ids(seeded_folder, codebook=8, method="rq-kmeans-balanced", niter=5, levels=2)
+    add_semantic_ids(
+        seeded_folder, codebook=8, method="rq-kmeans-balanced", balanced_niter=5, levels=2
+    )
     code = main(
         [
             "export",

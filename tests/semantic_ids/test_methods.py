@@ -67,7 +67,7 @@ def test_balanced_levels_have_equal_sizes() -> None:
     _, labels = balanced_kmeans(x, 10, seed=0, niter=10)
     sizes = np.bincount(labels, minlength=10)
     assert sizes.min() == 20 and sizes.max() == 21
-    spec = SemanticIdsSpec(method="rq-kmeans-balanced", levels=2, codebook=10, niter=10)
+    spec = SemanticIdsSpec(method="rq-kmeans-balanced", levels=2, codebook=10, balanced_niter=10)
     quant = quantize(x, spec, 10)
     for level in range(2):
         sizes = np.bincount(quant.codes[:, level], minlength=10)
