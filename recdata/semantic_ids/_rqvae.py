@@ -52,8 +52,8 @@ def _levels(torch, z, codebooks):  # noqa: ANN001, ANN202
         last = residual
         idx = torch.cdist(residual.detach(), book.detach()).argmin(dim=1)
         q = book[idx]
-        book_loss = book_loss + ((q - residual.detach()) ** 2).mean()
-        commit = commit + ((residual - q.detach()) ** 2).mean()
+        book_loss = book_loss + ((q - residual.detach()) ** 2).sum(dim=1).mean()
+        commit = commit + ((residual - q.detach()) ** 2).sum(dim=1).mean()
         codes.append(idx)
         total = total + q.detach()
         residual = residual - q.detach()
@@ -101,7 +101,7 @@ def rq_vae(
                 z = encoder(batch)
                 _, zq, _, book_loss, commit = _levels(torch, z, codebooks)
                 recon = decoder(z + (zq - z).detach())
-                loss = ((recon - batch) ** 2).mean() + book_loss + beta * commit
+                loss = ((recon - batch) ** 2).sum(dim=1).mean() + book_loss + beta * commit
                 optim.zero_grad(set_to_none=True)
                 loss.backward()
                 optim.step()
