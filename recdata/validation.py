@@ -704,7 +704,7 @@ def _check_features(ctx: _Context) -> None:
 def _check_semantic_ids(ctx: _Context, rel: str, lf: pl.LazyFrame, details: dict[str, Any]) -> None:
     """Semantic IDs: codes of the recorded fixed length, no nulls, each level within its recorded
     size (0 <= code < size), and every item's tuple unique."""
-    if not _same_type(ctx.readable[rel].field("codes").type, S.SEMANTIC_IDS.field("codes").type):
+    if not same_type(ctx.readable[rel].field("codes").type, S.SEMANTIC_IDS.field("codes").type):
         return  # reported by the type check
     length = details.get("code_length")
     sizes = details.get("level_sizes")

@@ -8,7 +8,9 @@ from typing import Any
 
 import polars as pl
 
+from recdata._atomic import check_target
 from recdata.dataset import FeatureRecord, Manifest, feature_sha256, load, update_dataset
+from recdata.dataset._check import reads_folder
 from recdata.errors import FeatureError, UsageError
 from recdata.semantic_ids._compute import SemanticIds, compute_semantic_ids, file_key
 from recdata.semantic_ids._spec import SemanticIdsSpec
@@ -63,6 +65,7 @@ def semantic_ids_record(result: SemanticIds) -> FeatureRecord:
     )
 
 
+@reads_folder
 def add_semantic_ids(
     path: str | Path,
     *,
@@ -96,6 +99,7 @@ def add_semantic_ids(
         raise UsageError(f"semantic IDs: {'; '.join(first[:3])}") from exc
     folder = Path(path)
     dataset = load(folder)
+    check_target(folder, overwrite=True)  # the folder is replaced at the end: fail before any work
     rel = resolve_embedding(dataset.manifest, spec.embedding, folder=folder.name)
     record = dataset.manifest.files.get(rel)
     result = compute_semantic_ids(
