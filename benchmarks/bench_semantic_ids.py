@@ -9,8 +9,8 @@ Run by hand (not by pytest); each case runs in its own process so its peak RSS i
         --case rq-kmeans --case rq-kmeans:sinkhorn --case rq-kmeans-balanced --case rq-vae
 
 Embeddings: ``n`` items x 384 dims with clustered structure at three scales (see
-:func:`synthetic`; unit-normalised like a sentence-transformers text embedding), seed 0. Each case times ``quantize`` + collision handling
-+ quality metrics (:func:`recdata.semantic_ids.compute_semantic_ids` without the category
+:func:`synthetic`; unit-normalised like a sentence-transformers text embedding), seed 0. Each
+case times ``quantize`` + collision handling + quality metrics (:func:`recdata.semantic_ids.compute_semantic_ids` without the category
 check, which needs an items table) with the default 3 levels x 256 codes and ``suffix``.
 Peak memory is the process's maximum RSS (``ru_maxrss``), the embedding matrix included; CPU time
 (``time.process_time``) is reported beside wall time because the machine may be shared.
@@ -135,16 +135,17 @@ def main() -> None:
         _folder_table(cases, args)
         return
     print(
-        "| method | items | collisions | time (s) | peak RSS (MB) | collision rate | max group | perplexity per level |"
+        "| method | items | collisions | wall (s) | CPU (s) | peak RSS (MB) | collision rate "
+        "| max group | perplexity per level |"
     )
-    print("|---|---:|---|---:|---:|---:|---:|---|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---|")
     for case in cases:
         r = _subprocess(case, args)
         label = r["method"] + (f" ({r['epochs']} epochs)" if r["epochs"] else "")
         print(
             f"| {label} | {r['items']:,} | {r['collisions']} | {r['seconds']} | {r['cpu_seconds']} "
-            f"| {r['peak_rss_mb']:,} "
-            f"| {r['collision_rate']:.4f} | {r['max_group']} | {', '.join(f'{p:.0f}' for p in r['perplexity'])} |",
+            f"| {r['peak_rss_mb']:,} | {r['collision_rate']:.4f} | {r['max_group']} "
+            f"| {', '.join(f'{p:.0f}' for p in r['perplexity'])} |",
             flush=True,
         )
 
