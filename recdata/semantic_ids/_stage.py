@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from recdata import schema as S
 from recdata._atomic import check_target
 from recdata.dataset import FeatureRecord, Manifest, feature_sha256, load, update_dataset
 from recdata.dataset._check import reads_folder
@@ -102,19 +103,22 @@ def add_semantic_ids(
     check_target(folder, overwrite=True)  # the folder is replaced at the end: fail before any work
     rel = resolve_embedding(dataset.manifest, spec.embedding, folder=folder.name)
     record = dataset.manifest.files.get(rel)
+    embeddings = pl.read_parquet(folder / rel)
+    items = dataset.items.collect()
+    missing = items.join(embeddings, on=S.ITEM, how="anti").height
+    if embeddings.height != items.height or missing:
+        raise FeatureError(
+            f"{rel} has {embeddings.height:,} rows for {items.height:,} items ({missing:,} items "
+            f"without a row): semantic IDs need one embedding per item; re-embed with "
+            f"`recdata features {folder.name} --text MODEL`"
+        )
     result = compute_semantic_ids(
-        pl.read_parquet(folder / rel),
+        embeddings,
         spec=spec,
-        items=dataset.items.collect(),
+        items=items,
         embedding_file=rel,
         embedding_sha256=record.sha256 if record else None,
     )
-    n_items = dataset.items.select(pl.len()).collect().item()
-    if result.frame.height != n_items:
-        raise FeatureError(
-            f"{rel} has {result.frame.height:,} rows, items.parquet {n_items:,}: semantic IDs need "
-            f"one embedding per item; re-embed with `recdata features {folder.name} --text MODEL`"
-        )
     key = file_key(spec.method)
     target = f"features/{key}.parquet"
     new_record = semantic_ids_record(result)

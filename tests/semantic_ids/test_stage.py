@@ -219,3 +219,20 @@ def test_recipe_key_without_an_embedding_is_skipped_with_a_warning() -> None:
         FeaturesSpec.model_validate({"semantic_ids": {"levels": 0}})
     with pytest.raises(ValueError, match="extra"):
         FeaturesSpec.model_validate({"semantic_ids": {"codebok": 8}})
+
+
+def test_an_embedding_missing_items_is_refused(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "partial", n_items=50)
+    path = folder / "features/text-seeded.parquet"
+    frame = pl.read_parquet(path).filter(pl.col("item_idx") != 7)
+    path.unlink()
+    frame.write_parquet(path)
+    manifest = Manifest.read(folder)
+    files = dict(manifest.files)
+    files["features/text-seeded.parquet"] = files["features/text-seeded.parquet"].model_copy(
+        update={"sha256": file_sha256(path), "bytes": path.stat().st_size, "rows": 49}
+    )
+    (folder / "manifest.json").write_text(manifest.model_copy(update={"files": files}).to_json())
+    with pytest.raises(FeatureError, match="49 rows for 50 items \\(1 items without a row\\)"):
+        add_semantic_ids(folder)
+    assert not (folder / REL).exists()
