@@ -1,5 +1,7 @@
 """The dataset folder: manifest model, atomic deterministic writer and lazy ``load``."""
 
+from recdata.dataset._card import CARD_NAME, render_card
+from recdata.dataset._croissant import CROISSANT_NAME, croissant, render_croissant
 from recdata.dataset._folder import (
     BUILD_LOG,
     Dataset,
@@ -28,6 +30,8 @@ from recdata.dataset.manifest import (
 
 __all__ = [
     "BUILD_LOG",
+    "CARD_NAME",
+    "CROISSANT_NAME",
     "MANIFEST_NAME",
     "Dataset",
     "DatasetTables",
@@ -41,10 +45,13 @@ __all__ = [
     "SplitRecord",
     "StepRecord",
     "canonical_hash",
+    "croissant",
     "feature_sha256",
     "file_sha256",
     "load",
     "manifest_hash",
+    "render_card",
+    "render_croissant",
     "update_dataset",
     "write_dataset",
     "write_parquet",

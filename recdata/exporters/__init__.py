@@ -13,6 +13,7 @@ from recdata.exporters._prompts import TEMPLATES, PromptTemplate, export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._sasrec import export_sasrec
 from recdata.exporters._semantic_ids import export_semantic_ids
+from recdata.exporters._srgnn import export_srgnn
 
 __all__ = [
     "EXPORTERS",
@@ -28,6 +29,7 @@ __all__ = [
     "export_recbole",
     "export_sasrec",
     "export_semantic_ids",
+    "export_srgnn",
     "exporter_options",
     "sample_negatives",
     "to_hf",

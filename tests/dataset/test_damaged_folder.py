@@ -91,7 +91,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["RECDATA_HOME"] = old
     assert sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
-    ) == sorted([*FILES, "build.log"])
+    ) == sorted([*FILES, "build.log", "README.md", "croissant.json"])
     return folder
 
 
@@ -102,6 +102,7 @@ def _verbs(folder: Path, out: Path) -> list[list[str]]:
     # semantic-ids needs a folder with semantic IDs (this one has no embedding to make them from)
     formats = [f for f in FORMATS if f != "semantic-ids"]
     verbs += [["export", str(folder), "--to", f, "-o", str(out / f)] for f in formats]
+    verbs.append(["report", str(folder), "-o", str(out / "report.html")])
     verbs.append(["features", str(folder), "--graphs"])
     return verbs
 
