@@ -43,13 +43,18 @@ def capped_codebook(n_items: int, spec: SemanticIdsSpec) -> int:
     return min(spec.codebook, max(1, n_items // spec.min_items_per_code))
 
 
-def quantize(x: np.ndarray, spec: SemanticIdsSpec, codebook: int) -> Quantization:
-    """Run the spec's method on the float32 matrix ``x`` (rows in item_idx order)."""
+def quantize(
+    x: np.ndarray, spec: SemanticIdsSpec, codebook: int, *, overwrite: bool = False
+) -> Quantization:
+    """Run the spec's method on the float32 matrix ``x`` (rows in item_idx order); with
+    ``overwrite`` the k-means methods use ``x`` itself as their residual buffer."""
     common = {"levels": spec.levels, "codebook": codebook, "seed": spec.seed, "niter": spec.niter}
     if spec.method == "rq-kmeans":
-        return residual_kmeans(x, nredo=spec.nredo, **common)
+        return residual_kmeans(x, nredo=spec.nredo, overwrite=overwrite, **common)
     if spec.method == "rq-kmeans-balanced":
-        return residual_kmeans(x, balanced=True, **{**common, "niter": spec.balanced_niter})
+        return residual_kmeans(
+            x, balanced=True, overwrite=overwrite, **{**common, "niter": spec.balanced_niter}
+        )
     from recdata.semantic_ids._rqvae import rq_vae
 
     return rq_vae(
@@ -65,8 +70,11 @@ def quantize(x: np.ndarray, spec: SemanticIdsSpec, codebook: int) -> Quantizatio
 
 
 def embedding_matrix(embeddings: pl.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """(item_idx, float32 matrix) of an embedding frame sorted by item_idx; no null rows allowed."""
-    frame = embeddings.select(S.ITEM, "embedding").sort(S.ITEM)
+    """(item_idx, float32 matrix owned by the caller) of an embedding frame sorted by item_idx;
+    no null rows allowed."""
+    frame = embeddings.select(S.ITEM, "embedding")
+    if not frame[S.ITEM].is_sorted():
+        frame = frame.sort(S.ITEM)
     nulls = frame.filter(pl.col("embedding").is_null())
     if nulls.height:
         raise FeatureError(
@@ -78,7 +86,10 @@ def embedding_matrix(embeddings: pl.DataFrame, what: str) -> tuple[np.ndarray, n
     column = frame["embedding"]
     if not isinstance(column.dtype, pl.Array):
         column = column.list.to_array(int(column.list.len().max()))
-    x = np.ascontiguousarray(column.to_numpy(), dtype=np.float32)
+    x = column.to_numpy()
+    owned = x.flags.writeable and x.flags.c_contiguous and x.base is None
+    if not (owned and x.dtype == np.float32):  # never a view of the caller's frame
+        x = np.array(x, dtype=np.float32, copy=True)
     if not np.isfinite(x).all():
         raise FeatureError(f"{what} holds NaN or infinite values; semantic IDs need finite vectors")
     return frame[S.ITEM].to_numpy().astype(np.int32), x
@@ -115,7 +126,9 @@ def compute_semantic_ids(
             f"semantic IDs ({spec.method}): codebook capped at {codebook} for {n:,} items "
             f"(requested {spec.codebook}; rule {CAP_RULE}, min_items_per_code={spec.min_items_per_code})"
         )
-    quant = quantize(x, spec, codebook)
+    dim = int(x.shape[1])
+    quant = quantize(x, spec, codebook, overwrite=True)  # x is this function's own copy
+    del x
     codes, handling = resolve(
         quant,
         collisions=spec.collisions,
@@ -145,7 +158,7 @@ def compute_semantic_ids(
     details = {
         "method": spec.method,
         "params": spec.params(),
-        "embedding": {"file": embedding_file, "sha256": embedding_sha256, "dim": int(x.shape[1])},
+        "embedding": {"file": embedding_file, "sha256": embedding_sha256, "dim": dim},
         "codebook": {
             "requested": spec.codebook,
             "used": codebook,

@@ -107,9 +107,16 @@ def residual_kmeans(
     niter: int,
     nredo: int = 1,
     balanced: bool = False,
+    overwrite: bool = False,
 ) -> Quantization:
-    """Residual k-means: level ``l`` clusters what levels ``< l`` left unexplained (seed + l)."""
-    residual = np.array(x, dtype=np.float32, copy=True)
+    """Residual k-means: level ``l`` clusters what levels ``< l`` left unexplained (seed + l).
+
+    With ``overwrite`` a float32 C-contiguous ``x`` becomes the residual buffer (no copy)."""
+    residual = (
+        x
+        if overwrite and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.writeable
+        else np.array(x, dtype=np.float32, copy=True)
+    )
     codes = np.empty((x.shape[0], levels), dtype=np.int64)
     centroids = np.zeros((codebook, x.shape[1]), dtype=np.float32)
     for level in range(levels):

@@ -161,3 +161,14 @@ def test_missing_faiss_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     assert info.value.extra == "semantic"
     with pytest.raises(MissingExtra, match=r"recdata\[semantic\]"):
         compute_semantic_ids(embedding_frame(x), spec=SemanticIdsSpec(method="rq-kmeans-balanced"))
+
+
+def test_the_callers_frame_is_never_modified() -> None:
+    x, _ = clustered(200)
+    frame = embedding_frame(x)
+    before = frame.clone()
+    compute_semantic_ids(frame, spec=SemanticIdsSpec(codebook=8))
+    assert frame.equals(before)
+    kept = x.copy()
+    quantize(x, SemanticIdsSpec(codebook=8), 8)  # overwrite defaults to False
+    assert np.array_equal(x, kept)
