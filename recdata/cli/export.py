@@ -19,6 +19,9 @@ FORMATS = (
     "hf",
     "prompts",
     "srgnn",
+    "rechorus",
+    "elliot",
+    "ncf",
     "semantic-ids",
 )
 

@@ -104,6 +104,7 @@ def folder_schema() -> dict[str, Any]:
             "features/{text,image}-<model>.parquet": "#/$defs/embedding",
             "features/semantic_ids-<method>.parquet": "#/$defs/semantic_ids",
             "graphs/<name>.parquet": "#/$defs/edge",
+            "splits/<protocol>/candidates-{valid,test}.parquet": "#/$defs/candidates",
         },
         "$defs": {
             "interaction": _table("interaction", S.INTERACTIONS, S.INTERACTION_OPTIONAL),
@@ -122,6 +123,8 @@ def folder_schema() -> dict[str, Any]:
             | {
                 "description": "codes is list<int16> of the manifest's features[...].details.code_length; tuples are unique"
             },
+            "candidates": _table("candidate list", S.CANDIDATES, extra=False)
+            | {"description": "item_idx is the positive; negatives are sorted item_idx"},
         },
     }
 
