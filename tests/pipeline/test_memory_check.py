@@ -36,7 +36,9 @@ def test_synthetic_too_large_is_refused_before_generating(
         build("synthetic", out=tmp_path / "o", overrides=SMALL)
     message = str(err.value)
     assert "--engine spark" in message and f"{ENV}=none" in message
-    assert "about 3,000 interactions need about 0.3 MB" in message
+    assert (
+        f"about 3,000 interactions need about {3000 * PEAK_BYTES_PER_ROW / 1e6:.1f} MB" in message
+    )
     assert f"{ENV} is 0.1 MB" in message
     assert not (tmp_path / "o").exists()
 

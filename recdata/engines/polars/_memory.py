@@ -19,9 +19,9 @@ from recdata.errors import UsageError
 log = logging.getLogger("recdata.engines")
 
 ENV = "RECDATA_MEMORY_LIMIT"
-PEAK_BYTES_PER_ROW = 100
+PEAK_BYTES_PER_ROW = 120
 """Peak resident bytes per raw interaction of a polars build (dedup, k-core, splits, graphs,
-item texts): 10^8 synthetic interactions peak at about 10 GB (docs/performance.md)."""
+item texts): 10^8 synthetic interactions peak at 11.8 GB (docs/performance.md)."""
 RAW_BYTES_PER_ROW = {"jsonl": 120, "json_lines": 120, "python_literal": 120}
 """Fewest bytes of a raw file per interaction, by format, to estimate rows from a file size
 (delimited formats: 24; compressed files count 4x their size; Parquet gives its row count)."""
