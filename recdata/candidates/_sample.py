@@ -188,9 +188,11 @@ class Sampler:
             return (u * self.n_items).astype(np.int64) + 1
         share, alias = self._alias()
         x = u * len(share)
-        col = x.astype(np.int64)
+        col = x.astype(np.intp)
         x -= col
-        return np.where(x < share[col], col, alias[col]) + 1
+        out = np.where(x < share.take(col), col, alias.take(col))  # take: faster than []
+        out += 1
+        return out
 
     def _alias(self) -> tuple[np.ndarray, np.ndarray]:
         """(share, alias) of each column 0..n_items-1 (item = column + 1); built once."""
@@ -307,10 +309,12 @@ class Sampler:
         _mark(okf, flat, ex_keys)
         _mark(okf, flat, kept)
         # rank of each fresh draw among its row's fresh draws, in slot order
+        at = slots
+        at += (np.arange(n_act, dtype=at.dtype) * width)[:, None]
         by_slot = np.zeros((n_act, width), dtype=np.int32)
-        np.put_along_axis(by_slot, slots, ok, axis=1)
+        by_slot.put(at, ok)
         np.cumsum(by_slot, axis=1, out=by_slot)
-        rank = np.take_along_axis(by_slot, slots, axis=1)
+        rank = by_slot.take(at)
         ok &= rank <= need[active][:, None]
         return flat[okf]
 
@@ -361,7 +365,7 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     k = len(weights)
     scaled = weights * (k / weights.sum())
     share = np.zeros(k, dtype=np.float64)
-    alias = np.arange(k, dtype=np.int64)
+    alias = np.arange(k, dtype=np.int32 if k < 2**31 else np.int64)
     small = np.flatnonzero(scaled < 1.0).tolist()
     large = np.flatnonzero(scaled >= 1.0).tolist()
     left = scaled.tolist()
