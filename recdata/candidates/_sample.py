@@ -221,6 +221,9 @@ class Sampler:
         p, kept_share = p[self.drawable], np.clip(kept_share[self.drawable], 0.0, 1.0)
         target = self.n + 1 + _MARGIN * np.sqrt(self.n)
         log_q = np.log1p(-np.minimum(p, 1.0 - 1e-16))
+        if float((-np.expm1(self.n * log_q) * kept_share).sum()) >= self.n - 1:
+            self._width = self.n  # under one draw lost per row: no surplus, no ranking
+            return self._width
         lo, hi = self.n, _MAX_WIDTH * self.n
         while lo < hi:
             mid = (lo + hi) // 2
@@ -294,20 +297,25 @@ class Sampler:
         n_act, stride = len(active), self.n_items + 1
         u = draw(keys[active][:, None], counters(0, np.arange(start, start + width))[None, :])
         items = self._items_of(u)
-        # sort each row by (item, slot): the first of equal items is its earliest draw
-        small = (self.n_items + 1) * width < 2**31
-        code = items.astype(np.int32 if small else np.int64)
-        code *= width
-        code += np.arange(width, dtype=code.dtype)[None, :]
-        code.sort(axis=1)
-        items = (code // width).astype(np.int64)
-        slots = code % width
+        ranked = width > need[active].min()  # else every fresh draw is kept, in any order
+        if ranked:  # sort each row by (item, slot): the first of equal items is the earliest
+            small = (self.n_items + 1) * width < 2**31
+            code = items.astype(np.int32 if small else np.int64)
+            code *= width
+            code += np.arange(width, dtype=code.dtype)[None, :]
+            code.sort(axis=1)
+            items = (code // width).astype(np.int64)
+            slots = code % width
+        else:
+            items.sort(axis=1)
         ok = items != pos[active][:, None]
         ok[:, 1:] &= items[:, 1:] != items[:, :-1]
         items += (active * stride)[:, None]
         flat, okf = items.ravel(), ok.ravel()  # sorted: rows in order, items within a row
         _mark(okf, flat, ex_keys)
         _mark(okf, flat, kept)
+        if not ranked:
+            return flat[okf]
         # rank of each fresh draw among its row's fresh draws, in slot order
         at = slots
         at += (np.arange(n_act, dtype=at.dtype) * width)[:, None]
