@@ -250,7 +250,7 @@ class Sampler:
         ex_keys *= stride
         ex_keys += ex_items
         need = np.full(n_rows, n, dtype=np.int64)
-        kept = np.zeros(0, dtype=np.int64)
+        kept = extra = np.zeros(0, dtype=np.int64)
         active = np.arange(n_rows, dtype=np.int64)
         start = 0
         for attempt in range(MAX_ROUNDS + 1):
@@ -262,13 +262,19 @@ class Sampler:
                 break
             block = max(1, _ROUND_CELLS // width)
             fresh = [
-                self._round(keys, pos, active[s : s + block], start, width, need, ex_keys, kept)
+                self._round(
+                    keys, pos, active[s : s + block], start, width, need, ex_keys, kept, extra
+                )
                 for s in range(0, len(active), block)
             ]
             start += width
             fresh = np.concatenate(fresh)
             need -= np.bincount(fresh // stride, minlength=n_rows)
-            kept = fresh if attempt == 0 else np.sort(np.concatenate([kept, fresh]))
+            if attempt == 0:
+                kept = fresh
+            else:  # later rounds add few: keep them apart, merge once at the end
+                extra = np.insert(extra, np.searchsorted(extra, fresh), fresh)
+        kept = np.insert(kept, np.searchsorted(kept, extra), extra)
         kept_rows = kept // stride
         failed = need > 0
         if failed.any():
@@ -288,6 +294,7 @@ class Sampler:
         need: np.ndarray,
         ex_keys: np.ndarray,
         kept: np.ndarray,
+        extra: np.ndarray,
     ) -> np.ndarray:
         """Sorted keys of the fresh negatives in slots ``start..start+width`` of the active rows.
 
@@ -314,6 +321,7 @@ class Sampler:
         flat, okf = items.ravel(), ok.ravel()  # sorted: rows in order, items within a row
         _mark(okf, flat, ex_keys)
         _mark(okf, flat, kept)
+        _mark(okf, flat, extra)
         if not ranked:
             return flat[okf]
         # rank of each fresh draw among its row's fresh draws, in slot order
