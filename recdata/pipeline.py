@@ -27,8 +27,8 @@ from recdata.dataset import (
     Manifest,
     SourceRecord,
     StepRecord,
-    write_dataset,
 )
+from recdata.dataset._folder import dataset_writer
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
 from recdata.events import check_events, event_counts, map_impressions
@@ -649,8 +649,8 @@ def _build(
     fetch_options: dict[str, Any],
     protect: dict[str, list[Path]],
 ) -> Path:
-    """The stages in order: read -> map -> steps -> index -> splits -> candidates ->
-    graphs/features -> statistics -> write."""
+    """The stages in order: read -> map -> steps -> index -> splits -> candidates -> the
+    interactions' statistics and file -> graphs/features -> statistics -> write the rest."""
     warnings: list[str] = []
     inputs = _read_inputs(recipe, stage, warnings, _memory_check(engine), **fetch_options)
     checked = _variant_checks(recipe, inputs.fetched, warnings)
@@ -678,64 +678,76 @@ def _build(
     candidates = _run_candidates(
         engine, recipe, indexed.interactions, splits, items.height, users.height, stage
     )
-    extras = _Extras()
-    if features:
-        extras = _features_and_graphs(engine, recipe, items, splits, stage, warnings, bars)
-    if inputs.social is not None:
-        _social(recipe, inputs.social, indexed.user_map, extras)
-
-    stage.stage("writing the folder")
-    from recdata.statistics import coverage_shortfalls, coverage_stats
-
-    coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
-    for shortfall in coverage_shortfalls(coverage, recipe.expected_coverage):
-        warnings.append(f"metadata coverage: {shortfall}")
-    statistics = {
-        "interactions": engine.statistics(indexed.interactions),
-        "stages": stages,
-        "splits": {name: split.sizes for name, split in splits.items()},
-        "coverage": coverage,
-    }
-    if inputs.normalisations:
-        statistics["normalisations"] = inputs.normalisations
-    tables = _collect_tables(engine, indexed, items, users, splits, extras)
-    if S.SESSION in tables.interactions.columns:
-        statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)
-    if S.EVENT in tables.interactions.columns:
-        statistics["events"] = {
-            "vocabulary": list(recipe.events or []),
-            "counts": event_counts(tables.interactions),
-        }
-    if impressions is not None:
-        statistics["impressions"] = impressions
-    manifest = Manifest(
-        name=recipe.name,
-        recipe=recipe.resolved(),
-        recipe_hash=recipe_hash(recipe),
-        sources=inputs.sources,
-        steps=step_records,
-        index=IndexRecord(user_order=recipe.index.order, item_order=recipe.index.order),
-        default_split=next(iter(recipe.splits), None),
-        splits={name: split.record for name, split in splits.items()},
-        features=extras.feature_records,
-        graphs=extras.graph_records,
-        candidates=dict(sorted(candidates.records.items())),
-        statistics=statistics,
-        warnings=warnings,
-    )
-    for warning in warnings:
-        log.warning("%s", warning)
-    tables.candidates = candidates.frames
-    build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
-    path = write_dataset(
+    with dataset_writer(
         out_path,
-        tables,
-        manifest,
         overwrite=overwrite,
-        build_log=build_log,
         protect=protect,
         max_rows_per_file=recipe.output.max_rows_per_file,
-    )
+    ) as writer:
+        # the interactions are written (and their statistics taken) before the graphs and
+        # then freed, so the graphs' pair counts run without them in memory
+        stage.stage("saving the interactions")
+        interaction_stats = engine.statistics(indexed.interactions)
+        interactions = engine.collect(indexed.interactions)
+        sessions = events = None
+        if S.SESSION in interactions.columns:
+            sessions = _session_stats(interactions, inputs.users_are_sessions)
+        if S.EVENT in interactions.columns:
+            events = {
+                "vocabulary": list(recipe.events or []),
+                "counts": event_counts(interactions),
+            }
+        writer.write_interactions(interactions)
+        user_map = indexed.user_map
+        del interactions, indexed
+
+        extras = _Extras()
+        if features:
+            extras = _features_and_graphs(engine, recipe, items, splits, stage, warnings, bars)
+        if inputs.social is not None:
+            _social(recipe, inputs.social, user_map, extras)
+
+        stage.stage("writing the folder")
+        from recdata.statistics import coverage_shortfalls, coverage_stats
+
+        coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
+        for shortfall in coverage_shortfalls(coverage, recipe.expected_coverage):
+            warnings.append(f"metadata coverage: {shortfall}")
+        statistics = {
+            "interactions": interaction_stats,
+            "stages": stages,
+            "splits": {name: split.sizes for name, split in splits.items()},
+            "coverage": coverage,
+        }
+        if inputs.normalisations:
+            statistics["normalisations"] = inputs.normalisations
+        tables = _collect_tables(engine, items, users, splits, extras)
+        if sessions is not None:
+            statistics["sessions"] = sessions
+        if events is not None:
+            statistics["events"] = events
+        if impressions is not None:
+            statistics["impressions"] = impressions
+        manifest = Manifest(
+            name=recipe.name,
+            recipe=recipe.resolved(),
+            recipe_hash=recipe_hash(recipe),
+            sources=inputs.sources,
+            steps=step_records,
+            index=IndexRecord(user_order=recipe.index.order, item_order=recipe.index.order),
+            default_split=next(iter(recipe.splits), None),
+            splits={name: split.record for name, split in splits.items()},
+            features=extras.feature_records,
+            graphs=extras.graph_records,
+            candidates=dict(sorted(candidates.records.items())),
+            statistics=statistics,
+            warnings=warnings,
+        )
+        for warning in warnings:
+            log.warning("%s", warning)
+        tables.candidates = candidates.frames
+        writer.write(tables, manifest, build_log=_build_log(stage, recipe, inputs.fetched, raw_dir))
+    path = out_path
     stage.stage(f"done: {path}")
     return path
 
@@ -749,16 +761,15 @@ def _hand_over(engine: Engine[Any], inputs: _Inputs) -> Any:
 
 def _collect_tables(
     engine: Engine[Any],
-    indexed: Indexed[Any],
     items: pl.DataFrame,
     users: pl.DataFrame,
     splits: dict[str, SplitResult[Any]],
     extras: _Extras,
 ) -> DatasetTables:
-    """Stage ``write`` (first half): every table as a polars frame, in its defined row order, so
-    the bytes come from the one folder writer whatever the engine."""
+    """Stage ``write`` (first half): every table but the interactions (written earlier) as a
+    polars frame, in its defined row order, so the bytes come from the one folder writer."""
     return DatasetTables(
-        interactions=engine.collect(indexed.interactions),
+        interactions=pl.DataFrame(),
         items=items,
         users=users,
         splits={

@@ -168,12 +168,15 @@ _Producer = Callable[[], Iterable[pa.Table]]
 
 
 def _table_jobs(
-    tables: DatasetTables, max_rows_per_file: int | None
+    tables: DatasetTables, max_rows_per_file: int | None, *, interactions: bool = True
 ) -> Iterator[tuple[str, int, _Producer]]:
     """``(relative path, rows, producer)`` per file, conformed one file at a time (so only one
-    file's Arrow copy is ever in memory); large interaction-shaped tables become parts."""
+    file's Arrow copy is ever in memory); large interaction-shaped tables become parts.
+    ``interactions=False`` leaves out the interactions table (written earlier)."""
     part_rows = max_rows_per_file or PART_ROWS
     interaction_tables = {"interactions.parquet": (tables.interactions, "interactions")}
+    if not interactions:
+        interaction_tables.clear()
     for protocol, parts in tables.splits.items():
         unknown = set(parts) - set(SPLIT_PARTS)
         if unknown:
@@ -339,20 +342,58 @@ def write_dataset(
     Besides the tables it writes ``README.md`` (dataset card) and ``croissant.json``, both
     listed in the manifest with their checksums.
     """
+    with dataset_writer(
+        out, overwrite=overwrite, protect=protect, max_rows_per_file=max_rows_per_file
+    ) as writer:
+        writer.write(tables, manifest, build_log=build_log)
+    return out
+
+
+class DatasetWriter:
+    """The temporary folder of :func:`dataset_writer`: the interactions may be written first
+    (so a build can free them before its graphs), then everything else and the manifest."""
+
+    def __init__(self, out: Path, tmp: Path, max_rows_per_file: int | None) -> None:
+        self.out, self.tmp, self.max_rows_per_file = out, tmp, max_rows_per_file
+        self.records: dict[str, FileRecord] = {}
+        self._interactions_written = False
+
+    def write_interactions(self, frame: pl.DataFrame) -> None:
+        """Write ``interactions.parquet`` (or its parts) now; :meth:`write` then skips it."""
+        tables = DatasetTables(interactions=frame, items=pl.DataFrame(), users=pl.DataFrame())
+        for rel, _rows, produce in _table_jobs(tables, self.max_rows_per_file):
+            if rel == "interactions.parquet" or rel.startswith("interactions/"):
+                self.records[rel] = write_parquet(produce(), self.tmp / rel)
+        self._interactions_written = True
+
+    def write(self, tables: DatasetTables, manifest: Manifest, *, build_log: str | None) -> None:
+        """Write the remaining tables, the card, the Croissant file, the manifest and the log."""
+        interactions = not self._interactions_written
+        jobs = list(_table_jobs(tables, self.max_rows_per_file, interactions=interactions))
+        for rel, _rows, produce in jobs:
+            self.records[rel] = write_parquet(produce(), self.tmp / rel)
+        _finish(self.tmp, manifest.model_copy(update={"files": dict(self.records)}))
+        if build_log is not None:
+            (self.tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
+        log.info("wrote %s (%d files)", self.out.name, len(self.records))
+
+
+@contextlib.contextmanager
+def dataset_writer(
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    protect: Protect | None = None,
+    max_rows_per_file: int | None = None,
+) -> Iterator[DatasetWriter]:
+    """A :class:`DatasetWriter` over a temporary sibling of ``out`` that becomes ``out`` when
+    the block succeeds (nothing is left behind when it fails); options as :func:`write_dataset`."""
     out = Path(out)
     if max_rows_per_file is not None and max_rows_per_file < 1:
         raise UsageError(f"max_rows_per_file must be >= 1, got {max_rows_per_file}")
     check_target(out, overwrite=overwrite, protect=protect)
-    jobs = list(_table_jobs(tables, max_rows_per_file))
     with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
-        records: dict[str, FileRecord] = {}
-        for rel, _rows, produce in jobs:
-            records[rel] = write_parquet(produce(), tmp / rel)
-        _finish(tmp, manifest.model_copy(update={"files": records}))
-        if build_log is not None:
-            (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
-    log.info("wrote %s (%d files)", out.name, len(records))
-    return out
+        yield DatasetWriter(out, tmp, max_rows_per_file)
 
 
 def update_dataset(

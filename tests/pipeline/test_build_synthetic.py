@@ -64,6 +64,29 @@ def test_expected_mismatch_fails_and_leaves_no_folder(tmp_path: Path, home: Path
     assert out.is_dir()
 
 
+def test_failing_graphs_after_the_interactions_are_written_leave_nothing(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, folder_bytes
+) -> None:  # noqa: ANN001
+    """The interactions file is written before the graphs; a later failure still leaves no
+    new folder, no temporary folder, and an existing folder (overwrite) untouched."""
+    import recdata.features
+
+    old = build("synthetic", out=tmp_path / "o", overrides=SMALL)
+    before = folder_bytes(old)
+    seen: list[list[str]] = []
+
+    def broken(*args: object, **kwargs: object) -> None:
+        seen.append(sorted(p.name for p in tmp_path.glob(".o.tmp-*/*")))
+        raise RuntimeError("graphs failed")
+
+    monkeypatch.setattr(recdata.features, "compute_features", broken)
+    with pytest.raises(RuntimeError, match="graphs failed"):
+        build("synthetic", out=tmp_path / "o", overrides=[*SMALL, "seed=1"], overwrite=True)
+    assert seen and "interactions.parquet" in seen[0]  # written into the temporary folder
+    assert folder_bytes(old) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["o"]
+
+
 def test_existing_folder_needs_overwrite(tmp_path: Path, home: Path) -> None:
     out = build("synthetic", out=tmp_path / "o", overrides=SMALL, features=False)
     with pytest.raises(UsageError, match="already exists"):
