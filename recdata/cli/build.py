@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from recdata.cli._console import labelled, stderr, stdout
+from recdata.cli._console import stderr, stdout
 from recdata.cli._options import recipe_overrides, source_options
 
 
@@ -97,8 +97,5 @@ def command(
             progress=callback,
             overwrite=overwrite,
         )
-    from recdata.dataset import Manifest
-
     stdout.print(summary_table(folder))
-    for warning in Manifest.read(folder).warnings:
-        stderr.print(labelled("warning", "yellow", warning))
+    # The build's warnings were logged by the library (shown once by the CLI's log handler).

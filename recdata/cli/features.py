@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from recdata.cli._console import labelled, stderr
+from recdata.cli._console import stderr
 
 
 @click.command(name="features")
@@ -110,13 +110,16 @@ def command(
         progress=progress,
     )
     after = Manifest.read(folder)
+    changed = 0
     for rel in sorted(set(after.features) | set(after.graphs)):
         record = after.files.get(rel)
         if record is None or before.files.get(rel) == record:
             continue
+        changed += 1
         mark = "replaced" if rel in before.files else "added"
         rows = f" ({record.rows:,} rows)" if record.rows is not None else ""
         stderr.print(f"{mark} {rel}{rows}")
-    for warning in after.warnings:
-        if warning not in before.warnings:
-            stderr.print(labelled("warning", "yellow", warning))
+    if not changed:
+        present = ", ".join(sorted(set(after.features) | set(after.graphs)))
+        stderr.print(f"nothing to add: {folder.name} is unchanged (it already has {present})")
+    # Warnings are logged by the library (shown once by the CLI's log handler), not repeated here.

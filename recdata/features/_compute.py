@@ -103,7 +103,7 @@ def compute_features(
         try:
             ensure_embed_extra("text embeddings")
         except MissingExtra as exc:
-            out.warnings.append(f"text embeddings skipped: pip install 'recdata[{exc.extra}]'")
+            out.warnings.append(f"text embeddings skipped: {exc.install}")
         else:
             result = embed_texts(texts, text_spec, cache_dir=cache_dir, progress=progress)
             key = f"text-{model_key(result.model.name)}"
@@ -120,7 +120,7 @@ def compute_features(
             try:
                 ensure_embed_extra("image embeddings")
             except MissingExtra as exc:
-                out.warnings.append(f"image embeddings skipped: pip install 'recdata[{exc.extra}]'")
+                out.warnings.append(f"image embeddings skipped: {exc.install}")
             else:
                 from recdata.features._image import embed_images
 
