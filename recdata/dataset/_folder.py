@@ -272,6 +272,32 @@ class Dataset:
     features: dict[str, pl.LazyFrame]
     graphs: dict[str, pl.LazyFrame]
 
+    def __repr__(self) -> str:
+        """A few lines: name, path, counts, splits, features and graphs (never the manifest)."""
+        m = self.manifest
+
+        def rows(rel: str) -> str:
+            record = m.files.get(rel)
+            return "?" if record is None or record.rows is None else f"{record.rows:,}"
+
+        splits = [
+            f"{name} ({' / '.join(rows(f'splits/{name}/{p}.parquet') for p in SPLIT_PARTS)}"
+            + (", default)" if name == m.default_split else ")")
+            for name in self.splits
+        ]
+        return "\n".join(
+            [
+                f"Dataset {m.name!r} at {str(self.path)!r}",
+                f"  {rows('users.parquet')} users, {rows('items.parquet')} items, "
+                f"{rows('interactions.parquet')} interactions",
+                f"  splits: {', '.join(splits) or 'none'}",
+                f"  features: {', '.join(sorted(self.features)) or 'none'}",
+                f"  graphs: {', '.join(sorted(self.graphs)) or 'none'}",
+            ]
+        )
+
+    __str__ = __repr__
+
     def split(self, name: str | None = None) -> SplitFrames:
         """One split protocol by name; the manifest's default split when ``name`` is None."""
         name = name or self.manifest.default_split or next(iter(self.splits), None)
