@@ -63,10 +63,11 @@ class _Log:
     lines: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
-    def stage(self, message: str) -> None:
+    def stage(self, message: str, *, last: bool = False) -> None:
+        """Start stage ``message`` (``last``: the end of the build, logged but not a stage)."""
         log.info("%s", message)
         self.lines.append(f"[{time.perf_counter() - self.started:8.2f}s] {message}")
-        if self.callback is not None:
+        if self.callback is not None and not last:
             self.callback(message)
 
 
@@ -265,12 +266,14 @@ def build(
     check_stats
         Override the recipe's ``check_stats`` (a mismatch raises :class:`StatsMismatch`).
     progress
-        A callable receiving stage messages, or a bool for the download/embedding bars.
+        A callable receiving stage messages (the CLI's also has ``bar(description, total)``,
+        the embedding steps' items done / total), or a bool for the download/embedding bars.
 
     Returns the folder written. A failed build leaves no folder behind.
     """
     stage = _Log(progress if callable(progress) else None)
     bars = progress if isinstance(progress, bool) else None
+    item_bars = getattr(progress, "bar", None) if callable(progress) else None
     resolved = resolve(recipe, overrides)
     if check_stats is not None:
         resolved = resolved.model_copy(update={"check_stats": check_stats})
@@ -459,7 +462,7 @@ def build(
                 features=feature_spec,
                 graphs=graphs_spec,
                 split=graph_split,
-                progress=bars,
+                progress=item_bars if item_bars is not None else bars,
             )
             feature_frames, graph_frames = result.features, result.graphs
             feature_records, graph_records = result.feature_records, result.graph_records
@@ -524,7 +527,7 @@ def build(
         overwrite=overwrite,
         build_log=build_log,
     )
-    stage.stage(f"done: {path}")
+    stage.stage(f"done: {path}", last=True)
     return path
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +9,7 @@ import click
 
 from recdata.cli._console import stderr, stdout
 from recdata.cli._options import recipe_overrides, source_options
-
-
-@contextlib.contextmanager
-def _status() -> Iterator[Any]:
-    """A rich status line on a terminal (stderr); a no-op elsewhere."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with stderr.status("starting") as status:
-        yield lambda message: status.update(message)
+from recdata.cli._progress import RunProgress
 
 
 def summary_table(folder: Path) -> Any:
@@ -85,7 +73,7 @@ def command(
     """Build dataset RECIPE (a catalog name or a YAML file) into a folder."""
     from recdata.pipeline import build
 
-    with _status() as callback:
+    with RunProgress(stderr, live=stderr.is_terminal) as run:
         folder = build(
             recipe,
             out=out,
@@ -94,7 +82,7 @@ def command(
             mirror=mirror,
             features=not no_features,
             strict=strict,
-            progress=callback,
+            progress=run,
             overwrite=overwrite,
         )
     stdout.print(summary_table(folder))

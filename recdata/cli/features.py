@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from recdata.cli._console import stderr
+from recdata.cli._progress import RunProgress
 
 
 @click.command(name="features")
@@ -96,19 +97,21 @@ def command(
     from recdata.features import add_features
 
     before = Manifest.read(folder)
-    add_features(
-        folder,
-        text=text,
-        image=image,
-        graphs=graphs,
-        knn=knn,
-        split=split,
-        template=template,
-        batch_size=batch_size,
-        device=device,
-        window=window,
-        progress=progress,
-    )
+    show = stderr.is_terminal if progress is None else progress
+    with RunProgress(stderr, live=show) as run:
+        add_features(
+            folder,
+            text=text,
+            image=image,
+            graphs=graphs,
+            knn=knn,
+            split=split,
+            template=template,
+            batch_size=batch_size,
+            device=device,
+            window=window,
+            progress=run.bar if progress is not False else False,
+        )
     after = Manifest.read(folder)
     changed = 0
     for rel in sorted(set(after.features) | set(after.graphs)):

@@ -10,6 +10,7 @@ import polars as pl
 from recdata.dataset import Dataset, GraphRecord, Manifest, load, update_dataset
 from recdata.errors import FeatureError, UsageError
 from recdata.features._compute import FeatureOutputs, compute_features
+from recdata.features._embed import BarFactory
 from recdata.features._models import ensure_embed_extra
 from recdata.features._spec import (
     DEFAULT_TEMPLATE,
@@ -39,7 +40,7 @@ def add_features(
     batch_size: int = 64,
     device: str = "cpu",
     window: int | None = 1,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
     cache_dir: Path | None = None,
 ) -> Path:
     """Add features and graphs to the dataset folder ``path`` and return it.

@@ -10,7 +10,7 @@ import polars as pl
 
 from recdata.dataset import FeatureRecord, GraphRecord
 from recdata.errors import MissingExtra
-from recdata.features._embed import EmbedResult, embed_texts
+from recdata.features._embed import BarFactory, EmbedResult, embed_texts
 from recdata.features._models import ensure_embed_extra, model_key
 from recdata.features._spec import DEFAULT_TEMPLATE, FeaturesSpec, GraphsSpec
 from recdata.features._text import has_text, render_item_text
@@ -59,7 +59,7 @@ def compute_features(
     features: FeaturesSpec,
     graphs: GraphsSpec,
     split: str | None,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
     cache_dir: Path | None = None,
 ) -> FeatureOutputs:
     """Item texts, embeddings and graphs as frames plus manifest records.
@@ -77,7 +77,8 @@ def compute_features(
     split
         The split's name, recorded in the graph records.
     progress
-        Progress bars on stderr (None: only on a terminal).
+        Progress bars on stderr (None: only on a terminal), or a bar factory
+        ``factory(description, total)`` for the embedding steps (the CLI's).
     cache_dir
         Embedding cache root (default ``$RECDATA_HOME/embeddings``).
     """
