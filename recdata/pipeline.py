@@ -1,7 +1,9 @@
-"""Run a recipe: fetch -> read -> map -> steps -> index -> splits -> features -> folder -> check.
+"""Run a recipe: read -> map -> steps -> index -> splits -> graphs/features -> statistics -> write.
 
 :func:`build` is ``recdata build`` as a function; :func:`fetch` is ``recdata fetch``. Both log
 (``recdata.pipeline``) and never print; the CLI turns ``progress`` messages into a status line.
+Reading and mapping run here (polars); the data stages run on an engine
+(:mod:`recdata.engines`: ``polars`` here, or ``spark``), and the folder is written here.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from recdata.dataset import (
     IndexRecord,
     Manifest,
     SourceRecord,
-    SplitRecord,
     StepRecord,
     write_dataset,
 )
+from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed, UsageError
 from recdata.normalize._mapping import (
     TableSpec,
@@ -38,15 +40,6 @@ from recdata.normalize._mapping import (
     social_edges,
 )
 from recdata.recipe import Recipe, recipe_hash, resolve
-from recdata.recipe._steps import (
-    ActivityFilterStep,
-    DedupStep,
-    FilterRatingStep,
-    ImplicitLabelStep,
-    KcoreStep,
-    SampleUsersStep,
-    TimeWindowStep,
-)
 from recdata.sources import FetchedSource
 
 log = logging.getLogger("recdata.pipeline")
@@ -63,26 +56,11 @@ class _Log:
     lines: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
-    def stage(self, message: str, *, last: bool = False) -> None:
-        """Start stage ``message`` (``last``: the end of the build, logged but not a stage)."""
+    def stage(self, message: str) -> None:
         log.info("%s", message)
         self.lines.append(f"[{time.perf_counter() - self.started:8.2f}s] {message}")
-        if self.callback is not None and not last:
+        if self.callback is not None:
             self.callback(message)
-
-
-def _counts(lf: pl.LazyFrame | pl.DataFrame) -> dict[str, int]:
-    row = (
-        lf.lazy()
-        .select(
-            pl.len().alias("interactions"),
-            pl.col(_RAW_USER).n_unique().alias("users"),
-            pl.col(_RAW_ITEM).n_unique().alias("items"),
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    return {k: int(v) for k, v in row.items()}
 
 
 # --------------------------------------------------------------------------- fetch
@@ -162,44 +140,92 @@ def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
     return canonical_interactions(inter), data.items
 
 
-# --------------------------------------------------------------------------- steps
+# --------------------------------------------------------------------------- read and map
 
 
-def _run_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Apply one step to a raw-id frame; returns the result and step-only details."""
-    from recdata import transforms as T
+@dataclass
+class _Inputs:
+    """Stage ``read``: the mapped tables (polars, on the driver) and what was fetched."""
 
-    ids = {"user": _RAW_USER, "item": _RAW_ITEM}
-    if isinstance(step, DedupStep):
-        return T.dedup(lf, keep=step.keep, time=S.TIME, **ids).collect(), {}
-    if isinstance(step, FilterRatingStep):
-        return T.filter_rating(lf, min_rating=step.min_rating).collect(), {}
-    if isinstance(step, ImplicitLabelStep):
-        return T.implicit_label(lf, threshold=step.threshold, label=step.label).collect(), {}
-    if isinstance(step, KcoreStep):
-        out, report = T.kcore_report(
-            lf,
-            user_k=step.user_k,
-            item_k=step.item_k,
-            mode=step.mode,
-            max_rounds=step.max_rounds,
-            **ids,
+    interactions: pl.DataFrame
+    items: pl.DataFrame | None = None
+    users: pl.DataFrame | None = None
+    tags: pl.DataFrame | None = None
+    social: pl.DataFrame | None = None
+    fetched: dict[str, FetchedSource] = field(default_factory=dict)
+    sources: list[SourceRecord] = field(default_factory=list)
+
+
+def _source_records(
+    recipe: Recipe, fetched: dict[str, FetchedSource], warnings: list[str]
+) -> list[SourceRecord]:
+    records = []
+    for source in recipe.sources:
+        got = fetched[source.name]
+        url = (
+            source.urls[0]
+            if source.urls
+            else (source.hf.url if source.hf else f"manual:{source.file_name}")
         )
-        return out, {"rounds": report.rounds, "converged": report.converged}
-    if isinstance(step, ActivityFilterStep):
-        return T.activity_filter(
-            lf,
-            min_interactions=step.min_interactions,
-            max_interactions=step.max_interactions,
-            user=_RAW_USER,
-        ).collect(), {}
-    if isinstance(step, TimeWindowStep):
-        return T.time_window(lf, start=step.start, end=step.end, time=S.TIME).collect(), {}
-    if isinstance(step, SampleUsersStep):
-        return T.sample_users(
-            lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
-        ).collect(), {}
-    raise RecipeError(f"unknown step {step!r}")
+        if got.missing:
+            warnings.append(
+                f"optional source {source.name!r} ({source.file_name}) is missing; built without it"
+            )
+        records.append(
+            SourceRecord(
+                name=source.name,
+                url=url,
+                sha256=got.sha256,
+                bytes=got.size,
+                trusted_on_first_use=got.trusted_on_first_use,
+                missing=got.missing,
+            )
+        )
+    return records
+
+
+def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_options: Any) -> _Inputs:
+    """Fetch the sources (or generate), read and map every table into canonical columns."""
+    if recipe.synthetic is not None:
+        stage.stage(f"generating {recipe.synthetic.size:,} synthetic interactions")
+        inter, items_meta = _synthetic(recipe)
+        return _Inputs(inter, items=items_meta)
+    stage.stage(f"fetching {len(recipe.sources)} source(s)")
+    fetched = fetch(recipe, **fetch_options)
+    inputs = _Inputs(pl.DataFrame(), fetched=fetched)
+    inputs.sources = _source_records(recipe, fetched, warnings)
+    assert recipe.interactions is not None
+    stage.stage("reading interactions")
+    path = _table_path(recipe.interactions, fetched)
+    assert path is not None
+    inter = canonical_interactions(
+        _read(recipe.interactions, path, "interactions", warnings, fetched)
+    )
+    keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
+    if keyed.height < inter.height:
+        warnings.append(
+            f"interactions: dropped {inter.height - keyed.height:,} row(s) of {path.name} "
+            "without a user or item id"
+        )
+        inter = keyed
+    inputs.interactions = inter
+    for kind in ("items", "users", "item_tags", "social"):
+        spec: TableSpec | None = getattr(recipe, kind)
+        if spec is None:
+            continue
+        table_path = _table_path(spec, fetched)
+        if table_path is None:
+            continue
+        stage.stage(f"reading {kind}")
+        frame = _read(spec, table_path, kind, warnings, fetched)
+        if kind == "item_tags":
+            inputs.tags = aggregate_tags(frame)
+        else:
+            setattr(inputs, kind, frame)
+    return inputs
+
+
+# --------------------------------------------------------------------------- steps
 
 
 def _check_expected(
@@ -210,7 +236,59 @@ def _check_expected(
         problems.extend(f"{stage}: {m}" for m in want.mismatches(counts))
 
 
-# --------------------------------------------------------------------------- items and users
+def _run_steps(
+    engine: Engine[Any], recipe: Recipe, inter: Any, stage: _Log, warnings: list[str]
+) -> tuple[Any, list[StepRecord], dict[str, dict[str, int]]]:
+    """Stage ``steps``: each recipe step in order, with counts before/after and the checks."""
+    problems: list[str] = []
+    counts = engine.counts(inter)
+    stages: dict[str, dict[str, int]] = {"raw": counts}
+    _check_expected(recipe, "raw", counts, problems)
+    records: list[StepRecord] = []
+    for step in recipe.steps:
+        stage.stage(f"step {step.key}")
+        try:
+            after, details = engine.step(step, inter)
+        except RecdataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - wrapped with the step's name
+            raise StepFailed(step.key, f"{type(exc).__name__}: {exc}") from exc
+        new_counts = engine.counts(after)
+        details = {
+            **details,
+            "users_before": counts["users"],
+            "users_after": new_counts["users"],
+            "items_before": counts["items"],
+            "items_after": new_counts["items"],
+        }
+        records.append(
+            StepRecord(
+                name=step.key,
+                params={"step": step.step, **step.params()},
+                rows_before=counts["interactions"],
+                rows_after=new_counts["interactions"],
+                details=details,
+            )
+        )
+        inter, counts = after, new_counts
+        stages[step.key] = counts
+        _check_expected(recipe, step.key, counts, problems)
+    stages["final"] = counts
+    _check_expected(recipe, "final", counts, problems)
+    if problems and recipe.check_stats:
+        raise StatsMismatch(
+            f"{recipe.name}: statistics differ from the recipe's expected ones: {'; '.join(problems)} "
+            "(the source may have changed; --set check_stats=false builds anyway)",
+            expected={k: v.model_dump() for k, v in recipe.expected.items()},
+            actual=stages,
+        )
+    warnings.extend(f"expected statistics differ: {problem}" for problem in problems)
+    if counts["interactions"] == 0:
+        raise StepFailed(records[-1].name if records else "read", "no interaction is left")
+    return inter, records, stages
+
+
+# --------------------------------------------------------------------------- index, items and users
 
 
 def _join_meta(base: pl.DataFrame, meta: pl.DataFrame | None, key: str) -> pl.DataFrame:
@@ -228,6 +306,95 @@ def _items(
     if tags is not None:
         items = items.join(tags, on=S.ITEM_ID, how="left", maintain_order="left")
     return items
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def _run_splits(
+    engine: Engine[Any], recipe: Recipe, interactions: Any, stage: _Log
+) -> dict[str, SplitResult[Any]]:
+    """Stage ``splits``: every split protocol of the recipe over the indexed interactions."""
+    out: dict[str, SplitResult[Any]] = {}
+    for name, spec in recipe.splits.items():
+        stage.stage(f"split {name} ({spec.protocol})")
+        try:
+            out[name] = engine.split(interactions, protocol=spec.protocol, params=spec.params())
+        except RecdataError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StepFailed(f"split {name}", f"{type(exc).__name__}: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------- graphs and features
+
+
+@dataclass
+class _Extras:
+    """Stage ``graphs/features``: frames under features/ and graphs/ with their records."""
+
+    features: dict[str, pl.DataFrame] = field(default_factory=dict)
+    graphs: dict[str, pl.DataFrame] = field(default_factory=dict)
+    feature_records: dict[str, Any] = field(default_factory=dict)
+    graph_records: dict[str, Any] = field(default_factory=dict)
+
+
+def _features_and_graphs(
+    engine: Engine[Any],
+    recipe: Recipe,
+    items: pl.DataFrame,
+    splits: dict[str, SplitResult[Any]],
+    stage: _Log,
+    warnings: list[str],
+    bars: bool | Callable[[str, int], Any] | None,
+) -> _Extras:
+    """Texts and embeddings (here, over the items table) and train graphs (on the engine)."""
+    out = _Extras()
+    if recipe.features is None and recipe.graphs is None:
+        return out
+    stage.stage("features and graphs")
+    try:
+        from recdata.features import FeaturesSpec, GraphsSpec, compute_features
+    except ImportError as exc:  # pragma: no cover - the features package ships with recdata
+        warnings.append(f"features skipped: {exc}")
+        return out
+    graphs_spec = recipe.graphs or GraphsSpec(user_item=None, item_item=None, item_knn=None)
+    feature_spec = recipe.features or FeaturesSpec(text=None, image=None, item_text=False)
+    graph_split = graphs_spec.split or next(iter(recipe.splits), None)
+    if graphs_spec.split is not None and graph_split not in splits:
+        raise RecipeError(f"graphs.split {graph_split!r} is not one of the splits {list(splits)}")
+    train = splits[graph_split].parts["train"] if graph_split in splits else None
+    result = compute_features(
+        items,
+        train,
+        features=feature_spec,
+        graphs=graphs_spec,
+        split=graph_split,
+        progress=bars,
+        engine=engine,
+    )
+    warnings.extend(result.warnings)
+    return _Extras(result.features, result.graphs, result.feature_records, result.graph_records)
+
+
+def _social(recipe: Recipe, social: pl.DataFrame, user_map: pl.DataFrame, extras: _Extras) -> None:
+    """The social graph (user -> user edges from the source) added to ``extras``."""
+    assert recipe.social is not None
+    edges = social_edges(social, user_map)
+    extras.graphs = {**extras.graphs, "social": edges}
+    extras.graph_records = {
+        **extras.graph_records,
+        "graphs/social.parquet": GraphRecord(
+            kind="social",
+            split=None,
+            params={"source": recipe.social.source, "symmetric": False, "weight": 1.0},
+            stats={
+                "edges": edges.height,
+                "users": int(edges["src"].n_unique()) if edges.height else 0,
+            },
+        ),
+    }
 
 
 # --------------------------------------------------------------------------- build
@@ -250,6 +417,8 @@ def build(
     check_stats: bool | None = None,
     progress: bool | Progress | None = None,
     overwrite: bool = False,
+    engine: str | Engine[Any] = "polars",
+    spark_master: str | None = None,
 ) -> Path:
     """Build a dataset folder from a recipe (catalog name, YAML file or :class:`Recipe`).
 
@@ -268,6 +437,11 @@ def build(
     progress
         A callable receiving stage messages (the CLI's also has ``bar(description, total)``,
         the embedding steps' items done / total), or a bool for the download/embedding bars.
+    engine
+        ``"polars"`` (here, the default), ``"spark"`` or an :class:`~recdata.engines.Engine`;
+        both give the same folder contents.
+    spark_master
+        A Spark master URL for ``engine="spark"`` (default ``local[*]``, or ``SPARK_REMOTE``).
 
     Returns the folder written. A failed build leaves no folder behind.
     """
@@ -280,255 +454,105 @@ def build(
     out_path = Path(out) if out is not None else _default_out(resolved)
     if out_path.exists() and not overwrite:
         raise UsageError(f"{out_path} already exists; choose another -o folder or pass --overwrite")
+    eng = engine if isinstance(engine, Engine) else get_engine(engine, spark_master=spark_master)
+    try:
+        return _build(
+            eng,
+            resolved,
+            out_path,
+            stage,
+            item_bars if item_bars is not None else bars,
+            features,
+            overwrite,
+            raw_dir,
+            dict(raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars),
+        )
+    finally:
+        if eng is not engine:
+            eng.close()
+
+
+def _build(
+    engine: Engine[Any],
+    recipe: Recipe,
+    out_path: Path,
+    stage: _Log,
+    bars: bool | Callable[[str, int], Any] | None,
+    features: bool,
+    overwrite: bool,
+    raw_dir: Any,
+    fetch_options: dict[str, Any],
+) -> Path:
+    """The stages in order: read -> map -> steps -> index -> splits -> graphs/features ->
+    statistics -> write."""
     warnings: list[str] = []
+    inputs = _read_inputs(recipe, stage, warnings, **fetch_options)
+    inter = engine.load(inputs.interactions)
+    inputs.interactions = pl.DataFrame()  # the engine holds it now
+    inter, step_records, stages = _run_steps(engine, recipe, inter, stage, warnings)
 
-    # fetch and read
-    fetched: dict[str, FetchedSource] = {}
-    source_records: list[SourceRecord] = []
-    if resolved.synthetic is not None:
-        stage.stage(f"generating {resolved.synthetic.size:,} synthetic interactions")
-        inter, items_meta = _synthetic(resolved)
-        users_meta = tags = social = None
-    else:
-        stage.stage(f"fetching {len(resolved.sources)} source(s)")
-        fetched = fetch(
-            resolved, raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars
-        )
-        for source in resolved.sources:
-            got = fetched[source.name]
-            url = (
-                source.urls[0]
-                if source.urls
-                else (source.hf.url if source.hf else f"manual:{source.file_name}")
-            )
-            if got.missing:
-                warnings.append(
-                    f"optional source {source.name!r} ({source.file_name}) is missing; built without it"
-                )
-            source_records.append(
-                SourceRecord(
-                    name=source.name,
-                    url=url,
-                    sha256=got.sha256,
-                    bytes=got.size,
-                    trusted_on_first_use=got.trusted_on_first_use,
-                    missing=got.missing,
-                )
-            )
-        assert resolved.interactions is not None
-        stage.stage("reading interactions")
-        path = _table_path(resolved.interactions, fetched)
-        assert path is not None
-        inter = canonical_interactions(
-            _read(resolved.interactions, path, "interactions", warnings, fetched)
-        )
-        keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
-        if keyed.height < inter.height:
-            warnings.append(
-                f"interactions: dropped {inter.height - keyed.height:,} row(s) of {path.name} "
-                "without a user or item id"
-            )
-            inter = keyed
-        items_meta = users_meta = tags = social = None
-        for kind in ("items", "users", "item_tags", "social"):
-            spec: TableSpec | None = getattr(resolved, kind)
-            if spec is None:
-                continue
-            table_path = _table_path(spec, fetched)
-            if table_path is None:
-                continue
-            stage.stage(f"reading {kind}")
-            frame = _read(spec, table_path, kind, warnings, fetched)
-            if kind == "items":
-                items_meta = frame
-            elif kind == "users":
-                users_meta = frame
-            elif kind == "social":
-                social = frame
-            else:
-                tags = aggregate_tags(frame)
-
-    # steps
-    problems: list[str] = []
-    counts = _counts(inter)
-    stages: dict[str, dict[str, int]] = {"raw": counts}
-    _check_expected(resolved, "raw", counts, problems)
-    step_records: list[StepRecord] = []
-    for step in resolved.steps:
-        stage.stage(f"step {step.key}")
-        try:
-            after, details = _run_step(step, inter.lazy())
-        except RecdataError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - wrapped with the step's name
-            raise StepFailed(step.key, f"{type(exc).__name__}: {exc}") from exc
-        new_counts = _counts(after)
-        details = {
-            **details,
-            "users_before": counts["users"],
-            "users_after": new_counts["users"],
-            "items_before": counts["items"],
-            "items_after": new_counts["items"],
-        }
-        step_records.append(
-            StepRecord(
-                name=step.key,
-                params={"step": step.step, **step.params()},
-                rows_before=counts["interactions"],
-                rows_after=new_counts["interactions"],
-                details=details,
-            )
-        )
-        inter, counts = after, new_counts
-        stages[step.key] = counts
-        _check_expected(resolved, step.key, counts, problems)
-    stages["final"] = counts
-    _check_expected(resolved, "final", counts, problems)
-    if problems and resolved.check_stats:
-        raise StatsMismatch(
-            f"{resolved.name}: statistics differ from the recipe's expected ones: {'; '.join(problems)} "
-            "(the source may have changed; --set check_stats=false builds anyway)",
-            expected={k: v.model_dump() for k, v in resolved.expected.items()},
-            actual=stages,
-        )
-    for problem in problems:
-        warnings.append(f"expected statistics differ: {problem}")
-    if counts["interactions"] == 0:
-        raise StepFailed(
-            step_records[-1].name if step_records else "read", "no interaction is left"
-        )
-
-    # indices
     stage.stage("assigning indices")
-    from recdata.transforms import index_ids
+    indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
+    items = _items(indexed.item_map, inputs.items, inputs.tags)
+    users = _join_meta(indexed.user_map, inputs.users, S.USER_ID)
 
-    indexed = index_ids(
-        inter.lazy(), user=_RAW_USER, item=_RAW_ITEM, time=S.TIME, order=resolved.index.order
-    )
-    interactions = indexed.interactions
-    items = _items(indexed.item_map, items_meta, tags)
-    users = _join_meta(indexed.user_map, users_meta, S.USER_ID)
+    splits = _run_splits(engine, recipe, indexed.interactions, stage)
+    extras = _Extras()
+    if features:
+        extras = _features_and_graphs(engine, recipe, items, splits, stage, warnings, bars)
+    if inputs.social is not None:
+        _social(recipe, inputs.social, indexed.user_map, extras)
 
-    # splits
-    split_tables: dict[str, dict[str, pl.DataFrame]] = {}
-    split_records: dict[str, SplitRecord] = {}
-    from recdata.splits import SPLITTERS
-
-    for name, spec in resolved.splits.items():
-        stage.stage(f"split {name} ({spec.protocol})")
-        try:
-            split = SPLITTERS[spec.protocol](interactions.lazy(), **spec.params())
-        except RecdataError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise StepFailed(f"split {name}", f"{type(exc).__name__}: {exc}") from exc
-        train, valid, test = split.collect()
-        split_tables[name] = {"train": train, "valid": valid, "test": test}
-        split_records[name] = SplitRecord(
-            protocol=split.protocol,
-            params=spec.params(),
-            partition=split.partition,
-            ordered=split.ordered,
-            report=split.report.model_dump(mode="json"),
-            history=S.HISTORY in train.columns,
-        )
-    default_split = next(iter(resolved.splits), None)
-
-    # features and graphs
-    feature_frames: dict[str, pl.DataFrame] = {}
-    graph_frames: dict[str, pl.DataFrame] = {}
-    feature_records: dict = {}
-    graph_records: dict = {}
-    if features and (resolved.features is not None or resolved.graphs is not None):
-        stage.stage("features and graphs")
-        try:
-            from recdata.features import FeaturesSpec, GraphsSpec, compute_features
-        except ImportError as exc:  # pragma: no cover - the features package ships with recdata
-            warnings.append(f"features skipped: {exc}")
-        else:
-            graphs_spec = resolved.graphs or GraphsSpec(
-                user_item=None, item_item=None, item_knn=None
-            )
-            feature_spec = resolved.features or FeaturesSpec(text=None, image=None, item_text=False)
-            graph_split = graphs_spec.split or default_split
-            train = split_tables[graph_split]["train"] if graph_split in split_tables else None
-            if graphs_spec.split is not None and graph_split not in split_tables:
-                raise RecipeError(
-                    f"graphs.split {graph_split!r} is not one of the splits {list(split_tables)}"
-                )
-            result = compute_features(
-                items,
-                train,
-                features=feature_spec,
-                graphs=graphs_spec,
-                split=graph_split,
-                progress=item_bars if item_bars is not None else bars,
-            )
-            feature_frames, graph_frames = result.features, result.graphs
-            feature_records, graph_records = result.feature_records, result.graph_records
-            warnings.extend(result.warnings)
-
-    if social is not None:
-        edges = social_edges(social, indexed.user_map)
-        graph_frames = {**graph_frames, "social": edges}
-        graph_records = {
-            **graph_records,
-            "graphs/social.parquet": GraphRecord(
-                kind="social",
-                split=None,
-                params={"source": resolved.social.source, "symmetric": False, "weight": 1.0},
-                stats={
-                    "edges": edges.height,
-                    "users": int(edges["src"].n_unique()) if edges.height else 0,
-                },
-            ),
-        }
-
-    # statistics and folder
     stage.stage("writing the folder")
-    from recdata.statistics import interaction_stats
-
-    statistics: dict[str, Any] = {
-        "interactions": interaction_stats(interactions.lazy()),
+    statistics = {
+        "interactions": engine.statistics(indexed.interactions),
         "stages": stages,
-        "splits": {
-            name: {part: int(frame.height) for part, frame in parts.items()}
-            for name, parts in split_tables.items()
-        },
+        "splits": {name: split.sizes for name, split in splits.items()},
     }
     manifest = Manifest(
-        name=resolved.name,
-        recipe=resolved.resolved(),
-        recipe_hash=recipe_hash(resolved),
-        sources=source_records,
+        name=recipe.name,
+        recipe=recipe.resolved(),
+        recipe_hash=recipe_hash(recipe),
+        sources=inputs.sources,
         steps=step_records,
-        index=IndexRecord(user_order=resolved.index.order, item_order=resolved.index.order),
-        default_split=default_split,
-        splits=split_records,
-        features=feature_records,
-        graphs=graph_records,
+        index=IndexRecord(user_order=recipe.index.order, item_order=recipe.index.order),
+        default_split=next(iter(recipe.splits), None),
+        splits={name: split.record for name, split in splits.items()},
+        features=extras.feature_records,
+        graphs=extras.graph_records,
         statistics=statistics,
         warnings=warnings,
     )
     for warning in warnings:
         log.warning("%s", warning)
-    build_log = _build_log(stage, resolved, fetched, raw_dir)
-    path = write_dataset(
-        out_path,
-        DatasetTables(
-            interactions=interactions,
-            items=items,
-            users=users,
-            splits=split_tables,
-            features=feature_frames,
-            graphs=graph_frames,
-        ),
-        manifest,
-        overwrite=overwrite,
-        build_log=build_log,
-    )
-    stage.stage(f"done: {path}", last=True)
+    tables = _collect_tables(engine, indexed, items, users, splits, extras)
+    build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
+    path = write_dataset(out_path, tables, manifest, overwrite=overwrite, build_log=build_log)
+    stage.stage(f"done: {path}")
     return path
+
+
+def _collect_tables(
+    engine: Engine[Any],
+    indexed: Indexed[Any],
+    items: pl.DataFrame,
+    users: pl.DataFrame,
+    splits: dict[str, SplitResult[Any]],
+    extras: _Extras,
+) -> DatasetTables:
+    """Stage ``write`` (first half): every table as a polars frame, in its defined row order, so
+    the bytes come from the one folder writer whatever the engine."""
+    return DatasetTables(
+        interactions=engine.collect(indexed.interactions),
+        items=items,
+        users=users,
+        splits={
+            name: {part: engine.collect(frame) for part, frame in split.parts.items()}
+            for name, split in splits.items()
+        },
+        features=extras.features,
+        graphs=extras.graphs,
+    )
 
 
 def _build_log(stage: _Log, recipe: Recipe, fetched: dict[str, FetchedSource], raw_dir: Any) -> str:

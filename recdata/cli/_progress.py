@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TaskID
 from rich.text import Text
 
+END_PREFIX = "done: "
+"""The build's last message (``done: <folder>``): the end, not a stage."""
+
 
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
@@ -114,8 +117,10 @@ class RunProgress:
             self._progress.stop()
 
     def __call__(self, message: str) -> None:
-        """Start stage ``message``; the previous stage is done."""
+        """Start stage ``message``; the previous stage is done (``done: ...`` ends the build)."""
         self._finish_stage()
+        if message.startswith(END_PREFIX):
+            return
         self._stage, self._stage_started = message, time.perf_counter()
         if self._progress is not None:
             self._stage_task = self._progress.add_task(message, total=None, stage=True)

@@ -60,6 +60,19 @@ def summary_table(folder: Path) -> Any:
 @source_options
 @click.option("--no-features", is_flag=True, help="Skip features and graphs.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option(
+    "--engine",
+    type=click.Choice(["polars", "spark"]),
+    default="polars",
+    show_default=True,
+    help="Where the data stages run: polars (here) or Apache Spark (same tables).",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="Spark master URL for --engine spark (default local[*]; SPARK_REMOTE for Spark Connect).",
+)
 def command(
     recipe: str,
     out: Path | None,
@@ -69,6 +82,8 @@ def command(
     no_features: bool,
     strict: bool,
     overwrite: bool,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Build dataset RECIPE (a catalog name or a YAML file) into a folder."""
     from recdata.pipeline import build
@@ -84,6 +99,8 @@ def command(
             strict=strict,
             progress=run,
             overwrite=overwrite,
+            engine=engine,
+            spark_master=spark_master,
         )
     stdout.print(summary_table(folder))
     # The build's warnings were logged by the library (shown once by the CLI's log handler).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -14,7 +15,7 @@ from recdata.features._embed import BarFactory, EmbedResult, embed_texts
 from recdata.features._models import ensure_embed_extra, model_key
 from recdata.features._spec import DEFAULT_TEMPLATE, FeaturesSpec, GraphsSpec
 from recdata.features._text import has_text, render_item_text
-from recdata.graphs import degree_stats, item_cooccurrence, item_knn, user_item
+from recdata.graphs import degree_stats, item_knn
 from recdata.graphs._cooc import DEFAULT_ORDER
 
 log = logging.getLogger("recdata.features")
@@ -54,13 +55,14 @@ def _embedding_record(
 
 def compute_features(
     items: pl.DataFrame | pl.LazyFrame,
-    train: pl.DataFrame | pl.LazyFrame | None,
+    train: Any,
     *,
     features: FeaturesSpec,
     graphs: GraphsSpec,
     split: str | None,
     progress: bool | BarFactory | None = None,
     cache_dir: Path | None = None,
+    engine: Any = None,
 ) -> FeatureOutputs:
     """Item texts, embeddings and graphs as frames plus manifest records.
 
@@ -69,7 +71,8 @@ def compute_features(
     items
         The items table (``item_idx`` and any of the template's columns, ``image_urls``).
     train
-        The train part of ``split`` (graphs are built from it and nothing else); None skips
+        The train part of ``split`` (a frame of ``engine``; graphs are built from it and nothing
+        else); None skips
         the train graphs with a warning.
     features, graphs
         What to build. Text features are built only when the items have a column the
@@ -81,6 +84,9 @@ def compute_features(
         ``factory(description, total)`` for the embedding steps (the CLI's).
     cache_dir
         Embedding cache root (default ``$RECDATA_HOME/embeddings``).
+    engine
+        The :class:`~recdata.engines.Engine` that builds the train graphs from ``train`` (one of
+        its frames); default polars. Texts and embeddings always run here, over ``items``.
     """
     if isinstance(items, pl.LazyFrame):
         items = items.collect()
@@ -145,25 +151,29 @@ def compute_features(
                         f"image embeddings: {missing:,} item(s) without a downloadable image (null embeddings)"
                     )
                 embeddings["image"] = result.frame
-    _graphs(out, train, graphs, split, embeddings)
+    _graphs(out, train, graphs, split, embeddings, engine)
     return out
 
 
 def _graphs(
     out: FeatureOutputs,
-    train: pl.DataFrame | pl.LazyFrame | None,
+    train: Any,
     spec: GraphsSpec,
     split: str | None,
     embeddings: dict[str, pl.DataFrame],
+    engine: Any = None,
 ) -> None:
     if train is None and (spec.user_item is not None or spec.item_item is not None):
         out.warnings.append(
             "user_item/item_item graphs skipped: no split to take a train part from"
         )
     elif train is not None:
-        train = train.lazy()
+        if engine is None:
+            from recdata.engines.polars import PolarsEngine
+
+            engine = PolarsEngine()
         if spec.user_item is not None:
-            edges = user_item(train, weight=spec.user_item.weight)
+            edges = engine.user_item(train, weight=spec.user_item.weight)
             out.graphs["user_item"] = edges
             out.graph_records["graphs/user_item.parquet"] = GraphRecord(
                 kind="user_item",
@@ -173,14 +183,14 @@ def _graphs(
             )
         if spec.item_item is not None:
             cooc = spec.item_item
-            order = [c for c in DEFAULT_ORDER if c in train.collect_schema().names()]
-            edges = item_cooccurrence(
+            order = [c for c in DEFAULT_ORDER if c in engine.columns(train)]
+            edges = engine.item_item(
                 train,
                 window=cooc.window,
                 symmetric=cooc.symmetric,
                 top_k=cooc.top_k,
                 self_loops=cooc.self_loops,
-                order=order or DEFAULT_ORDER,
+                order=order,
             )
             out.graphs["item_item"] = edges
             out.graph_records["graphs/item_item.parquet"] = GraphRecord(

@@ -139,3 +139,23 @@ def test_recipe_text_prints_as_written_not_as_markup(
     code, out, err = run(capsys, "info", str(path))
     assert code == 0, err
     assert "pip install 'recdata[embed]'" in out and "[bold]no markup[/bold]" in out
+
+
+def test_build_engine_options_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "build", "synthetic", "-o", str(tmp_path / "e"), "--engine", "duck")
+    assert code == 2 and "duck" in err
+    code, _, err = run(
+        capsys,
+        "build",
+        "synthetic",
+        "-o",
+        str(tmp_path / "m"),
+        "--spark-master",
+        "local[2]",
+        "--set",
+        "size=2000",
+    )
+    assert code == 2 and "--engine spark" in err
+    assert not (tmp_path / "e").exists() and not (tmp_path / "m").exists()

@@ -67,6 +67,7 @@ def test_plain_lines_for_stages_and_item_bars() -> None:
         bar.close()
         bar.close()  # closing twice prints once
         run("writing the folder")
+        run("done: /tmp/x")  # the build's end: not a stage of its own
     lines = buffer.getvalue().splitlines()
     assert [STAGE_LINE.match(line) is not None for line in lines] == [False, True, True], lines
     assert re.fullmatch(r"text m: 5/5 items, \d+\.\d s", lines[0])

@@ -1,0 +1,99 @@
+"""The engine interface: what each pipeline stage takes and returns.
+
+A build reads and maps its sources on the driver (polars), hands the mapped interactions to an
+engine with :meth:`Engine.load`, and from then on holds only the engine's own frames (``F``)
+until :meth:`Engine.collect` turns a finished table into a ``polars.DataFrame`` for the folder
+writer. Every stage an engine implements gives the same rows in the same order as every other
+engine's (DESIGN §5, "engines").
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import polars as pl
+
+from recdata._types import IndexOrder
+from recdata.dataset import SplitRecord
+
+F = TypeVar("F")
+"""An engine's frame type (``polars.DataFrame``, ``pyspark.sql.DataFrame``)."""
+
+
+@dataclass
+class Indexed(Generic[F]):
+    """Interactions with int32 indices in sequence order, and the two id maps (sorted by idx)."""
+
+    interactions: F
+    user_map: pl.DataFrame
+    item_map: pl.DataFrame
+
+
+@dataclass
+class SplitResult(Generic[F]):
+    """One split protocol's three parts and its manifest record."""
+
+    parts: dict[str, F]
+    record: SplitRecord
+    sizes: dict[str, int] = field(default_factory=dict)
+    """Rows of ``train``, ``valid`` and ``test`` (for the manifest's statistics)."""
+
+
+class Engine(ABC, Generic[F]):
+    """One implementation of the engine-dependent stages (steps, index, splits, graphs, stats)."""
+
+    name: str
+
+    @abstractmethod
+    def load(self, interactions: pl.DataFrame) -> F:
+        """The mapped raw-id interactions (canonical columns, source row order) as an engine frame."""
+
+    @abstractmethod
+    def counts(self, frame: F) -> dict[str, int]:
+        """``{"interactions", "users", "items"}`` of a raw-id frame."""
+
+    @abstractmethod
+    def step(self, step: Any, frame: F) -> tuple[F, dict[str, Any]]:
+        """Apply one recipe step to a raw-id frame; the result and step-only details."""
+
+    @abstractmethod
+    def index(self, frame: F, *, order: IndexOrder) -> Indexed[F]:
+        """Raw ids to contiguous indices in ``order``; rows into sequence order."""
+
+    @abstractmethod
+    def split(self, interactions: F, *, protocol: str, params: dict[str, Any]) -> SplitResult[F]:
+        """One split protocol over the indexed interactions."""
+
+    @abstractmethod
+    def user_item(self, train: F, *, weight: str) -> pl.DataFrame:
+        """The user–item edge list of a train part (``graphs.user_item``)."""
+
+    @abstractmethod
+    def item_item(
+        self,
+        train: F,
+        *,
+        window: int | None,
+        symmetric: bool,
+        top_k: int | None,
+        self_loops: bool,
+        order: list[str],
+    ) -> pl.DataFrame:
+        """The item–item co-occurrence edge list of a train part (``graphs.item_item``)."""
+
+    @abstractmethod
+    def statistics(self, interactions: F) -> dict[str, Any]:
+        """:func:`recdata.statistics.interaction_stats` of the indexed interactions."""
+
+    @abstractmethod
+    def collect(self, frame: F) -> pl.DataFrame:
+        """A finished table as a ``polars.DataFrame``, rows in the frame's defined order."""
+
+    def columns(self, frame: F) -> list[str]:
+        """Column names of a frame."""
+        return list(frame.columns)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Release what the engine holds (temporary files, cached frames)."""
