@@ -73,7 +73,7 @@ from recdata.cli._progress import RunProgress
     "--progress/--no-progress",
     "progress",
     default=None,
-    help="Progress bars (default: on a terminal).",
+    help="Progress: live on a terminal, else one line per embedding step (default); none with --no-progress.",
 )
 def command(
     folder: Path,
