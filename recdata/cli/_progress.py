@@ -1,4 +1,7 @@
-"""Progress of a CLI run: a rich display on a terminal, one plain line per finished stage elsewhere.
+"""Progress of a CLI run: a rich display on a terminal, one plain line per stage elsewhere.
+
+Off a terminal the lines (each stage with its time) are printed when the run succeeds, so a
+failure stays the one ``error: ...`` line.
 
 A :class:`RunProgress` is what the CLI passes as a build's ``progress``: calling it starts a
 stage (``progress("fetching 1 source(s)")``), and ``progress.bar(description, total)`` gives the
@@ -96,6 +99,7 @@ class RunProgress:
                 _Time(),
                 console=console,
             )
+        self._pending: list[str] = []
         self._stage: str | None = None
         self._stage_task: TaskID | None = None
         self._stage_started = 0.0
@@ -114,7 +118,13 @@ class RunProgress:
         if kind is None:
             self._finish_stage()
         if self._progress is not None:
+            if kind is not None:  # a failure: clear the display, leave only the error line
+                self._progress.live.transient = True
             self._progress.stop()
+        if kind is None:
+            for line in self._pending:
+                self.console.print(line, soft_wrap=True, markup=False, highlight=False)
+        self._pending.clear()
 
     def __call__(self, message: str) -> None:
         """Start stage ``message``; the previous stage is done (``done: ...`` ends the build)."""
@@ -144,4 +154,4 @@ class RunProgress:
         self._stage = self._stage_task = None
 
     def _line(self, text: str) -> None:
-        self.console.print(text, soft_wrap=True, markup=False, highlight=False)
+        self._pending.append(text)

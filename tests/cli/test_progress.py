@@ -83,3 +83,13 @@ def test_a_failed_run_does_not_report_its_last_stage_as_done() -> None:
         run("reading interactions")
         raise RuntimeError("boom")
     assert buffer.getvalue() == ""
+
+
+def test_a_failed_build_stays_one_line_when_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf8")
+    out = tmp_path / "notes.txt" / "syn"  # cannot be made: a file is in the way
+    assert main(["build", "synthetic", "-o", str(out), "--set", "size=2000"]) != 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
