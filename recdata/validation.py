@@ -134,7 +134,8 @@ def _jsonable(value: Any) -> Any:
 def validate(path: str | Path) -> ValidationReport:
     """Check a dataset folder; returns a report listing every violation found.
 
-    The checks: files present and readable; column types; indices contiguous from 1 and
+    The checks: files present and readable; column types (``session_id`` a string without
+    nulls, each session within one user); indices contiguous from 1 and
     unique; interactions in sequence order; every interaction's user and item exist; splits
     disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
     row earlier than its user's train rows where the protocol promises it; graph edges only
@@ -168,7 +169,7 @@ def validate(path: str | Path) -> ValidationReport:
 
 
 def _check_files(ctx: _Context) -> None:
-    """Required tables and every listed file exist and are readable Parquet; nothing unlisted."""
+    """Required tables and every listed file exist, Parquet ones readable; no unlisted Parquet."""
     expected = set(_TABLES) | set(ctx.manifest.files)
     expected |= {rel for _, _, rel in ctx.split_files()}
     expected |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
@@ -177,6 +178,8 @@ def _check_files(ctx: _Context) -> None:
         if not file.is_file():
             ctx.add("missing_file", rel, "file is missing")
             continue
+        if not rel.endswith(".parquet"):
+            continue  # the dataset card and croissant.json are checked by checksum only
         try:
             ctx.readable[rel] = pq.read_schema(file)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -238,6 +241,15 @@ def _check_types(ctx: _Context) -> None:
         if rel in ctx.readable:
             _check_required(ctx, rel, S.INTERACTIONS)
             schema = ctx.readable[rel]
+            for name, dtype in S.INTERACTION_OPTIONAL.items():
+                if name in schema.names and not same_type(schema.field(name).type, dtype):
+                    got = schema.field(name).type
+                    ctx.add(
+                        "type",
+                        rel,
+                        f"column {name!r} has type {got}, expected {dtype}",
+                        column=name,
+                    )
             if S.HISTORY in schema.names and not same_type(
                 schema.field(S.HISTORY).type, S.HISTORY_TYPE
             ):
@@ -396,6 +408,94 @@ def _check_references(ctx: _Context) -> None:
                 f"reference {article} {column} not in {entity}s.parquet (1..{n})",
                 column=column,
             )
+
+
+def _check_sessions(ctx: _Context) -> None:
+    """``session_id``: no nulls, and each session belongs to one user."""
+    rel = "interactions.parquet"
+    if not _typed(ctx, rel, S.SESSION, S.USER) or not same_type(
+        ctx.readable[rel].field(S.SESSION).type, pa.string()
+    ):
+        return
+    rows = ctx.scan(rel)
+    ctx.add_rows(
+        "session",
+        rel,
+        rows.filter(pl.col(S.SESSION).is_null()).select(S.INTERACTION, S.USER, S.SESSION),
+        "have a null session_id",
+        column=S.SESSION,
+    )
+    shared = (
+        rows.group_by(S.SESSION)
+        .agg(pl.col(S.USER).n_unique().alias("users"))
+        .filter(pl.col(S.SESSION).is_not_null() & (pl.col("users") > 1))
+        .sort(S.SESSION)
+    )
+    ctx.add_rows(
+        "session", rel, shared, "session_id(s) shared by more than one user", column=S.SESSION
+    )
+
+
+def _check_events(ctx: _Context) -> None:
+    """``event``: no nulls, every value in the vocabulary the manifest records."""
+    stats = ctx.manifest.statistics.get("events") or {}
+    vocabulary = list(stats.get("vocabulary") or [])
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.EVENT, S.USER) or not same_type(
+            ctx.readable[rel].field(S.EVENT).type, pa.string()
+        ):
+            continue
+        rows = ctx.scan(rel)
+        if not vocabulary:
+            ctx.add("event", rel, "has an 'event' column but the manifest records no vocabulary")
+            continue
+        ctx.add_rows(
+            "event",
+            rel,
+            rows.filter(~pl.col(S.EVENT).is_in(vocabulary) | pl.col(S.EVENT).is_null()).select(
+                S.INTERACTION, S.USER, S.EVENT
+            ),
+            f"have an event outside the vocabulary {vocabulary} (or null)",
+            column=S.EVENT,
+        )
+
+
+def _check_impressions(ctx: _Context) -> None:
+    """``impressions``: every shown item exists in items.parquet; the row's item is in its list."""
+    if "items.parquet" not in ctx.readable or not _typed(ctx, "items.parquet", S.ITEM):
+        return
+    n_items = ctx.scan("items.parquet").select(pl.len()).collect().item()
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.IMPRESSIONS, S.ITEM, S.INTERACTION) or not same_type(
+            ctx.readable[rel].field(S.IMPRESSIONS).type, S.INTERACTION_OPTIONAL[S.IMPRESSIONS]
+        ):
+            continue
+        rows = ctx.scan(rel).filter(pl.col(S.IMPRESSIONS).is_not_null())
+        shown = (
+            rows.select(S.INTERACTION, S.USER, S.IMPRESSIONS)
+            .explode(S.IMPRESSIONS)
+            .filter(
+                pl.col(S.IMPRESSIONS).is_null()
+                | (pl.col(S.IMPRESSIONS) < 1)
+                | (pl.col(S.IMPRESSIONS) > n_items)
+            )
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            shown,
+            f"show an item not in items.parquet (1..{n_items})",
+            column=S.IMPRESSIONS,
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            rows.filter(~pl.col(S.IMPRESSIONS).list.contains(pl.col(S.ITEM))).select(
+                S.INTERACTION, S.USER, S.ITEM
+            ),
+            "have an item that is not in their impressions list",
+            column=S.IMPRESSIONS,
+        )
 
 
 # -- splits ---------------------------------------------------------------------------------
@@ -696,6 +796,9 @@ _CHECKS: list[Callable[[_Context], None]] = [
     _check_files,
     _check_checksums,
     _check_types,
+    _check_sessions,
+    _check_events,
+    _check_impressions,
     _check_indices,
     _check_references,
     _check_splits,

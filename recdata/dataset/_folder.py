@@ -17,7 +17,9 @@ import pyarrow.parquet as pq
 from recdata import schema as S
 from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
+from recdata.dataset._card import CARD_NAME, render_card
 from recdata.dataset._check import check_files
+from recdata.dataset._croissant import CROISSANT_NAME, render_croissant
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
 from recdata.errors import SchemaError, UsageError
 
@@ -141,6 +143,36 @@ def _record(path: Path, rows: int | None) -> FileRecord:
     return FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=rows)
 
 
+def _finish(tmp: Path, manifest: Manifest) -> None:
+    """Write the dataset card and Croissant file for ``manifest``, then the manifest listing them.
+
+    ``manifest.files`` lists the folder's Parquet files; the card and the Croissant file are
+    derived from it (and the files' schemas) and added to it with their checksums.
+    """
+    if not manifest.recdata_version:
+        from recdata import __version__
+
+        manifest = manifest.model_copy(update={"recdata_version": __version__})
+    tables = {
+        rel: record
+        for rel, record in manifest.files.items()
+        if rel not in (CARD_NAME, CROISSANT_NAME)
+    }
+    manifest = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    schemas = {rel: pq.read_schema(tmp / rel) for rel in tables if rel.endswith(".parquet")}
+    texts = {
+        CARD_NAME: render_card(manifest),
+        CROISSANT_NAME: render_croissant(manifest, schemas),
+    }
+    for rel, text in texts.items():
+        (tmp / rel).unlink(missing_ok=True)  # never write through a hard link into the original
+        (tmp / rel).write_text(text, encoding="utf-8")
+        tables[rel] = _record(tmp / rel, None)
+    final = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    (tmp / MANIFEST_NAME).unlink(missing_ok=True)
+    (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+
+
 def write_dataset(
     out: str | Path,
     tables: DatasetTables,
@@ -166,6 +198,9 @@ def write_dataset(
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
     protect
         Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
+
+    Besides the tables it writes ``README.md`` (dataset card) and ``croissant.json``, both
+    listed in the manifest with their checksums.
     """
     out = Path(out)
     check_target(out, overwrite=overwrite, protect=protect)
@@ -175,12 +210,7 @@ def write_dataset(
         for rel, table in sorted(files.items()):
             write_parquet(table, tmp / rel)
             records[rel] = _record(tmp / rel, table.num_rows)
-        final = manifest.model_copy(update={"files": records})
-        if not final.recdata_version:
-            from recdata import __version__
-
-            final = final.model_copy(update={"recdata_version": __version__})
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, manifest.model_copy(update={"files": records}))
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
     log.info("wrote %s (%d files)", out.name, len(files))
@@ -197,7 +227,8 @@ def update_dataset(
     """Add (or replace) feature/graph tables in an existing folder, atomically.
 
     ``add`` maps ``features/<key>`` or ``graphs/<key>`` (no suffix) to frames. The folder is
-    copied (hard links where possible), changed, re-checksummed and swapped into place.
+    copied (hard links where possible), changed, re-checksummed and swapped into place; the
+    dataset card (README.md) and croissant.json are rewritten in the same update.
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
@@ -235,11 +266,7 @@ def update_dataset(
             target.unlink(missing_ok=True)  # never write through a hard link into the original
             write_parquet(table, target)
             records[rel] = _record(target, table.num_rows)
-        final = update_manifest(manifest).model_copy(
-            update={"files": dict(sorted(records.items()))}
-        )
-        (tmp / MANIFEST_NAME).unlink(missing_ok=True)
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, update_manifest(manifest).model_copy(update={"files": records}))
     return folder
 
 

@@ -51,6 +51,27 @@ def _table(
         props[field.name] = prop
     for name, dtype in (optional or {}).items():
         props[name] = {"anyOf": [_json_type(dtype), {"type": "null"}], "x-arrow-type": str(dtype)}
+    if S.SESSION in props:  # optional, but never null when present
+        props[S.SESSION] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the session (each session within one user; where the source has "
+            "no users, user_id = session id)",
+        }
+    if S.EVENT in props:  # optional, but never null when present
+        props[S.EVENT] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the behaviour type, one of the vocabulary recorded in the manifest "
+            "(statistics.events.vocabulary)",
+        }
+    if S.IMPRESSIONS in props:
+        props[S.IMPRESSIONS]["description"] = (
+            "item_idx of the items shown with this row, in the source's order, the row's own item "
+            "included (null: not known); shown items filtering removed are dropped and counted "
+            "(statistics.impressions)"
+        )
+        props[S.IMPRESSIONS]["anyOf"][0]["items"]["minimum"] = 1
     if S.USER in props and "anyOf" not in props[S.USER]:
         props[S.USER]["minimum"] = 1
     if S.ITEM in props and "anyOf" not in props[S.ITEM]:
@@ -84,8 +105,10 @@ def folder_schema() -> dict[str, Any]:
             "graphs/<name>.parquet": "#/$defs/edge",
         },
         "$defs": {
-            "interaction": _table("interaction", S.INTERACTIONS),
-            "split_row": _table("split row", S.INTERACTIONS, {S.HISTORY: S.HISTORY_TYPE}),
+            "interaction": _table("interaction", S.INTERACTIONS, S.INTERACTION_OPTIONAL),
+            "split_row": _table(
+                "split row", S.INTERACTIONS, {**S.INTERACTION_OPTIONAL, S.HISTORY: S.HISTORY_TYPE}
+            ),
             "item": _table("item", S.ITEMS, S.ITEM_OPTIONAL),
             "user": _table("user", S.USERS),
             "item_text": _table("item text", S.ITEM_TEXT, extra=False),

@@ -12,6 +12,7 @@ from recdata.exporters._hf import export_hf, to_hf
 from recdata.exporters._prompts import TEMPLATES, PromptTemplate, export_prompts, sample_negatives
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._srgnn import export_srgnn
 
 __all__ = [
     "EXPORTERS",
@@ -26,6 +27,7 @@ __all__ = [
     "export_prompts",
     "export_recbole",
     "export_sasrec",
+    "export_srgnn",
     "exporter_options",
     "sample_negatives",
     "to_hf",

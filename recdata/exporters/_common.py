@@ -34,6 +34,8 @@ class ExportResult:
     """One line per conversion applied (timestamp units, escaping, id shifts)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Every option, with its default filled in."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Format-specific facts written at the top level of the record (SR-GNN's ``n_node``)."""
 
 
 def sequence_sort(lf: pl.LazyFrame) -> pl.LazyFrame:

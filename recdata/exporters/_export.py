@@ -20,6 +20,7 @@ from recdata.exporters._hf import export_hf
 from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._srgnn import export_srgnn
 
 log = logging.getLogger("recdata.exporters")
 
@@ -32,6 +33,7 @@ EXPORTERS: dict[str, Exporter] = {
     "graph": export_graph,
     "hf": export_hf,
     "prompts": export_prompts,
+    "srgnn": export_srgnn,
 }
 """Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
 
@@ -67,6 +69,7 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
         "conversions": result.conversions,
         "files": files,
     }
+    record.update(result.extra)
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -89,7 +92,7 @@ def export(
     Parameters
     ----------
     to
-        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``).
+        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``, ``srgnn``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite

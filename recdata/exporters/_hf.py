@@ -90,7 +90,9 @@ def to_hf(
     """A ``datasets.DatasetDict`` (train/valid/test) of one split of a dataset folder, in memory.
 
     Each row holds interaction_idx (int64), user_idx/item_idx (int32, from 1), user_id/item_id
-    (raw), timestamp (int64 ms since the epoch, UTC), rating (float32) and, with ``history``,
+    (raw), timestamp (int64 ms since the epoch, UTC), rating (float32), then ``session_id``,
+    ``event`` (strings), ``weight`` (float32) and ``impressions`` (list of int32 item_idx) when
+    the folder has them and, with ``history``,
     the user's earlier item_idx as a list of int32. With ``embeddings`` an ``items`` entry is
     added: item_idx, item_id, title and one fixed-length float32 column per ``features/`` file.
     """
@@ -98,6 +100,15 @@ def to_hf(
     ds = path if isinstance(path, Dataset) else load(path)
     split_name, parts = split_with_history(ds, split, cap=history_cap)
     fields = list(_BASE) + ([(S.HISTORY, pa.list_(pa.int32()))] if history else [])
+    names = ds.interactions.collect_schema().names()
+    after = fields.index((S.RATING, pa.float32())) + 1
+    extra = [
+        (S.SESSION, pa.string()),
+        (S.EVENT, pa.string()),
+        (S.WEIGHT, pa.float32()),
+        (S.IMPRESSIONS, pa.list_(pa.int32())),
+    ]
+    fields[after:after] = [(name, dtype) for name, dtype in extra if name in names]
     source = manifest_hash(ds.path)
     out = {}
     for part in SPLIT_PARTS:

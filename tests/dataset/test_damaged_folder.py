@@ -91,7 +91,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["RECDATA_HOME"] = old
     assert sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
-    ) == sorted([*FILES, "build.log"])
+    ) == sorted([*FILES, "build.log", "README.md", "croissant.json"])
     return folder
 
 
@@ -100,6 +100,7 @@ def _verbs(folder: Path, out: Path) -> list[list[str]]:
     verbs = [["validate", str(folder)], ["stats", str(folder)]]
     verbs.append(["stats", str(folder), "--split", "loo"])
     verbs += [["export", str(folder), "--to", f, "-o", str(out / f)] for f in FORMATS]
+    verbs.append(["report", str(folder), "-o", str(out / "report.html")])
     verbs.append(["features", str(folder), "--graphs"])
     return verbs
 

@@ -43,6 +43,18 @@ def test_every_catalog_yaml_is_found_via_importlib_resources() -> None:
     assert resource_files() == expected
 
 
+def test_every_code_package_is_listed() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf8"))["tool"]
+    packages = set(config["setuptools"]["packages"])
+    code = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "recdata").rglob("__init__.py")
+        if "recipes" not in init.relative_to(REPO).parts  # the catalog (a local symlink)
+    }
+    assert "recdata.cli" in code
+    assert code - packages == set(), "add these to [tool.setuptools] packages"
+
+
 def test_every_recipe_folder_is_a_package_with_its_yaml_as_data() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf8"))["tool"]
     packages = set(config["setuptools"]["packages"])
@@ -83,3 +95,9 @@ def test_the_wheel_ships_every_recipe_without_ignored_package_warnings(tmp_path:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {n.removeprefix("recdata/recipes/") for n in names if n.endswith(".yaml")}
     assert shipped == yaml_files()
+    modules = {
+        p.relative_to(source).as_posix()
+        for p in (source / "recdata").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert modules - names == set(), "modules missing from the wheel"
