@@ -417,6 +417,47 @@ def _run_splits(
     return out
 
 
+# --------------------------------------------------------------------------- candidates
+
+
+@dataclass
+class _Candidates:
+    """Stage ``candidates``: ``{protocol: {part: frame}}`` and ``{protocol: record}``."""
+
+    frames: dict[str, dict[str, pl.DataFrame]] = field(default_factory=dict)
+    records: dict[str, Any] = field(default_factory=dict)
+
+
+def _run_candidates(
+    engine: Engine[Any],
+    recipe: Recipe,
+    interactions: Any,
+    splits: dict[str, SplitResult[Any]],
+    n_items: int,
+    n_users: int,
+    stage: _Log,
+) -> _Candidates:
+    """Seeded evaluation candidates of the chosen splits (numpy, over collected frames)."""
+    out = _Candidates()
+    spec = recipe.candidates
+    if spec is None or not splits:
+        return out
+    from recdata.candidates import compute_candidates
+
+    wanted = spec.protocols or [next(iter(recipe.splits))]
+    names = list(splits) if "all" in wanted else list(dict.fromkeys(wanted))
+    inter = engine.collect(interactions).lazy()
+    for name in names:
+        stage.stage(f"candidates {name} ({spec.sampler}, n={spec.n})")
+        parts = {p: engine.collect(f).lazy() for p, f in splits[name].parts.items()}
+        result = compute_candidates(
+            inter, parts, protocol=name, spec=spec, n_items=n_items, n_users=n_users
+        )
+        out.frames[name] = result.frames
+        out.records[name] = result.record
+    return out
+
+
 # --------------------------------------------------------------------------- graphs and features
 
 
@@ -575,8 +616,8 @@ def _build(
     fetch_options: dict[str, Any],
     protect: dict[str, list[Path]],
 ) -> Path:
-    """The stages in order: read -> map -> steps -> index -> splits -> graphs/features ->
-    statistics -> write."""
+    """The stages in order: read -> map -> steps -> index -> splits -> candidates ->
+    graphs/features -> statistics -> write."""
     warnings: list[str] = []
     inputs = _read_inputs(recipe, stage, warnings, **fetch_options)
     inter = engine.load(inputs.interactions)
@@ -600,6 +641,9 @@ def _build(
     users = _join_meta(indexed.user_map, inputs.users, S.USER_ID)
 
     splits = _run_splits(engine, recipe, indexed.interactions, stage)
+    candidates = _run_candidates(
+        engine, recipe, indexed.interactions, splits, items.height, users.height, stage
+    )
     extras = _Extras()
     if features:
         extras = _features_and_graphs(engine, recipe, items, splits, stage, warnings, bars)
@@ -641,11 +685,13 @@ def _build(
         splits={name: split.record for name, split in splits.items()},
         features=extras.feature_records,
         graphs=extras.graph_records,
+        candidates=dict(sorted(candidates.records.items())),
         statistics=statistics,
         warnings=warnings,
     )
     for warning in warnings:
         log.warning("%s", warning)
+    tables.candidates = candidates.frames
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
     path = write_dataset(
         out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect

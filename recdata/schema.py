@@ -86,6 +86,17 @@ GRAPH = pa.schema(
 HISTORY_TYPE = pa.list_(pa.int32())
 """Type of the optional ``history`` column of split files."""
 
+NEGATIVES = "negatives"
+CANDIDATES = pa.schema(
+    [
+        pa.field(INTERACTION, pa.int64(), nullable=False),
+        pa.field(USER, pa.int32(), nullable=False),
+        pa.field(ITEM, pa.int32(), nullable=False),
+        pa.field(NEGATIVES, pa.list_(pa.int32()), nullable=False),
+    ]
+)
+"""Columns of ``splits/<protocol>/candidates-{valid,test}.parquet`` (item_idx is the positive)."""
+
 ITEM_TEXT = pa.schema([pa.field(ITEM, pa.int32(), nullable=False), pa.field("text", pa.string())])
 """Columns of ``features/item_text.parquet``."""
 

@@ -11,7 +11,18 @@ import yaml
 from recdata.cli._console import stdout
 from recdata.errors import UsageError
 
-FORMATS = ("recbole", "sasrec", "amazon2023", "graph", "hf", "prompts", "srgnn")
+FORMATS = (
+    "recbole",
+    "sasrec",
+    "amazon2023",
+    "graph",
+    "hf",
+    "prompts",
+    "srgnn",
+    "rechorus",
+    "elliot",
+    "ncf",
+)
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:

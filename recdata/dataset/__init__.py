@@ -15,6 +15,8 @@ from recdata.dataset._folder import (
 )
 from recdata.dataset.manifest import (
     MANIFEST_NAME,
+    CandidatePartRecord,
+    CandidatesRecord,
     FeatureRecord,
     FileRecord,
     GraphRecord,
@@ -34,6 +36,8 @@ __all__ = [
     "MANIFEST_NAME",
     "Dataset",
     "DatasetTables",
+    "CandidatePartRecord",
+    "CandidatesRecord",
     "FeatureRecord",
     "FileRecord",
     "GraphRecord",

@@ -20,7 +20,7 @@ from recdata._types import SPLIT_PARTS
 from recdata.dataset._card import CARD_NAME, render_card
 from recdata.dataset._check import check_files
 from recdata.dataset._croissant import CROISSANT_NAME, render_croissant
-from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
+from recdata.dataset.manifest import MANIFEST_NAME, CandidatesRecord, FileRecord, Manifest
 from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.dataset")
@@ -88,6 +88,8 @@ class DatasetTables:
     """``{"text-all-minilm-l6-v2": df}``; written to ``features/<key>.parquet``."""
     graphs: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     """``{"user_item": df}``; written to ``graphs/<key>.parquet``."""
+    candidates: Mapping[str, Mapping[str, pl.DataFrame]] = field(default_factory=dict)
+    """``{protocol: {"valid": df, "test": df}}``; written to ``splits/<p>/candidates-<part>.parquet``."""
 
 
 def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
@@ -114,7 +116,25 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
         files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(
             S.GRAPH.names
         )
+    for protocol, parts in tables.candidates.items():
+        for part, frame in parts.items():
+            rel = f"splits/{protocol}/candidates-{part}"
+            files[f"{rel}.parquet"] = _candidates_table(rel, frame)
     return files
+
+
+def _candidates_table(rel: str, frame: pl.DataFrame) -> pa.Table:
+    """Exactly the four candidate columns with their canonical types."""
+    return _conform(frame, S.CANDIDATES, rel).select(S.CANDIDATES.names)
+
+
+def _is_candidates_key(key: str) -> bool:
+    parts = key.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == "splits"
+        and parts[2] in ("candidates-valid", "candidates-test")
+    )
 
 
 def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
@@ -224,11 +244,12 @@ def update_dataset(
     update_manifest: Callable[[Manifest], Manifest],
     remove: tuple[str, ...] = (),
 ) -> Path:
-    """Add (or replace) feature/graph tables in an existing folder, atomically.
+    """Add (or replace) feature/graph/candidate tables in an existing folder, atomically.
 
-    ``add`` maps ``features/<key>`` or ``graphs/<key>`` (no suffix) to frames. The folder is
-    copied (hard links where possible), changed, re-checksummed and swapped into place; the
-    dataset card (README.md) and croissant.json are rewritten in the same update.
+    ``add`` maps ``features/<key>``, ``graphs/<key>`` or ``splits/<protocol>/candidates-<part>``
+    (no suffix) to frames; ``remove`` lists relative paths to delete. The folder is copied
+    (hard links where possible), changed, re-checksummed and swapped into place; the dataset
+    card (README.md) and croissant.json are rewritten in the same update.
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
@@ -243,20 +264,24 @@ def update_dataset(
         graph_tables = {
             k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")
         }
+        candidate_tables = {k: v for k, v in add.items() if _is_candidates_key(k)}
         bad = (
             set(add)
             - {f"features/{k}" for k in feature_tables}
             - {f"graphs/{k}" for k in graph_tables}
+            - set(candidate_tables)
         )
         if bad:
             raise UsageError(
-                f"update_dataset can add features/... or graphs/... only, got {sorted(bad)}"
+                "update_dataset can add features/..., graphs/... or "
+                f"splits/<protocol>/candidates-<part> only, got {sorted(bad)}"
             )
         files = {f"features/{k}.parquet": _feature_table(k, v) for k, v in feature_tables.items()}
         files |= {
             f"graphs/{k}.parquet": _conform(v, S.GRAPH, f"graph {k}").select(S.GRAPH.names)
             for k, v in graph_tables.items()
         }
+        files |= {f"{k}.parquet": _candidates_table(k, v) for k, v in candidate_tables.items()}
         records = dict(manifest.files)
         for rel in remove:
             (tmp / rel).unlink(missing_ok=True)
@@ -284,11 +309,32 @@ class SplitFrames:
     train: pl.LazyFrame
     valid: pl.LazyFrame
     test: pl.LazyFrame
+    candidate_frames: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
+    """``{"valid": lf, "test": lf}`` when the folder has candidate lists for this split."""
+    candidates_record: CandidatesRecord | None = None
+    """How the candidates were drawn (None: the split has none)."""
+    name: str = ""
+    """The protocol's folder name."""
 
     def __getitem__(self, part: str) -> pl.LazyFrame:
         if part not in SPLIT_PARTS:
             raise UsageError(f"unknown split part {part!r}; use one of {list(SPLIT_PARTS)}")
         return getattr(self, part)
+
+    def candidates(self, part: str = "test") -> pl.LazyFrame:
+        """The candidate lists of ``valid`` or ``test``: interaction_idx, user_idx, item_idx, negatives."""
+        if part not in ("valid", "test"):
+            raise UsageError(f"candidates exist for valid and test only, not {part!r}")
+        record = self.candidates_record
+        if record is None:
+            raise UsageError(
+                f"split {self.name!r} has no candidates; add them with `recdata candidates DIR --protocol {self.name}`"
+            )
+        if record.sampler == "all":
+            raise UsageError(
+                f"split {self.name!r} is evaluated by full ranking (sampler all): there are no candidate lists"
+            )
+        return self.candidate_frames[part]
 
 
 @dataclass(frozen=True)
@@ -358,8 +404,15 @@ def load(path: str | Path) -> Dataset:
 
     splits: dict[str, SplitFrames] = {}
     for protocol in manifest.splits:
+        record = manifest.candidates.get(protocol)
+        candidate_frames = {}
+        if record is not None:
+            candidate_frames = {p: scan(r.file) for p, r in record.parts.items() if r.file}
         splits[protocol] = SplitFrames(
-            *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
+            *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS),
+            candidate_frames=candidate_frames,
+            candidates_record=record,
+            name=protocol,
         )
     features = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "features/")}
     graphs = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "graphs/")}
@@ -380,9 +433,17 @@ def _listed(manifest: Manifest, prefix: str) -> list[str]:
 
 
 def table_files(manifest: Manifest) -> list[str]:
-    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs."""
+    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs
+    and candidate lists."""
     rels = ["interactions.parquet", "items.parquet", "users.parquet"]
     rels += [
         f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
+    ]
+    rels += [
+        p.file
+        for protocol, record in manifest.candidates.items()
+        if protocol in manifest.splits
+        for p in record.parts.values()
+        if p.file
     ]
     return rels + _listed(manifest, "features/") + _listed(manifest, "graphs/")

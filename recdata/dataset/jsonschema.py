@@ -103,6 +103,7 @@ def folder_schema() -> dict[str, Any]:
             "features/item_text.parquet": "#/$defs/item_text",
             "features/{text,image}-<model>.parquet": "#/$defs/embedding",
             "graphs/<name>.parquet": "#/$defs/edge",
+            "splits/<protocol>/candidates-{valid,test}.parquet": "#/$defs/candidates",
         },
         "$defs": {
             "interaction": _table("interaction", S.INTERACTIONS, S.INTERACTION_OPTIONAL),
@@ -117,6 +118,8 @@ def folder_schema() -> dict[str, Any]:
                 "description": "embedding is fixed_size_list<float32>[d]; d is the manifest's features[...].dim"
             },
             "edge": _table("edge", S.GRAPH, extra=False),
+            "candidates": _table("candidate list", S.CANDIDATES, extra=False)
+            | {"description": "item_idx is the positive; negatives are sorted item_idx"},
         },
     }
 

@@ -52,6 +52,21 @@ def resolve_split(ds: Dataset, split: str | None) -> str:
     return name
 
 
+def split_candidates(ds: Dataset, split: str, *, what: str) -> tuple[Any, dict[str, pl.LazyFrame]]:
+    """The split's candidate record and ``{part: candidates}`` (empty for full ranking).
+
+    Raises ExportError naming the command to run when the split has no candidates.
+    """
+    frames = ds.split(split)
+    record = frames.candidates_record
+    if record is None:
+        raise ExportError(
+            f"{what} needs evaluation candidates, and split {split!r} of {ds.path.name} has none; "
+            f"add them with `recdata candidates {ds.path} --protocol {split}`"
+        )
+    return record, dict(frames.candidate_frames)
+
+
 def _history_of(cap: int | None) -> pl.Expr:
     """(Over a frame with ``_pos`` and ``_seq``) the earlier items, at most ``cap`` of them."""
     pos = pl.col("_pos")

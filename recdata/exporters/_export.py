@@ -15,10 +15,13 @@ from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 from recdata.exporters._amazon2023 import export_amazon2023
 from recdata.exporters._common import EXPORT_RECORD, ExportResult
+from recdata.exporters._elliot import export_elliot
 from recdata.exporters._graph import export_graph
 from recdata.exporters._hf import export_hf
+from recdata.exporters._ncf import export_ncf
 from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
+from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
 from recdata.exporters._srgnn import export_srgnn
 
@@ -34,6 +37,9 @@ EXPORTERS: dict[str, Exporter] = {
     "hf": export_hf,
     "prompts": export_prompts,
     "srgnn": export_srgnn,
+    "rechorus": export_rechorus,
+    "elliot": export_elliot,
+    "ncf": export_ncf,
 }
 """Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
 
@@ -92,7 +98,8 @@ def export(
     Parameters
     ----------
     to
-        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``, ``srgnn``).
+        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``,
+        ``prompts``, ``srgnn``, ``rechorus``, ``elliot``, ``ncf``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite

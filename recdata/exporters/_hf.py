@@ -86,6 +86,7 @@ def to_hf(
     history: bool = True,
     embeddings: bool = False,
     history_cap: int | None = None,
+    negatives: bool = True,
 ) -> Any:
     """A ``datasets.DatasetDict`` (train/valid/test) of one split of a dataset folder, in memory.
 
@@ -95,6 +96,8 @@ def to_hf(
     the folder has them and, with ``history``,
     the user's earlier item_idx as a list of int32. With ``embeddings`` an ``items`` entry is
     added: item_idx, item_id, title and one fixed-length float32 column per ``features/`` file.
+    With ``negatives`` and candidate lists in the split, valid and test rows also carry
+    ``negatives`` (list of int32 item_idx, the row's sampled negatives).
     """
     datasets = _datasets()
     ds = path if isinstance(path, Dataset) else load(path)
@@ -110,12 +113,23 @@ def to_hf(
     ]
     fields[after:after] = [(name, dtype) for name, dtype in extra if name in names]
     source = manifest_hash(ds.path)
+    lists = ds.split(split_name).candidate_frames if negatives else {}
     out = {}
     for part in SPLIT_PARTS:
-        frame = with_raw_ids(ds, parts[part]).with_columns(epoch_ms().alias(S.TIME)).collect()
-        key = f"{source}:{split_name}:{part}:{history}:{history_cap}"
+        lf = with_raw_ids(ds, parts[part]).with_columns(epoch_ms().alias(S.TIME))
+        part_fields = fields
+        if part in lists:
+            lf = lf.join(
+                lists[part].select(S.INTERACTION, S.NEGATIVES),
+                on=S.INTERACTION,
+                how="left",
+                maintain_order="left",
+            )
+            part_fields = [*fields, (S.NEGATIVES, pa.list_(pa.int32()))]
+        frame = lf.collect()
+        key = f"{source}:{split_name}:{part}:{history}:{history_cap}:{part in lists}"
         out[part] = _from_arrow(
-            datasets, _table(frame, fields), hashlib.sha256(key.encode()).hexdigest()[:16]
+            datasets, _table(frame, part_fields), hashlib.sha256(key.encode()).hexdigest()[:16]
         )
     if embeddings:
         key = f"{source}:items:{sorted(ds.features)}"
@@ -133,10 +147,16 @@ def export_hf(
     history: bool = True,
     embeddings: bool = False,
     history_cap: int | None = None,
+    negatives: bool = True,
 ) -> ExportResult:
     """Save :func:`to_hf`'s ``DatasetDict`` into ``out`` with ``save_to_disk``."""
     dataset_dict = to_hf(
-        ds, split=split, history=history, embeddings=embeddings, history_cap=history_cap
+        ds,
+        split=split,
+        history=history,
+        embeddings=embeddings,
+        history_cap=history_cap,
+        negatives=negatives,
     )
     datasets = _datasets()
     was_enabled = datasets.is_progress_bar_enabled()
@@ -156,6 +176,12 @@ def export_hf(
             "timestamp: int64 milliseconds since the epoch (UTC); rating: float32",
             "history: list<int32> of the user's earlier item_idx (train rows: earlier train items)",
             "embeddings (items entry): fixed-length float32 lists, one column per features/ file",
+            "negatives (valid/test, when the split has candidates): list<int32> of sampled item_idx",
         ],
-        options={"history": history, "embeddings": embeddings, "history_cap": history_cap},
+        options={
+            "history": history,
+            "embeddings": embeddings,
+            "history_cap": history_cap,
+            "negatives": negatives,
+        },
     )

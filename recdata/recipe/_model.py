@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from recdata._types import IndexOrder
+from recdata.candidates._spec import CandidatesSpec
 from recdata.features import FeaturesSpec, GraphsSpec
 from recdata.normalize._mapping import TableSpec
 from recdata.recipe._splits import SplitSpec, normalise_split
@@ -121,6 +122,8 @@ class Recipe(_Model):
     """Item texts and embeddings (null: none)."""
     graphs: GraphsSpec | None = Field(default_factory=GraphsSpec)
     """Graphs from the first split's train part (null: none)."""
+    candidates: CandidatesSpec | None = None
+    """Seeded evaluation candidates of the splits' valid/test rows (off unless set)."""
     expected: dict[str, ExpectedCounts] = Field(default_factory=dict)
     """Expected counts by stage: ``raw`` (after mapping), a step's label, or ``final``."""
     expected_coverage: dict[Literal["items", "users"], dict[str, float]] = Field(
@@ -194,6 +197,15 @@ class Recipe(_Model):
         for split in self.splits:
             if not _SPLIT_NAME.match(split):
                 raise ValueError(f"splits: {split!r} is not a file-safe folder name")
+        if self.candidates is not None:
+            if not self.splits:
+                raise ValueError("candidates: the recipe has no splits to add candidates to")
+            wanted = self.candidates.protocols or []
+            unknown = [p for p in wanted if p != "all" and p not in self.splits]
+            if unknown:
+                raise ValueError(
+                    f"candidates.protocols: {unknown} are not splits of the recipe {list(self.splits)}"
+                )
         return self
 
     @property
@@ -205,5 +217,11 @@ class Recipe(_Model):
         return sum(sizes)  # type: ignore[arg-type]
 
     def resolved(self) -> dict[str, Any]:
-        """The fully explicit form (every default written out), as JSON-ready data."""
-        return self.model_dump(mode="json")
+        """The fully explicit form (every default written out), as JSON-ready data.
+
+        ``candidates`` appears only when set, so recipes without it keep their hash.
+        """
+        data = self.model_dump(mode="json")
+        if data.get("candidates") is None:
+            data.pop("candidates", None)
+        return data

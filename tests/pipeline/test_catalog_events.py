@@ -237,12 +237,23 @@ def test_mind_small_impressions_and_news(tmp_path: Path) -> None:
 
 
 def _kuairec(raw: Path, size: str) -> None:
+    # small_matrix.csv writes date as a float (20200705.0) and leaves time, date and timestamp
+    # empty on the rows without one; big_matrix.csv has them on every row, date an integer
+    if size == "small":
+        rows = (
+            "14,148,4381,6067,2020-07-05 05:27:48.378,20200705.0,1593898068.378,0.7221031811438932\n"
+            "14,183,11635,6100,2020-07-05 05:28:00.057,20200705.0,1593898080.057,1.907377049180328\n"
+            "19,148,0,6067,,,,0.0\n"
+        )
+    else:
+        rows = (
+            "14,148,4381,6067,2020-07-05 05:27:48.378,20200705,1593898068.378,0.7221031811438932\n"
+            "14,183,11635,6100,2020-07-05 05:28:00.057,20200705,1593898080.057,1.907377049180328\n"
+            "19,148,2000,6067,2020-07-06 01:00:25.5,20200706,1593997225.5,0.3296523\n"
+        )
     _write(
         raw / "KuaiRec 2.0" / "data" / f"{size}_matrix.csv",
-        "user_id,video_id,play_duration,video_duration,time,date,timestamp,watch_ratio\n"
-        "14,148,4381,6067,2020-07-05 05:27:48.378,20200705.0,1593898068.378,0.7220867\n"
-        "14,183,11635,6100,2020-07-05 05:28:00.057,20200705.0,1593898080.057,1.9073770\n"
-        "19,148,2000,6067,,,,0.3296523\n",
+        "user_id,video_id,play_duration,video_duration,time,date,timestamp,watch_ratio\n" + rows,
     )
 
 
@@ -255,8 +266,12 @@ def test_kuairec_small_and_big(tmp_path: Path) -> None:
         assert got.height == 3
         u14 = got.filter(pl.col(S.USER_ID) == "14")
         assert u14[S.TIME].dt.epoch("ms").to_list() == [1593898068000, 1593898080000]
-        assert u14["watch_ratio"].to_list() == [0.7220867, 1.907377]
-        assert got.filter(pl.col(S.USER_ID) == "19")[S.TIME].to_list() == [None]
+        assert u14["watch_ratio"].to_list() == [0.7221031811438932, 1.907377049180328]
+        u19 = got.filter(pl.col(S.USER_ID) == "19")[S.TIME]
+        if size == "small":
+            assert u19.to_list() == [None]
+        else:
+            assert u19.dt.epoch("ms").to_list() == [1593997225000]
 
 
 def test_kuairand_exposures_become_impressions(tmp_path: Path) -> None:
@@ -277,11 +292,11 @@ def test_kuairand_exposures_become_impressions(tmp_path: Path) -> None:
     )
     _write(
         data / "log_standard_4_22_to_5_08_1k.csv",
-        header + "1,6110,20220422,1000,1650621600000,1,0,0,0,0,0,1,6000,6000,0,0,0,0,1\n",
+        header + "1,6110,20220422,1000,1650592800000,1,0,0,0,0,0,1,6000,6000,0,0,0,0,1\n",
     )
     _write(
         data / "log_random_4_22_to_5_08_1k.csv",
-        header + "1,3219,20220422,1000,1650621601000,0,0,0,0,0,0,0,0,10867,0,0,0,1,1\n",
+        header + "1,3219,20220422,1000,1650592801000,0,0,0,0,0,0,0,0,10867,0,0,0,1,1\n",
     )
     out, manifest = _build("kuairand-1k", raw, tmp_path)
     got = _raw_ids(out)
@@ -362,19 +377,20 @@ def test_microlens_pairs_and_titles(tmp_path: Path) -> None:
         raw / "MicroLens-100k_pairs.csv",
         "user,item,timestamp\n1,10924,1583314166000\n1,5473,1583314172000\n2,10924,1590000000000\n",
     )
+    # the title file has no header and unquoted commas inside titles; a title may be empty
     _write(
         raw / "MicroLens-100k_title_en.csv",
-        'item,title\n10924,"Spring, in the park"\n5473,Cat video\n',
+        '10924,Spring, in the park, with "friends"\n5473,Cat video\n777,\n',
     )
     out, _ = _build("microlens-100k", raw, tmp_path)
     got = _raw_ids(out)
     assert got.filter(pl.col(S.USER_ID) == "1")[S.ITEM_ID].to_list() == ["10924", "5473"]
     assert got[S.TIME].dt.epoch("ms").to_list()[0] == 1583314166000
     items = pl.read_parquet(out / "items.parquet")
-    assert dict(zip(items[S.ITEM_ID].to_list(), items["title"].to_list(), strict=True)) == {
-        "5473": "Cat video",
-        "10924": "Spring, in the park",
-    }
+    titles = dict(zip(items[S.ITEM_ID].to_list(), items["title"].to_list(), strict=True))
+    assert titles["5473"] == "Cat video"
+    assert titles["10924"] == 'Spring, in the park, with "friends"'
+    assert titles.get("777") is None
 
 
 def test_yambda_50m_from_a_local_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
