@@ -139,9 +139,10 @@ def validate(path: str | Path) -> ValidationReport:
     unique; interactions in sequence order; every interaction's user and item exist; splits
     disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
     row earlier than its user's train rows where the protocol promises it; graph edges only
-    from train; embeddings one row per item and free of NaN; candidate lists one per valid/test
-    row with its positive, negatives in range, unique, outside the excluded set and n long
-    unless counted short; manifest checksums match.
+    from train; embeddings one row per item and free of NaN; semantic IDs one row per item,
+    of fixed length, within their levels' sizes and unique; candidate lists one per
+    valid/test row with its positive, negatives in range, unique, outside the excluded set
+    and n long unless counted short; manifest checksums match.
     """
     folder = Path(path)
     if not (folder / MANIFEST_NAME).is_file():
@@ -289,6 +290,12 @@ def _check_types(ctx: _Context) -> None:
             _check_required(ctx, rel, S.ITEM_TEXT)
             continue
         schema = ctx.readable[rel]
+        if record.kind == "semantic_ids":
+            if schema.names != S.SEMANTIC_IDS.names:
+                ctx.add("type", rel, f"columns are {schema.names}, expected {S.SEMANTIC_IDS.names}")
+                continue
+            _check_required(ctx, rel, S.SEMANTIC_IDS)
+            continue
         if schema.names != [S.ITEM, "embedding"]:
             ctx.add("type", rel, f"columns are {schema.names}, expected ['item_idx', 'embedding']")
             continue
@@ -759,7 +766,7 @@ def _check_features(ctx: _Context) -> None:
     """Embeddings: one row per item, item_idx valid, no NaN."""
     n_items = _entity_count(ctx, "items.parquet", S.ITEM)
     for rel, record in sorted(ctx.manifest.features.items()):
-        column = "embedding" if record.kind != "item_text" else "text"
+        column = {"item_text": "text", "semantic_ids": "codes"}.get(record.kind, "embedding")
         if not _typed(ctx, rel, S.ITEM, column):
             continue
         lf = ctx.scan(rel)
@@ -788,6 +795,8 @@ def _check_features(ctx: _Context) -> None:
                 "reference an item_idx not in items.parquet",
                 column=S.ITEM,
             )
+        if record.kind == "semantic_ids":
+            _check_semantic_ids(ctx, rel, lf, record.details)
         if column == "embedding" and isinstance(lf.collect_schema()["embedding"], pl.Array):
             nan_rows = lf.filter(
                 pl.col("embedding").arr.eval(pl.element().is_nan()).arr.any()
@@ -795,6 +804,61 @@ def _check_features(ctx: _Context) -> None:
             ctx.add_rows(
                 "embedding_nan", rel, nan_rows, "have NaN in their embedding", column="embedding"
             )
+
+
+def _check_semantic_ids(ctx: _Context, rel: str, lf: pl.LazyFrame, details: dict[str, Any]) -> None:
+    """Semantic IDs: codes of the recorded fixed length, no nulls, each level within its recorded
+    size (0 <= code < size), and every item's tuple unique."""
+    if not same_type(ctx.readable[rel].field("codes").type, S.SEMANTIC_IDS.field("codes").type):
+        return  # reported by the type check
+    length = details.get("code_length")
+    sizes = details.get("level_sizes")
+    codes = pl.col("codes")
+    if length is None:
+        lengths = lf.select(codes.list.len().n_unique()).collect().item()
+        if lengths > 1:
+            ctx.add(
+                "semantic_ids_length",
+                rel,
+                f"codes have {lengths} different lengths",
+                column="codes",
+            )
+        return
+    ctx.add_rows(
+        "semantic_ids_length",
+        rel,
+        lf.filter(codes.is_null() | (codes.list.len() != length)).select(S.ITEM, "codes"),
+        f"have codes of a length other than the recorded {length} (or null codes)",
+        column="codes",
+    )
+    fixed = lf.filter(codes.is_not_null() & (codes.list.len() == length))
+    if sizes is not None and len(sizes) == length:
+        bad = pl.any_horizontal(
+            [
+                (codes.list.get(i) < 0) | (codes.list.get(i) >= size) | codes.list.get(i).is_null()
+                for i, size in enumerate(sizes)
+            ]
+        )
+        ctx.add_rows(
+            "semantic_ids_range",
+            rel,
+            fixed.filter(bad).select(S.ITEM, "codes"),
+            f"have a code outside its level's recorded size {sizes}",
+            column="codes",
+        )
+    dup = (
+        fixed.group_by("codes")
+        .agg(pl.col(S.ITEM).sort().alias("items"), pl.len().alias("rows"))
+        .filter(pl.col("rows") > 1)
+        .select("codes", "items")
+    )
+    ctx.add_rows(
+        "semantic_ids_collision",
+        rel,
+        dup,
+        "are code tuples shared by several items",
+        column="codes",
+    )
 
 
 # -- candidates -----------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def required_schema(rel: str, manifest: Manifest) -> pa.Schema | None:
     record = manifest.features.get(rel)
     if record is not None and record.kind == "item_text":
         return S.ITEM_TEXT
+    if record is not None and record.kind == "semantic_ids":
+        return S.SEMANTIC_IDS
     if record is not None:
         return pa.schema([pa.field(S.ITEM, pa.int32())])
     return None
@@ -107,7 +109,7 @@ def check_files(folder: Path, manifest: Manifest, rels: Iterable[str]) -> None:
         if (
             problem is None
             and rel in manifest.features
-            and manifest.features[rel].kind != "item_text"
+            and manifest.features[rel].kind not in ("item_text", "semantic_ids")
         ):
             dtype = schema.field("embedding").type if "embedding" in schema.names else None
             if dtype is None or not (

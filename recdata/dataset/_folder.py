@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -38,6 +39,13 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def feature_sha256(key: str, frame: pl.DataFrame) -> str:
+    """The sha256 that ``features/<key>.parquet`` will have once written (same bytes, in memory)."""
+    buffer = io.BytesIO()
+    write_parquet(_feature_table(key, frame), buffer)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
 def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
     """Cast the required columns to their canonical types and put them first; extras follow."""
     missing = [name for name in required.names if name not in frame.columns]
@@ -60,9 +68,10 @@ def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table, path: Path | io.BytesIO) -> None:
     """One zstd Parquet file with fixed settings, so equal tables give equal bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(
         table,
         path,
@@ -141,6 +150,8 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     """item_text keeps (item_idx, text); embeddings become (item_idx, fixed_size_list<float32>[d])."""
     if key == "item_text":
         return _conform(frame, S.ITEM_TEXT, "features/item_text").select(S.ITEM_TEXT.names)
+    if key.startswith("semantic_ids-"):
+        return _conform(frame, S.SEMANTIC_IDS, f"features/{key}").select(S.SEMANTIC_IDS.names)
     if "embedding" not in frame.columns:
         raise SchemaError(
             f"features/{key}: needs columns item_idx and embedding; has {frame.columns}"
@@ -375,6 +386,28 @@ class Dataset:
         )
 
     __str__ = __repr__
+
+    def semantic_ids(self, method: str | None = None) -> pl.LazyFrame:
+        """The semantic IDs of ``method`` (``item_idx``, ``codes``); None: the only (or first) one."""
+        known = sorted(
+            rel for rel, rec in self.manifest.features.items() if rec.kind == "semantic_ids"
+        )
+        if method is not None:
+            rel = f"features/semantic_ids-{method}.parquet"
+            if rel not in known:
+                have = ", ".join(Path(r).stem.removeprefix("semantic_ids-") for r in known)
+                raise UsageError(
+                    f"{self.path.name} has no semantic IDs of method {method!r}; it has: {have or 'none'} "
+                    f"(add them with `recdata features {self.path.name} --semantic-ids {method}`)"
+                )
+        elif not known:
+            raise UsageError(
+                f"{self.path.name} has no semantic IDs; add them with "
+                f"`recdata features {self.path.name} --semantic-ids rq-kmeans`"
+            )
+        else:
+            rel = known[0]
+        return self.features[Path(rel).stem]
 
     def split(self, name: str | None = None) -> SplitFrames:
         """One split protocol by name; the manifest's default split when ``name`` is None."""
