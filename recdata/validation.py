@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from recdata import schema as S
 from recdata._types import SPLIT_PARTS
-from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256
+from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256, part_file, table_files
 from recdata.dataset._check import changed_file, required_schema, same_type
 from recdata.errors import DatasetError
 
@@ -85,8 +85,12 @@ class _Context:
         self.readable: dict[str, pa.Schema] = {}
         self.violations: list[Violation] = []
 
+    def files_of(self, rel: str) -> list[str]:
+        """The files of table ``rel``: itself, or its parts in order (as the manifest lists them)."""
+        return table_files(self.manifest.files, rel)
+
     def scan(self, rel: str) -> pl.LazyFrame:
-        return pl.scan_parquet(self.folder / rel)
+        return pl.scan_parquet([self.folder / f for f in self.files_of(rel)])
 
     def add(self, check: str, rel: str, message: str, **kwargs: Any) -> None:
         self.violations.append(Violation(check=check, file=rel, message=message, **kwargs))
@@ -172,13 +176,19 @@ def validate(path: str | Path) -> ValidationReport:
 
 
 def _check_files(ctx: _Context) -> None:
-    """Required tables and every listed file exist, Parquet ones readable; no unlisted Parquet."""
-    expected = set(_TABLES) | set(ctx.manifest.files)
-    expected |= {rel for _, _, rel in ctx.split_files()}
-    expected |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    """Required tables (one file or parts) and every listed file exist and are readable Parquet,
+    parts numbered without gaps and of one schema; nothing unlisted."""
+    tables = set(_TABLES) | {rel for _, _, rel in ctx.split_files()}
+    tables |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    expected = set(ctx.manifest.files)
     expected |= {
         p.file for r in ctx.manifest.candidates.values() for p in r.parts.values() if p.file
     }
+    for rel in sorted(tables):
+        files = ctx.files_of(rel)
+        expected |= set(files)
+        if files != [rel]:
+            _check_part_numbers(ctx, rel, files)
     for rel in sorted(expected):
         file = ctx.folder / rel
         if not file.is_file():
@@ -190,10 +200,29 @@ def _check_files(ctx: _Context) -> None:
             ctx.readable[rel] = pq.read_schema(file)
         except (pa.ArrowInvalid, OSError) as exc:
             ctx.add("unreadable", rel, f"not readable as Parquet: {exc}")
+    for rel in sorted(tables):
+        files = ctx.files_of(rel)
+        if files == [rel] or not all(f in ctx.readable for f in files):
+            continue
+        first = ctx.readable[files[0]]
+        odd = [f for f in files[1:] if not ctx.readable[f].equals(first, check_metadata=False)]
+        for f in odd:
+            ctx.add("type", f, f"part's schema differs from {files[0]}'s")
+        if not odd:
+            ctx.readable[rel] = first
     for file in sorted(ctx.folder.rglob("*.parquet")):
         rel = file.relative_to(ctx.folder).as_posix()
         if rel not in expected:
             ctx.add("unlisted_file", rel, "file is not listed in manifest.json (stale or foreign)")
+
+
+def _check_part_numbers(ctx: _Context, rel: str, files: list[str]) -> None:
+    """Parts of a table are numbered 0..n-1: a gap is a missing part."""
+    for index in range(len(files)):
+        want = part_file(rel, index)
+        if want not in files:
+            ctx.add("missing_file", want, f"part {index} of {rel} is not listed in manifest.json")
+            return
 
 
 def _check_checksums(ctx: _Context) -> None:
@@ -531,7 +560,7 @@ def _check_splits(ctx: _Context) -> None:
         where = f"splits/{protocol}"
         if index_is_position:
             if columns is None:
-                columns = _read_index_columns(ctx.folder / inter)
+                columns = _read_index_columns([ctx.folder / f for f in ctx.files_of(inter)])
             _check_split_rows_by_position(ctx, where, record.partition, rels, *columns)
         else:
             _check_split_rows_by_join(ctx, where, record.partition, rels)
@@ -539,18 +568,20 @@ def _check_splits(ctx: _Context) -> None:
             _check_temporal_order(ctx, where, rels)
 
 
-def _read_index_columns(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """user_idx and item_idx of a Parquet file as two preallocated int32 arrays, batch by batch."""
-    file = pq.ParquetFile(path)
-    n = file.metadata.num_rows
+def _read_index_columns(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """user_idx and item_idx of Parquet files (a table's parts, in order) as two preallocated
+    int32 arrays, batch by batch."""
+    files = [pq.ParquetFile(path) for path in paths]
+    n = sum(file.metadata.num_rows for file in files)
     users = np.empty(n, dtype=np.int32)
     items = np.empty(n, dtype=np.int32)
     start = 0
-    for batch in file.iter_batches(batch_size=1 << 20, columns=[S.USER, S.ITEM]):
-        stop = start + batch.num_rows
-        users[start:stop] = batch.column(0).to_numpy(zero_copy_only=False)
-        items[start:stop] = batch.column(1).to_numpy(zero_copy_only=False)
-        start = stop
+    for file in files:
+        for batch in file.iter_batches(batch_size=1 << 20, columns=[S.USER, S.ITEM]):
+            stop = start + batch.num_rows
+            users[start:stop] = batch.column(0).to_numpy(zero_copy_only=False)
+            items[start:stop] = batch.column(1).to_numpy(zero_copy_only=False)
+            start = stop
     return users, items
 
 
@@ -570,28 +601,33 @@ def _check_split_rows_by_position(
     seen = np.zeros(n, dtype=np.uint8)
     bad_rows: list[dict[str, Any]] = []
     bad = 0
-    for part, rel in rels.items():
-        for batch in pq.ParquetFile(ctx.folder / rel).iter_batches(
+    batches = (
+        (part, batch)
+        for part, rel in rels.items()
+        for file in ctx.files_of(rel)
+        for batch in pq.ParquetFile(ctx.folder / file).iter_batches(
             batch_size=1 << 20, columns=[S.INTERACTION, S.USER, S.ITEM]
-        ):
-            idx = batch.column(0).to_numpy(zero_copy_only=False)
-            user = batch.column(1).to_numpy(zero_copy_only=False)
-            item = batch.column(2).to_numpy(zero_copy_only=False)
-            known = (idx >= 0) & (idx < n)
-            safe = np.where(known, idx, 0)
-            wrong = ~known | (users[safe] != user) | (items[safe] != item)
-            if wrong.any():
-                bad += int(wrong.sum())
-                for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
-                    bad_rows.append(
-                        {
-                            "part": part,
-                            S.INTERACTION: int(idx[pos]),
-                            S.USER: int(user[pos]),
-                            S.ITEM: int(item[pos]),
-                        }
-                    )
-            np.add.at(seen, idx[known], 1)
+        )
+    )
+    for part, batch in batches:
+        idx = batch.column(0).to_numpy(zero_copy_only=False)
+        user = batch.column(1).to_numpy(zero_copy_only=False)
+        item = batch.column(2).to_numpy(zero_copy_only=False)
+        known = (idx >= 0) & (idx < n)
+        safe = np.where(known, idx, 0)
+        wrong = ~known | (users[safe] != user) | (items[safe] != item)
+        if wrong.any():
+            bad += int(wrong.sum())
+            for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
+                bad_rows.append(
+                    {
+                        "part": part,
+                        S.INTERACTION: int(idx[pos]),
+                        S.USER: int(user[pos]),
+                        S.ITEM: int(item[pos]),
+                    }
+                )
+        np.add.at(seen, idx[known], 1)
     if bad:
         ctx.add(
             "split_mismatch",

@@ -97,9 +97,11 @@ def folder_schema() -> dict[str, Any]:
         "x-files": {
             "manifest.json": "manifest.schema.json",
             "interactions.parquet": "#/$defs/interaction",
+            "interactions/part-<NNNNN>.parquet": "#/$defs/interaction",
             "items.parquet": "#/$defs/item",
             "users.parquet": "#/$defs/user",
             "splits/<protocol>/{train,valid,test}.parquet": "#/$defs/split_row",
+            "splits/<protocol>/{train,valid,test}/part-<NNNNN>.parquet": "#/$defs/split_row",
             "features/item_text.parquet": "#/$defs/item_text",
             "features/{text,image}-<model>.parquet": "#/$defs/embedding",
             "features/semantic_ids-<method>.parquet": "#/$defs/semantic_ids",
