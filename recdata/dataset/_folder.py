@@ -471,9 +471,11 @@ class Dataset:
         """A few lines: name, path, counts, splits, features and graphs (never the manifest)."""
         m = self.manifest
 
-        def rows(rel: str) -> str:
-            record = m.files.get(rel)
-            return "?" if record is None or record.rows is None else f"{record.rows:,}"
+        def rows(rel: str) -> str:  # a table's rows, summed over its parts when it has them
+            records = [m.files.get(f) for f in table_files(m.files, rel)]
+            if any(r is None or r.rows is None for r in records):
+                return "?"
+            return f"{sum(r.rows for r in records):,}"  # type: ignore[union-attr, misc]
 
         splits = [
             f"{name} ({' / '.join(rows(f'splits/{name}/{p}.parquet') for p in SPLIT_PARTS)}"

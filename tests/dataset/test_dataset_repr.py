@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from factory import make_small_dataset
 
 from recdata.dataset import load
@@ -47,3 +48,18 @@ def test_repr_of_a_folder_without_splits_or_features(tmp_path: Path) -> None:
     bare = ds.__class__(**{**ds.__dict__, "splits": {}, "features": {}, "graphs": {}})
     text = repr(bare)
     assert "splits: none" in text and "features: none" in text and "graphs: none" in text
+
+
+def test_repr_counts_a_table_written_as_parts(tmp_path: Path) -> None:
+    from recdata.cli import main
+
+    out = tmp_path / "parts"
+    args = ["build", "synthetic", "-o", str(out), "--set", "size=3000", "--no-features"]
+    assert main([*args, "--set", "output.max_rows_per_file=500"]) == 0
+    ds = load(out)
+    assert any(rel.startswith("interactions/part-") for rel in ds.manifest.files)
+    rows = ds.interactions.select(pl.len()).collect().item()
+    train = ds.split().train.select(pl.len()).collect().item()
+    text = repr(ds)
+    assert f"{rows:,} interactions" in text and "?" not in text
+    assert f"loo ({train:,} / " in text
