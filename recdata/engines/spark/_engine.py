@@ -64,14 +64,17 @@ class SparkEngine(Engine[Any]):
         clash = {ROW} & set(interactions.columns)
         if clash:
             raise UsageError(f"--engine spark: the interactions have a column named {ROW!r}")
-        for name, dtype in interactions.schema.items():
-            self._schema.setdefault(name, dtype)
+        self._schema = {**interactions.schema, **_KNOWN_TYPES}
         numbered = interactions.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
-        return checkpoint(self.staging.put(self.spark, numbered))
+        return self.staging.put(self.spark, numbered)
 
     def collect(self, frame: Any) -> pl.DataFrame:
+        """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
+        (without their ``_row``)."""
         if S.INTERACTION in frame.columns:
             frame = frame.orderBy(S.INTERACTION)
+        elif ROW in frame.columns:
+            frame = frame.orderBy(ROW).drop(ROW)
         return to_polars(frame, self._schema)
 
     def close(self) -> None:

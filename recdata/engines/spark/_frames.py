@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ class Staging:
 def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
     """Collect a Spark frame to the driver as polars (Arrow, no pandas), casting the columns
     named in ``schema`` back to their polars types (Spark's timestamps are microseconds)."""
-    table: pa.Table = frame.toArrow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
+        table: pa.Table = frame.toArrow()
     out = pl.from_arrow(table)
     assert isinstance(out, pl.DataFrame)
     if schema:

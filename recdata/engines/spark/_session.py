@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +33,35 @@ def _check_java() -> None:
             "--engine spark needs a Java 17 runtime: install openjdk-17-jre-headless "
             "(or set JAVA_HOME)"
         )
+
+
+@contextlib.contextmanager
+def _jvm_output_to(path: Path) -> Iterator[None]:
+    """While the JVM starts, point this process's stdout/stderr at ``path``: the JVM inherits
+    them, so its start-up banner and any later console output go there, not to the user."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _local_cores(master: str) -> int | None:
+    """Cores of a ``local[N]``/``local[*]``/``local`` master; None for a cluster."""
+    if master == "local":
+        return 1
+    got = re.fullmatch(r"local\[(\d+|\*)(?:,\s*\d+)?\]", master)
+    if got is None:
+        return None
+    return os.cpu_count() or 1 if got.group(1) == "*" else int(got.group(1))
 
 
 def spark_session(
@@ -60,9 +94,18 @@ def spark_session(
         settings.setdefault("spark.executor.extraJavaOptions", java_opts)
         if driver_memory is not None:
             settings["spark.driver.memory"] = driver_memory
+    cores = _local_cores(master or "local[*]") if not (master is None and remote) else None
+    if cores is not None:  # small shuffles on one machine: 200 partitions is all overhead
+        settings.setdefault("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
     for key, value in settings.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    if not remote or master is not None:
-        session.sparkContext.setLogLevel("ERROR")
+    console = Path(tempfile.gettempdir()) / "recdata-spark-console.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
+        if master is None and remote:
+            session = builder.getOrCreate()
+        else:
+            with _jvm_output_to(console):
+                session = builder.getOrCreate()
+            session.sparkContext.setLogLevel("ERROR")
     return session

@@ -82,7 +82,8 @@ def kcore(
     while limit is None or rounds < limit:
         good_u = frame.groupBy(U).count().filter(F.col("count") >= user_k).select(U)
         good_i = frame.groupBy(IT).count().filter(F.col("count") >= item_k).select(IT)
-        kept = checkpoint(frame.join(good_u, U, "left_semi").join(good_i, IT, "left_semi"))
+        kept = frame.join(good_u, U, "left_semi").join(good_i, IT, "left_semi")
+        kept = checkpoint(kept.select(*frame.columns))
         left = kept.count()
         if left == rows:
             break
@@ -100,13 +101,14 @@ def activity_filter(
 
     if min_interactions is None and max_interactions is None:
         return frame
-    count = F.count(F.lit(1)).over(_window(U))
+    count = F.col("_count")
     cond = F.lit(True)
     if min_interactions is not None:
         cond = cond & (count >= min_interactions)
     if max_interactions is not None:
         cond = cond & (count <= max_interactions)
-    return frame.filter(cond)
+    counted = frame.withColumn("_count", F.count(F.lit(1)).over(_window(U)))
+    return counted.filter(cond).drop("_count")
 
 
 def time_window(frame: Any, *, start: Any, end: Any) -> Any:
@@ -136,7 +138,7 @@ def sample_users(
 
     users = to_polars(frame.select(U).distinct())
     chosen = pick(users.lazy(), n=n, fraction=fraction, seed=seed, user=U).collect()
-    return frame.join(stage.put(spark, chosen), U, "left_semi")
+    return frame.join(stage.put(spark, chosen), U, "left_semi").select(*frame.columns)
 
 
 __all__ = [
