@@ -12,7 +12,14 @@ from recdata import schema as S
 from recdata._types import IndexOrder
 from recdata.engines._base import Engine, Indexed, SplitResult
 from recdata.engines.spark import _graphs, _index, _splits, _stats, _steps
-from recdata.engines.spark._frames import ROW, Staging, checkpoint, to_polars
+from recdata.engines.spark._frames import (
+    ROW,
+    Staging,
+    checkpoint,
+    decode_ids,
+    encode_ids,
+    to_polars,
+)
 from recdata.engines.spark._session import spark_session
 from recdata.errors import RecipeError, UsageError
 from recdata.recipe._steps import (
@@ -57,6 +64,7 @@ class SparkEngine(Engine[Any]):
         self.spark = spark if spark is not None else spark_session(master, conf=conf)
         self.staging = Staging(staging)
         self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
+        self._codes: dict[str, pl.Series] = {}
 
     # ------------------------------------------------------------------ data in and out
 
@@ -66,15 +74,18 @@ class SparkEngine(Engine[Any]):
             raise UsageError(f"--engine spark: the interactions have a column named {ROW!r}")
         self._schema = {**interactions.schema, **_KNOWN_TYPES}
         numbered = interactions.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+        numbered, self._codes = encode_ids(numbered)
         return self.staging.put(self.spark, numbered)
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
-        (without their ``_row``)."""
+        (without their ``_row``, ids decoded). The rows arrive unordered and are sorted here by
+        that unique key (one driver sort instead of Spark's sampled range sort)."""
         if S.INTERACTION in frame.columns:
-            frame = frame.orderBy(S.INTERACTION)
-        elif ROW in frame.columns:
-            frame = frame.orderBy(ROW).drop(ROW)
+            return to_polars(frame, self._schema).sort(S.INTERACTION)
+        if ROW in frame.columns:
+            got = decode_ids(to_polars(frame).sort(ROW).drop(ROW), self._codes)
+            return got.cast({k: v for k, v in self._schema.items() if k in got.columns})
         return to_polars(frame, self._schema)
 
     def close(self) -> None:
@@ -129,6 +140,7 @@ class SparkEngine(Engine[Any]):
                 seed=step.seed,
                 spark=self.spark,
                 stage=self.staging,
+                codes=self._codes,
             )
         else:
             raise RecipeError(f"unknown step {step!r}")
@@ -136,6 +148,10 @@ class SparkEngine(Engine[Any]):
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
         interactions, user_map, item_map = _index.index(frame, order=order)
+        maps = decode_ids(user_map, self._codes)
+        user_map = maps.with_columns(pl.col(S.USER_ID).cast(pl.String))
+        items = decode_ids(item_map, self._codes)
+        item_map = items.with_columns(pl.col(S.ITEM_ID).cast(pl.String))
         return Indexed(interactions, user_map, item_map)
 
     def split(

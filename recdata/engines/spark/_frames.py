@@ -74,3 +74,25 @@ def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.Da
         if casts:
             out = out.with_columns(casts)
     return out
+
+
+def encode_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """String ``user_id``/``item_id`` as int64 codes in the order of their sorted values (so
+    ordering by code is ordering by raw id, as polars sorts strings), and the sorted values
+    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings."""
+    codes: dict[str, pl.Series] = {}
+    for name in (S.USER_ID, S.ITEM_ID):
+        if frame.schema.get(name) == pl.String:
+            values = frame[name].unique().sort()
+            codes[name] = values
+            coded = frame[name].rank("dense").cast(pl.Int64) - 1
+            frame = frame.with_columns(coded.alias(name))
+    return frame, codes
+
+
+def decode_ids(frame: pl.DataFrame, codes: dict[str, pl.Series]) -> pl.DataFrame:
+    """Codes of :func:`encode_ids` back to the raw string ids."""
+    for name, values in codes.items():
+        if name in frame.columns:
+            frame = frame.with_columns(values.gather(frame[name]).alias(name))
+    return frame

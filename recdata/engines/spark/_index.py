@@ -80,6 +80,6 @@ def index(frame: Any, *, order: str) -> tuple[Any, pl.DataFrame, pl.DataFrame]:
 
 
 def _map(keys: Any, idx: str, raw: str) -> pl.DataFrame:
-    """(idx int32, raw id as string) sorted by idx, cast as polars casts (so ``1`` not ``1.0``)."""
-    got = to_polars(keys.select(idx, raw).orderBy(idx))
-    return got.select(pl.col(idx).cast(pl.Int32), pl.col(raw).cast(pl.String))
+    """(idx int32, raw id or its code) sorted by idx."""
+    got = to_polars(keys.select(idx, raw)).sort(idx)
+    return got.with_columns(pl.col(idx).cast(pl.Int32))

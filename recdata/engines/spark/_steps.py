@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 from recdata import schema as S
 from recdata.engines.spark._frames import ROW, checkpoint, time_key
 from recdata.errors import TransformError
@@ -79,6 +81,7 @@ def kcore(
     limit = 1 if mode == "single_pass" else max_rounds
     rows = frame.count()
     rounds = 0
+    fixed = False
     while limit is None or rounds < limit:
         good_u = frame.groupBy(U).count().filter(F.col("count") >= user_k).select(U)
         good_i = frame.groupBy(IT).count().filter(F.col("count") >= item_k).select(IT)
@@ -86,8 +89,11 @@ def kcore(
         kept = checkpoint(kept.select(*frame.columns))
         left = kept.count()
         if left == rows:
+            fixed = True  # nothing fell below k: every user and item meets it
             break
         frame, rows, rounds = kept, left, rounds + 1
+    if fixed:
+        return frame, rounds, True
     low_u = frame.groupBy(U).count().filter(F.col("count") < user_k).limit(1).count()
     low_i = frame.groupBy(IT).count().filter(F.col("count") < item_k).limit(1).count()
     return frame, rounds, low_u == 0 and low_i == 0
@@ -128,16 +134,25 @@ def time_window(frame: Any, *, start: Any, end: Any) -> Any:
 
 
 def sample_users(
-    frame: Any, *, n: int | None, fraction: float | None, seed: int, spark: Any, stage: Any
+    frame: Any,
+    *,
+    n: int | None,
+    fraction: float | None,
+    seed: int,
+    spark: Any,
+    stage: Any,
+    codes: dict[str, pl.Series],
 ) -> Any:
     """All rows of a seeded sample of users: the distinct users go to the driver, where
     polars' own :func:`~recdata.transforms.sample_users` picks them (it depends only on the
     set of users and the seed), and the pick comes back as a semi-join."""
-    from recdata.engines.spark._frames import to_polars
+    from recdata.engines.spark._frames import decode_ids, to_polars
     from recdata.transforms import sample_users as pick
 
     users = to_polars(frame.select(U).distinct())
-    chosen = pick(users.lazy(), n=n, fraction=fraction, seed=seed, user=U).collect()
+    raw = decode_ids(users, codes).with_columns(users[U].alias("_code"))
+    chosen = pick(raw.lazy(), n=n, fraction=fraction, seed=seed, user=U).collect()
+    chosen = chosen.select(pl.col("_code").alias(U))
     return frame.join(stage.put(spark, chosen), U, "left_semi").select(*frame.columns)
 
 
