@@ -82,6 +82,11 @@ class ValidationFailed(RecdataError):
         self.violations = violations or []
 
 
+class DatasetError(RecdataError):
+    """A dataset folder cannot be read: its manifest or a file it lists is missing, damaged or
+    foreign. The message names the file and the problem and points at ``recdata validate``."""
+
+
 class FeatureError(RecdataError):
     """Embeddings or graphs could not be built (missing model, missing extra, bad input)."""
 

@@ -9,6 +9,7 @@ Reading and mapping run here (polars); the data stages run on an engine
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from recdata import schema as S
+from recdata._atomic import check_target
 from recdata.dataset import (
     DatasetTables,
     GraphRecord,
@@ -28,7 +30,7 @@ from recdata.dataset import (
     write_dataset,
 )
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
-from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed, UsageError
+from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,
@@ -450,8 +452,8 @@ def build(
     if check_stats is not None:
         resolved = resolved.model_copy(update={"check_stats": check_stats})
     out_path = Path(out) if out is not None else _default_out(resolved)
-    if out_path.exists() and not overwrite:
-        raise UsageError(f"{out_path} already exists; choose another -o folder or pass --overwrite")
+    protect = _protected(raw_dir=raw_dir, mirror=mirror, home=home)
+    check_target(out_path, overwrite=overwrite, protect=protect)  # fail before any work
     eng = engine if isinstance(engine, Engine) else get_engine(engine, spark_master=spark_master)
     try:
         return _build(
@@ -464,6 +466,7 @@ def build(
             overwrite,
             raw_dir,
             dict(raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars),
+            protect,
         )
     finally:
         if eng is not engine:
@@ -480,6 +483,7 @@ def _build(
     overwrite: bool,
     raw_dir: Any,
     fetch_options: dict[str, Any],
+    protect: dict[str, list[Path]],
 ) -> Path:
     """The stages in order: read -> map -> steps -> index -> splits -> graphs/features ->
     statistics -> write."""
@@ -525,7 +529,9 @@ def _build(
         log.warning("%s", warning)
     tables = _collect_tables(engine, indexed, items, users, splits, extras)
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
-    path = write_dataset(out_path, tables, manifest, overwrite=overwrite, build_log=build_log)
+    path = write_dataset(
+        out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect
+    )
     stage.stage(f"done: {path}")
     return path
 
@@ -551,6 +557,19 @@ def _collect_tables(
         features=extras.features,
         graphs=extras.graphs,
     )
+
+
+def _protected(*, raw_dir: Any, mirror: str | None, home: Any) -> dict[str, list[Path]]:
+    """The folders a build reads from, which its output must not be, contain or lie in."""
+    protect: dict[str, list[Path]] = {}
+    if raw_dir is not None:
+        protect["--raw-dir"] = [Path(raw_dir)]
+    mirror = mirror if mirror is not None else os.environ.get("RECDATA_MIRROR")
+    if mirror and "://" not in mirror:
+        protect["--mirror"] = [Path(mirror)]
+    if home is not None:
+        protect["the download cache"] = [Path(home)]
+    return protect
 
 
 def _build_log(stage: _Log, recipe: Recipe, fetched: dict[str, FetchedSource], raw_dir: Any) -> str:

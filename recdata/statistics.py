@@ -13,6 +13,7 @@ import polars as pl
 
 from recdata import schema as S
 from recdata._types import SPLIT_PARTS
+from recdata.dataset._check import reads_folder
 
 
 def _distribution(counts: pl.LazyFrame) -> dict[str, float]:
@@ -91,6 +92,7 @@ def interaction_stats(
     return out
 
 
+@reads_folder
 def stats(
     source: str | Path | pl.LazyFrame | pl.DataFrame, *, split: str | None = None
 ) -> dict[str, Any]:

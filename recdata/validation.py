@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 from recdata import schema as S
 from recdata._types import SPLIT_PARTS
 from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256
+from recdata.dataset._check import changed_file, required_schema, same_type
+from recdata.errors import DatasetError
 
 log = logging.getLogger("recdata.validation")
 
@@ -146,15 +148,19 @@ def validate(path: str | Path) -> ValidationReport:
         )
     try:
         manifest = Manifest.read(folder)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        return ValidationReport(
-            folder, [Violation("manifest", MANIFEST_NAME, f"not a valid manifest: {first}")]
-        )
+    except DatasetError as exc:
+        return ValidationReport(folder, [Violation("manifest", MANIFEST_NAME, str(exc))])
     ctx = _Context(folder, manifest)
     for check in _CHECKS:
         log.debug("validate %s: %s", folder.name, check.__name__)
-        check(ctx)
+        try:
+            check(ctx)
+        except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
+            # bytes changed inside a file whose footer still reads: name it, keep checking
+            rel = changed_file(folder, manifest) or "."
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            name = check.__name__.removeprefix("_check_")
+            ctx.add("unreadable", rel, f"reading failed during the {name} check: {first}")
     return ValidationReport(folder, ctx.violations)
 
 
@@ -208,18 +214,6 @@ def _check_checksums(ctx: _Context) -> None:
 # -- types ----------------------------------------------------------------------------------
 
 
-def _same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
-    if actual.equals(expected):
-        return True
-    # string and large_string (and their lists) hold the same values
-    relaxed = {pa.large_string(): pa.string()}
-    if relaxed.get(actual) == expected:
-        return True
-    if pa.types.is_list(expected) and (pa.types.is_list(actual) or pa.types.is_large_list(actual)):
-        return _same_type(actual.value_type, expected.value_type)
-    return False
-
-
 def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
     schema = ctx.readable[rel]
     for fld in required:
@@ -227,7 +221,7 @@ def _check_required(ctx: _Context, rel: str, required: pa.Schema) -> None:
             ctx.add(
                 "missing_column", rel, f"required column {fld.name!r} is missing", column=fld.name
             )
-        elif not _same_type(schema.field(fld.name).type, fld.type):
+        elif not same_type(schema.field(fld.name).type, fld.type):
             got = schema.field(fld.name).type
             ctx.add(
                 "type",
@@ -244,7 +238,7 @@ def _check_types(ctx: _Context) -> None:
         if rel in ctx.readable:
             _check_required(ctx, rel, S.INTERACTIONS)
             schema = ctx.readable[rel]
-            if S.HISTORY in schema.names and not _same_type(
+            if S.HISTORY in schema.names and not same_type(
                 schema.field(S.HISTORY).type, S.HISTORY_TYPE
             ):
                 got = schema.field(S.HISTORY).type
@@ -258,7 +252,7 @@ def _check_types(ctx: _Context) -> None:
         _check_required(ctx, "items.parquet", S.ITEMS)
         schema = ctx.readable["items.parquet"]
         for name, dtype in S.ITEM_OPTIONAL.items():
-            if name in schema.names and not _same_type(schema.field(name).type, dtype):
+            if name in schema.names and not same_type(schema.field(name).type, dtype):
                 got = schema.field(name).type
                 ctx.add(
                     "type",
@@ -293,8 +287,19 @@ def _check_types(ctx: _Context) -> None:
 
 
 def _typed(ctx: _Context, rel: str, *columns: str) -> bool:
-    """True when the file is readable and these columns exist (so lazy checks can run)."""
-    return rel in ctx.readable and all(c in ctx.readable[rel].names for c in columns)
+    """True when the file is readable and these columns exist with their canonical types (so
+    lazy checks can run; a wrong type is reported once, by ``_check_types``)."""
+    if rel not in ctx.readable:
+        return False
+    schema = ctx.readable[rel]
+    required = required_schema(rel, ctx.manifest)
+    for column in columns:
+        if column not in schema.names:
+            return False
+        if required is not None and column in required.names:
+            if not same_type(schema.field(column).type, required.field(column).type):
+                return False
+    return True
 
 
 # -- indices and references -----------------------------------------------------------------

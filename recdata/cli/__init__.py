@@ -67,20 +67,11 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    from rich.logging import RichHandler
+    from recdata.cli._console import LineHandler
 
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(show_time=False, show_path=False, console=_stderr_console())],
-        force=True,
-    )
-
-
-def _stderr_console():  # noqa: ANN202 - rich is imported lazily
-    from rich.console import Console
-
-    return Console(stderr=True)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[LineHandler()], force=True)
+    # urllib3 logs a warning per connection retry; recdata reports each failed URL once.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,7 +71,12 @@ def summary_table(folder: Path) -> Any:
 )
 @source_options
 @click.option("--no-features", is_flag=True, help="Skip features and graphs.")
-@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the output folder if it is empty or recdata wrote it and it holds no other "
+    "file; never the current, home or a --raw-dir folder (see docs/overwrite.md).",
+)
 @click.option(
     "--engine",
     type=click.Choice(["polars", "spark"]),

@@ -44,7 +44,12 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:
     metavar="KEY=VALUE",
     help="An exporter option, e.g. --set history_cap=50 --set template=candidates.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace OUT if it is empty or recdata wrote it and it holds no other file; never "
+    "FOLDER itself, nor the current or home folder (see docs/overwrite.md).",
+)
 def command(
     folder: Path, to: str, out: Path, split: str | None, sets: tuple[str, ...], overwrite: bool
 ) -> None:

@@ -15,10 +15,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from recdata import schema as S
-from recdata._atomic import atomic_folder
+from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
+from recdata.dataset._check import check_files
 from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
-from recdata.errors import RecdataError, SchemaError, UsageError
+from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.dataset")
 
@@ -147,6 +148,7 @@ def write_dataset(
     *,
     overwrite: bool = False,
     build_log: str | None = None,
+    protect: Protect | None = None,
 ) -> Path:
     """Write a dataset folder: temporary sibling folder, then an atomic rename.
 
@@ -158,14 +160,17 @@ def write_dataset(
         The tables to write; required columns are cast to the canonical types.
     manifest
         Everything but ``files``, which is filled here with each file's sha256 and row count.
+    overwrite
+        Replace ``out`` if it exists, under the rule of :func:`recdata._atomic.check_target`.
     build_log
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
+    protect
+        Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
     """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise UsageError(f"{out} already exists; choose another -o folder or pass overwrite")
+    check_target(out, overwrite=overwrite, protect=protect)
     files = _tables_to_files(tables)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
         records: dict[str, FileRecord] = {}
         for rel, table in sorted(files.items()):
             write_parquet(table, tmp / rel)
@@ -198,9 +203,9 @@ def update_dataset(
     manifest = Manifest.read(folder)
 
     def copy_of_folder(tmp: Path) -> None:
-        shutil.copytree(folder, tmp, copy_function=_link_or_copy)
+        shutil.copytree(folder, tmp, copy_function=_link_or_copy, dirs_exist_ok=True)
 
-    with atomic_folder(folder, seed=copy_of_folder) as tmp:
+    with atomic_folder(folder, overwrite=True, seed=copy_of_folder) as tmp:
         feature_tables = {
             k.removeprefix("features/"): v for k, v in add.items() if k.startswith("features/")
         }
@@ -282,19 +287,18 @@ class Dataset:
 
 
 def load(path: str | Path) -> Dataset:
-    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded)."""
+    """Open a dataset folder: read the manifest and scan every table lazily (nothing is loaded).
+
+    Every table is checked first (present, a readable Parquet footer, the required columns and
+    types), so a damaged or foreign folder fails here with a
+    :class:`~recdata.errors.DatasetError` naming the file, not later inside a query.
+    """
     folder = Path(path)
-    if not (folder / MANIFEST_NAME).is_file():
-        raise RecdataError(
-            f"{folder} is not a dataset folder: {MANIFEST_NAME} is missing", path=folder
-        )
-    try:
-        manifest = Manifest.read(folder)
-    except ValueError as exc:
-        first = str(exc).splitlines()[0]
-        raise RecdataError(
-            f"{folder / MANIFEST_NAME} is not a valid manifest: {first}", path=folder
-        ) from exc
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"{folder} {what}; pass a dataset folder written by recdata build")
+    manifest = Manifest.read(folder)
+    check_files(folder, manifest, table_files(manifest))
 
     def scan(rel: str) -> pl.LazyFrame:
         return pl.scan_parquet(folder / rel)
@@ -304,8 +308,8 @@ def load(path: str | Path) -> Dataset:
         splits[protocol] = SplitFrames(
             *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
         )
-    features = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("features/")}
-    graphs = {Path(rel).stem: scan(rel) for rel in manifest.files if rel.startswith("graphs/")}
+    features = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "features/")}
+    graphs = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "graphs/")}
     return Dataset(
         path=folder,
         manifest=manifest,
@@ -316,3 +320,16 @@ def load(path: str | Path) -> Dataset:
         features=features,
         graphs=graphs,
     )
+
+
+def _listed(manifest: Manifest, prefix: str) -> list[str]:
+    return [rel for rel in manifest.files if rel.startswith(prefix) and rel.endswith(".parquet")]
+
+
+def table_files(manifest: Manifest) -> list[str]:
+    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs."""
+    rels = ["interactions.parquet", "items.parquet", "users.parquet"]
+    rels += [
+        f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
+    ]
+    return rels + _listed(manifest, "features/") + _listed(manifest, "graphs/")

@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from recdata.errors import DatasetError
 from recdata.schema import SCHEMA_VERSION
 
 FORMAT_VERSION = "1"
@@ -169,8 +170,18 @@ class Manifest(_Model):
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
-        """Read and validate ``folder/manifest.json``."""
-        return cls.model_validate_json((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+        """Read and validate ``folder/manifest.json``; a :class:`DatasetError` names what is wrong."""
+        path = Path(folder) / MANIFEST_NAME
+        if not path.is_file():
+            what = "does not exist" if not Path(folder).exists() else f"has no {MANIFEST_NAME}"
+            raise DatasetError(f"{folder} is not a dataset folder: it {what}", path=path)
+        try:
+            return cls.model_validate_json(path.read_bytes())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            why = f"{loc}: {first['msg']}" if loc else first["msg"]
+            raise DatasetError(f"{path} is not a valid manifest ({why})", path=path) from exc
 
 
 def manifest_hash(folder: Path) -> str:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recdata._atomic import atomic_folder
+from recdata._atomic import MARKER, atomic_folder, check_target
 from recdata.dataset import Dataset, file_sha256, load, manifest_hash
+from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 from recdata.exporters._amazon2023 import export_amazon2023
 from recdata.exporters._common import EXPORT_RECORD, ExportResult
@@ -48,6 +49,8 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
     files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
+        if rel == MARKER:  # atomic_folder's own marker, removed before the rename
+            continue
         files[rel] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
     record: dict[str, Any] = {
         "format": to,
@@ -67,6 +70,7 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+@reads_folder
 def export(
     path: str | Path,
     *,
@@ -89,7 +93,8 @@ def export(
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite
-        Replace ``out`` when it exists (otherwise an error).
+        Replace ``out`` when it exists and recdata wrote it (see ``docs/overwrite.md``); never
+        the source folder, a folder inside it or one holding it.
     options
         The exporter's own options (see each ``export_<format>`` function).
     """
@@ -104,10 +109,10 @@ def export(
             raise UsageError(f"export to {to} writes all interactions and takes no split")
         options["split"] = split
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise UsageError(f"{out} already exists; choose another -o folder or pass --overwrite")
+    protect = {"the export's source": [Path(path)]}
+    check_target(out, overwrite=overwrite, protect=protect)
     ds = load(path)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
         result = EXPORTERS[to](ds, tmp, **options)
         (tmp / EXPORT_RECORD).write_text(_record(ds, to, result, tmp), encoding="utf-8")
     log.info("exported %s to %s (%s)", ds.path.name, out.name, to)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
+from recdata._atomic import check_target
 from recdata.dataset import Dataset, GraphRecord, Manifest, load, update_dataset
+from recdata.dataset._check import reads_folder
 from recdata.errors import FeatureError, UsageError
 from recdata.features._compute import FeatureOutputs, compute_features
 from recdata.features._models import ensure_embed_extra
@@ -27,6 +29,7 @@ from recdata.graphs import degree_stats, item_knn
 log = logging.getLogger("recdata.features")
 
 
+@reads_folder
 def add_features(
     path: str | Path,
     *,
@@ -53,6 +56,7 @@ def add_features(
     """
     folder = Path(path)
     dataset = load(folder)
+    check_target(folder, overwrite=True)  # the folder is replaced at the end: fail before any work
     everything = text is None and image is None and not graphs and knn is None
     items = dataset.items.collect()
     chosen_template = template or DEFAULT_TEMPLATE

@@ -87,8 +87,10 @@ def fetch(
     progress
         Show a progress bar; default: only when stderr is a terminal.
     timeout, max_attempts, max_wait, backoff
-        Per-request timeout (s); attempts without progress; seconds without progress before
-        giving up on a URL; first retry delay (s, doubled each time, at most 8).
+        Connect and read timeout (s); requests per URL and kind of failure without a byte
+        arriving (a name that does not resolve, a refused connection or a 4xx costs one);
+        longest wait before a retry, a server's ``Retry-After`` included (s); urllib3 backoff
+        factor (waits of backoff·2ⁿ s, at most 8). See :func:`recdata.sources.download`.
 
     Raises
     ------
@@ -143,21 +145,28 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
     with cache.lock(source.key):
         expect = _expected(source, cache)
         found = _from_raw_dir(source, opt, expect)
+        raw_note = _raw_dir_searched(source, opt) if found is None and opt.raw_dir else None
         if found is None:
             found = _from_cache(source, cache, expect)
         if found is None:
             found = _from_local(source, cache.manual, expect, opt, origin="manual")
         if found is None:
             found = _from_mirror_folder(source, opt, expect)
+        hub_failures: list[str] = []
         if found is None and source.hf is not None:
             try:
                 found = _from_hf(source, opt, expect)
             except (SourceError, MissingExtra) as exc:
-                if not source.urls or isinstance(exc, ChecksumMismatch):
+                if isinstance(exc, ChecksumMismatch) or (
+                    isinstance(exc, MissingExtra) and not source.urls
+                ):
                     raise
-                log.warning("%s; trying the source's URLs", exc)
+                log.info("%s; trying the source's URLs", exc)
+                hub_failures.append(str(exc))
         if found is None:
-            found = _from_urls(source, opt, expect)
+            found = _from_urls(source, opt, expect, raw_note, hub_failures)
+        if raw_note is not None:
+            log.warning("%s; used %s instead", raw_note, _origin(found))
     if source.archive is not None and found.path is not None and not found.members:
         assert found.sha256 is not None
         with cache.lock(f"extract:{found.sha256}"):
@@ -276,24 +285,45 @@ def _from_raw_dir(source: Source, opt: _Options, expect: _Expect) -> FetchedSour
     return _members_from_raw_dir(source, opt)
 
 
+def _member_names(source: Source) -> list[str]:
+    """The extracted archive members ``--raw-dir`` accepts in place of the archive."""
+    if source.archive is None:
+        return []
+    return [safe_member_path(Path(source.file_name), m.name) for m in source.members]
+
+
+def _find_member(raw_dir: Path, source: Source, name: str) -> Path | None:
+    """An extracted member in ``raw_dir``: by relative path or basename, also below ``<stem>/``."""
+    path = _find_file(raw_dir, name)
+    stem = raw_dir / source.file_name.split(".")[0]
+    if path is None and stem.is_dir():
+        path = _find_file(stem, name)
+    return path
+
+
+def _raw_dir_searched(source: Source, opt: _Options) -> str:
+    """One clause saying what ``--raw-dir`` was searched for and what of it is there."""
+    assert opt.raw_dir is not None
+    members = _member_names(source)
+    text = f"--raw-dir {opt.raw_dir} was searched for {source.file_name}"
+    if not members:
+        return f"{text}, which is not there"
+    present = [m for m in members if _find_member(opt.raw_dir, source, m) is not None]
+    text += f" or its extracted members {', '.join(members)} (by path or file name)"
+    if not present:
+        return f"{text}, and holds none of them"
+    missing = [m for m in members if m not in present]
+    return f"{text}, and holds {', '.join(present)} but not {', '.join(missing)}"
+
+
 def _members_from_raw_dir(source: Source, opt: _Options) -> FetchedSource | None:
     """Archive members the user already extracted, each verified by its member checksum."""
     assert opt.raw_dir is not None
-    stem = source.file_name.split(".")[0]
     located: dict[str, Path] = {}
-    for member in source.members:
-        name = safe_member_path(Path(source.file_name), member.name)
-        path = _find_file(opt.raw_dir, name)
-        if path is None and (opt.raw_dir / stem).is_dir():
-            path = _find_file(opt.raw_dir / stem, name)
+    for name in _member_names(source):
+        path = _find_member(opt.raw_dir, source, name)
         if path is None:
-            if located:
-                log.info(
-                    "--raw-dir has some members of %s but not %s; fetching the archive",
-                    source.file_name,
-                    name,
-                )
-            return None
+            return None  # _raw_dir_searched says which members are there and which are not
         located[name] = path
     trusted = False
     for member in source.members:
@@ -413,14 +443,22 @@ def _from_hf(source: Source, opt: _Options, expect: _Expect) -> FetchedSource | 
     )
 
 
-def _from_urls(source: Source, opt: _Options, expect: _Expect) -> FetchedSource:
+def _from_urls(
+    source: Source,
+    opt: _Options,
+    expect: _Expect,
+    raw_note: str | None = None,
+    earlier: list[str] | None = None,
+) -> FetchedSource:
+    """Try the mirror URL and the source's URLs in order; ``earlier`` are failures before them."""
     urls = list(source.urls)
     if opt.mirror is not None and _is_url(opt.mirror):
         urls.insert(0, opt.mirror.rstrip("/") + "/" + quote(_mirror_name(source)))
+    failures: list[str] = list(earlier or [])
+    unreachable = list(failures)  # warned about only when a later URL works
     if not urls:
-        raise _unavailable(source, opt, [])
+        raise _unavailable(source, opt, failures, raw_note)
     part = opt.cache.part(source.key, source.file_name)
-    failures: list[str] = []
     mismatches: list[ChecksumMismatch] = []
     for url in urls:
         if not expect.verifiable:
@@ -437,21 +475,40 @@ def _from_urls(source: Source, opt: _Options, expect: _Expect) -> FetchedSource:
                     on_progress=hook,
                 )
             origin = "mirror" if opt.mirror and url.startswith(opt.mirror.rstrip("/")) else url
-            return _store(source, opt, expect, part, digest, where=url, url=origin)
+            fetched = _store(source, opt, expect, part, digest, where=url, url=origin)
         except ChecksumMismatch as exc:
             log.warning("%s", exc)
             mismatches.append(exc)
             failures.append(f"{url} (checksum mismatch)")
+            continue
         except DownloadError as exc:
-            log.warning("%s", exc)
+            log.info("%s", exc)  # reported once: below if another URL works, else in the error
             failures.append(f"{url}: {exc.reason}")
+            unreachable.append(failures[-1])
+            continue
+        for failure in unreachable:
+            log.warning("could not download %s; used %s instead", failure, url)
+        return fetched
     if mismatches:
         raise mismatches[0]
-    raise _unavailable(source, opt, failures)
+    raise _unavailable(source, opt, failures, raw_note)
 
 
-def _unavailable(source: Source, opt: _Options, failures: list[str]) -> SourceError:
-    where = f"put {source.file_name} in {opt.cache.manual} or in a folder passed as --raw-dir"
+def _origin(found: FetchedSource) -> str:
+    """Where a source was found, for messages."""
+    named = {"cache": "the cached copy", "manual": f"{found.path}", "mirror": "the mirror"}
+    return named.get(found.url or "", found.url or "?")
+
+
+def _unavailable(
+    source: Source, opt: _Options, failures: list[str], raw_note: str | None = None
+) -> SourceError:
+    """The one-line final error: every URL tried and why it failed, and where to put the file."""
+    if raw_note is not None:
+        also = " (or its extracted members)" if _member_names(source) else ""
+        where = f"{raw_note}: put {source.file_name}{also} there"
+    else:
+        where = f"put {source.file_name} in {opt.cache.manual} or in a folder passed as --raw-dir"
     if source.manual:
         return SourceError(
             f"source {source.name!r} must be downloaded by hand: {source.manual.strip()}; "

@@ -65,11 +65,14 @@ def test_errors_leave_nothing_behind(toy: Path, tmp_path: Path) -> None:
 
 def test_overwrite(toy: Path, tmp_path: Path) -> None:
     out = export(toy, to="sasrec", out=tmp_path / "o")
-    (out / "stale.txt").write_text("x")
     with pytest.raises(UsageError, match="already exists"):
         export(toy, to="sasrec", out=out)
-    export(toy, to="sasrec", out=out, overwrite=True)
-    assert not (out / "stale.txt").exists() and (out / "toy.txt").exists()
+    export(toy, to="recbole", out=out, overwrite=True)
+    assert not (out / "toy.txt").exists() and (out / "toy.inter").exists()
+    (out / "stale.txt").write_text("x")  # a file recdata did not write: never replaced
+    with pytest.raises(UsageError, match="stale.txt"):
+        export(toy, to="sasrec", out=out, overwrite=True)
+    assert (out / "stale.txt").read_text() == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "toy"]
 
 

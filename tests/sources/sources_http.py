@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,6 +17,9 @@ class Served:
     fail_first: int = 0  # answer 503 to this many requests first
     drop_after: int | None = None  # first full request: close after this many bytes
     honour_range: bool = True
+    reset_after: int | None = None  # first full request: a TCP reset after this many bytes
+    stall_first: float = 0.0  # first request: wait this long before answering
+    retry_after: str | None = None  # Retry-After header sent with each 503
 
 
 @dataclass
@@ -60,8 +66,13 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
             if served is None:
                 self._plain(404, b"not found")
                 return
+            with server.lock:
+                stall, served.stall_first = served.stall_first, 0.0
+            if stall:
+                time.sleep(stall)
             if status == 503:
-                self._plain(503, b"busy")
+                extra = {"Retry-After": served.retry_after} if served.retry_after else {}
+                self._plain(503, b"busy", extra)
                 return
             body = served.body
             start = 0
@@ -85,15 +96,34 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
                 drop = served.drop_after if start == 0 else None
                 if drop is not None:
                     served.drop_after = None
+                reset = served.reset_after if start == 0 else None
+                if reset is not None:
+                    served.reset_after = None
+            if reset is not None:
+                self.wfile.write(chunk[:reset])
+                self.wfile.flush()
+                time.sleep(0.2)  # let the client read those bytes before the reset discards them
+                # SO_LINGER 0: close() sends a TCP RST instead of a FIN (a "connection reset")
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+                self.close_connection = True
+                return
             if drop is not None:
                 self.wfile.write(chunk[:drop])
                 self.wfile.flush()
                 self.close_connection = True
                 return
-            self.wfile.write(chunk)
+            try:
+                self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+                self.close_connection = True
 
-        def _plain(self, status: int, text: bytes) -> None:
+        def _plain(self, status: int, text: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.send_header("Content-Length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
@@ -101,10 +131,20 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that give up (the timeout tests) reset connections: that is not a server error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def start_server() -> tuple[FileServer, ThreadingHTTPServer, threading.Thread]:
     """Start a threaded HTTP server on 127.0.0.1 with an ephemeral port."""
     files = FileServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(files))
+    httpd = _QuietServer(("127.0.0.1", 0), _handler(files))
     httpd.daemon_threads = True
     files.port = httpd.server_address[1]
     thread = threading.Thread(
