@@ -203,3 +203,15 @@ def test_graphs_and_statistics(engine: Any, df: pl.DataFrame) -> None:
         want, got = _both(engine, build)
         if want is not None:
             assert_frame_equal(got, want)
+
+
+def test_a_step_without_a_spark_implementation_is_a_usage_error(engine: Any) -> None:
+    from recdata.errors import UsageError
+
+    class Unknown:
+        key = "mystery"
+
+    with pytest.raises(UsageError, match="step 'mystery' has no Spark implementation"):
+        engine.step(Unknown(), None)
+    with pytest.raises(UsageError, match="split protocol 'nope'"):
+        engine.split(None, protocol="nope", params={})

@@ -21,7 +21,7 @@ from recdata.engines.spark._frames import (
     to_polars,
 )
 from recdata.engines.spark._session import spark_session
-from recdata.errors import RecipeError, UsageError
+from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
@@ -143,7 +143,11 @@ class SparkEngine(Engine[Any]):
                 codes=self._codes,
             )
         else:
-            raise RecipeError(f"unknown step {step!r}")
+            name = getattr(step, "key", type(step).__name__)
+            raise UsageError(
+                f"--engine spark: step {name!r} has no Spark implementation; "
+                "build with --engine polars"
+            )
         return checkpoint(out), details
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
