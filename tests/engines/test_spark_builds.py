@@ -44,7 +44,7 @@ def test_synthetic(engine: Any, home: Path, tmp_path: Path) -> None:
     # repeated pairs (dedup), iterative 5-core, leave-one-out, item texts and both graphs; a
     # second split protocol with history and a ratio split run on the same interactions
     overrides = [
-        "size=20000",
+        "size=10000",
         "splits.hist={protocol: global_temporal, quantiles: [0.7, 0.85], unseen: drop, history: true}",
         "splits.rnd={protocol: ratio, order: random, seed: 3}",
     ]

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.spark
 
 POLARS = PolarsEngine()
 FEW = settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each try is a Spark job
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
