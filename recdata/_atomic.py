@@ -354,3 +354,17 @@ def _swap(tmp: Path, target: Path) -> None:
         raise UsageError(f"cannot replace {target}: {exc.strerror}") from exc
     if moved:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def atomic_file(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` through a temporary sibling and a rename (no half file).
+
+    The caller decides whether an existing ``target`` may be replaced.
+    """
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

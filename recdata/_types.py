@@ -6,12 +6,14 @@ from typing import Literal, TypeAlias
 
 Dedup: TypeAlias = Literal["first", "last", "none"]
 KcoreMode: TypeAlias = Literal["iterative", "single_pass"]
-IndexOrder: TypeAlias = Literal["raw_id", "first_seen", "popularity"]
+IndexOrder: TypeAlias = Literal["raw_id", "first_seen", "popularity", "input"]
 TimeUnit: TypeAlias = Literal["s", "ms", "us", "ns", "date", "datetime"]
 ShortUserPolicy: TypeAlias = Literal["train", "drop"]
 UnseenPolicy: TypeAlias = Literal["keep", "drop"]
+TemporalUnseen: TypeAlias = Literal["keep", "drop", "drop_users"]
 RatioOrder: TypeAlias = Literal["chronological", "random"]
 ColdEntity: TypeAlias = Literal["user", "item"]
+SessionTime: TypeAlias = Literal["start", "end"]
 OnBadLine: TypeAlias = Literal["error", "skip"]
 SplitPart: TypeAlias = Literal["train", "valid", "test"]
 

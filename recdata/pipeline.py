@@ -31,13 +31,14 @@ from recdata.dataset import (
 )
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
+from recdata.events import check_events, event_counts, map_impressions
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,
     apply_lookup,
     canonical_interactions,
     first_per_key,
-    map_table,
+    map_table_report,
     read_table,
     social_edges,
 )
@@ -112,12 +113,20 @@ def _table_path(spec: TableSpec, fetched: dict[str, FetchedSource]) -> Path | No
 
 
 def _read(
-    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     raw, bad = read_table(spec, path)
     if bad:
         warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
-    frame = map_table(raw, spec, path=path.name)
+    frame, cleaned = map_table_report(raw, spec, path=path.name)
+    if cleaned and normalisations is not None:
+        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
+        _add_normalisations(normalisations, kind, where, cleaned)
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -128,6 +137,45 @@ def _read(
             table = _read(spec.lookup, lookup_path, f"{kind} lookup", warnings, fetched)
             frame = apply_lookup(frame, spec.lookup, table)
     return frame
+
+
+def _add_normalisations(
+    normalisations: dict[str, Any], kind: str, where: str, cleaned: dict[str, dict[str, Any]]
+) -> None:
+    """Record one file's ``clean:`` counts; a table read from several files sums them."""
+    if kind not in normalisations:
+        normalisations[kind] = {"source": where, "fields": cleaned}
+        return
+    fields = normalisations[kind]["fields"]
+    for name, counts in cleaned.items():
+        if name not in fields:
+            fields[name] = counts
+            continue
+        for key in ("values", "changed", "nulled"):
+            fields[name][key] += counts[key]
+
+
+def _read_all(
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    warnings: list[str],
+    fetched: dict[str, FetchedSource],
+    normalisations: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    """The table's file, then each of its ``also`` files (same format and mapping), appended."""
+    frame = _read(spec, path, kind, warnings, fetched, normalisations)
+    if not spec.also:
+        return frame
+    frames = [frame]
+    for ref in spec.also:
+        other = spec.model_copy(update={"source": ref.source, "member": ref.member, "also": []})
+        other_path = _table_path(other, fetched)
+        if other_path is None:
+            warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
+            continue
+        frames.append(_read(other, other_path, kind, warnings, fetched, normalisations))
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -156,6 +204,10 @@ class _Inputs:
     social: pl.DataFrame | None = None
     fetched: dict[str, FetchedSource] = field(default_factory=dict)
     sources: list[SourceRecord] = field(default_factory=list)
+    normalisations: dict[str, Any] = field(default_factory=dict)
+    """Per table, the values each ``clean:`` field changed and nulled (manifest statistics)."""
+    users_are_sessions: bool = False
+    """The source has sessions and no users: each session is its own user."""
 
 
 def _source_records(
@@ -169,6 +221,8 @@ def _source_records(
             if source.urls
             else (source.hf.url if source.hf else f"manual:{source.file_name}")
         )
+        if got.variant and got.path is not None:
+            url = f"manual:{got.path.name}"
         if got.missing:
             warnings.append(
                 f"optional source {source.name!r} ({source.file_name}) is missing; built without it"
@@ -200,9 +254,16 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
-    inter = canonical_interactions(
-        _read(recipe.interactions, path, "interactions", warnings, fetched)
+    inter = _read_all(
+        recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
     )
+    check_events(inter, recipe.events, where=f"interactions ({path.name})")
+    fields = recipe.interactions.fields
+    if S.SESSION in fields:  # where the source has no users, each session is its own user
+        if _RAW_USER not in fields:
+            inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))
+        inputs.users_are_sessions = fields.get(_RAW_USER, fields[S.SESSION]) == fields[S.SESSION]
+    inter = canonical_interactions(inter)
     keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
     if keyed.height < inter.height:
         warnings.append(
@@ -219,12 +280,39 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
         if table_path is None:
             continue
         stage.stage(f"reading {kind}")
-        frame = _read(spec, table_path, kind, warnings, fetched)
+        frame = _read_all(spec, table_path, kind, warnings, fetched, inputs.normalisations)
         if kind == "item_tags":
             inputs.tags = aggregate_tags(frame)
         else:
             setattr(inputs, kind, frame)
     return inputs
+
+
+def _variant_checks(
+    recipe: Recipe, fetched: dict[str, FetchedSource], warnings: list[str]
+) -> Recipe:
+    """The recipe whose ``expected`` the build checks: none when a source is a variant (a
+    sample of the file the statistics describe)."""
+    variants = [
+        f"{name} is the variant {got.variant!r}" for name, got in fetched.items() if got.variant
+    ]
+    if not variants:
+        return recipe
+    warnings.append(
+        f"built from a variant of the raw file ({'; '.join(variants)}): the recipe's expected "
+        "statistics are the full file's and were not checked"
+    )
+    return recipe.model_copy(update={"expected": {}})
+
+
+def _session_stats(interactions: pl.DataFrame, users_are_sessions: bool) -> dict[str, Any]:
+    """Sessions, their mean length and whether users are sessions (manifest statistics)."""
+    sessions = int(interactions.select(pl.struct(S.USER, S.SESSION).n_unique()).item())
+    return {
+        "sessions": sessions,
+        "mean_length": round(interactions.height / sessions, 6) if sessions else 0.0,
+        "users_are_sessions": users_are_sessions,
+    }
 
 
 # --------------------------------------------------------------------------- steps
@@ -326,6 +414,47 @@ def _run_splits(
             raise
         except Exception as exc:  # noqa: BLE001
             raise StepFailed(f"split {name}", f"{type(exc).__name__}: {exc}") from exc
+    return out
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+@dataclass
+class _Candidates:
+    """Stage ``candidates``: ``{protocol: {part: frame}}`` and ``{protocol: record}``."""
+
+    frames: dict[str, dict[str, pl.DataFrame]] = field(default_factory=dict)
+    records: dict[str, Any] = field(default_factory=dict)
+
+
+def _run_candidates(
+    engine: Engine[Any],
+    recipe: Recipe,
+    interactions: Any,
+    splits: dict[str, SplitResult[Any]],
+    n_items: int,
+    n_users: int,
+    stage: _Log,
+) -> _Candidates:
+    """Seeded evaluation candidates of the chosen splits (numpy, over collected frames)."""
+    out = _Candidates()
+    spec = recipe.candidates
+    if spec is None or not splits:
+        return out
+    from recdata.candidates import compute_candidates
+
+    wanted = spec.protocols or [next(iter(recipe.splits))]
+    names = list(splits) if "all" in wanted else list(dict.fromkeys(wanted))
+    inter = engine.collect(interactions).lazy()
+    for name in names:
+        stage.stage(f"candidates {name} ({spec.sampler}, n={spec.n})")
+        parts = {p: engine.collect(f).lazy() for p, f in splits[name].parts.items()}
+        result = compute_candidates(
+            inter, parts, protocol=name, spec=spec, n_items=n_items, n_users=n_users
+        )
+        out.frames[name] = result.frames
+        out.records[name] = result.record
     return out
 
 
@@ -485,20 +614,34 @@ def _build(
     fetch_options: dict[str, Any],
     protect: dict[str, list[Path]],
 ) -> Path:
-    """The stages in order: read -> map -> steps -> index -> splits -> graphs/features ->
-    statistics -> write."""
+    """The stages in order: read -> map -> steps -> index -> splits -> candidates ->
+    graphs/features -> statistics -> write."""
     warnings: list[str] = []
     inputs = _read_inputs(recipe, stage, warnings, **fetch_options)
     inter = engine.load(inputs.interactions)
     inputs.interactions = pl.DataFrame()  # the engine holds it now
-    inter, step_records, stages = _run_steps(engine, recipe, inter, stage, warnings)
+    checked = _variant_checks(recipe, inputs.fetched, warnings)
+    inter, step_records, stages = _run_steps(engine, checked, inter, stage, warnings)
 
     stage.stage("assigning indices")
     indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
+    impressions = None
+    if S.IMPRESSIONS in engine.columns(indexed.interactions):
+        mapped, report = map_impressions(engine.collect(indexed.interactions), indexed.item_map)
+        indexed = Indexed(engine.load(mapped), indexed.user_map, indexed.item_map)
+        impressions = report.as_dict()
+        if report.dropped_unindexed:
+            warnings.append(
+                f"impressions: dropped {report.dropped_unindexed:,} of {report.shown:,} shown "
+                "item(s) that are not in the final item index"
+            )
     items = _items(indexed.item_map, inputs.items, inputs.tags)
     users = _join_meta(indexed.user_map, inputs.users, S.USER_ID)
 
     splits = _run_splits(engine, recipe, indexed.interactions, stage)
+    candidates = _run_candidates(
+        engine, recipe, indexed.interactions, splits, items.height, users.height, stage
+    )
     extras = _Extras()
     if features:
         extras = _features_and_graphs(engine, recipe, items, splits, stage, warnings, bars)
@@ -506,11 +649,29 @@ def _build(
         _social(recipe, inputs.social, indexed.user_map, extras)
 
     stage.stage("writing the folder")
+    from recdata.statistics import coverage_shortfalls, coverage_stats
+
+    coverage = {"items": coverage_stats(items), "users": coverage_stats(users)}
+    for shortfall in coverage_shortfalls(coverage, recipe.expected_coverage):
+        warnings.append(f"metadata coverage: {shortfall}")
     statistics = {
         "interactions": engine.statistics(indexed.interactions),
         "stages": stages,
         "splits": {name: split.sizes for name, split in splits.items()},
+        "coverage": coverage,
     }
+    if inputs.normalisations:
+        statistics["normalisations"] = inputs.normalisations
+    tables = _collect_tables(engine, indexed, items, users, splits, extras)
+    if S.SESSION in tables.interactions.columns:
+        statistics["sessions"] = _session_stats(tables.interactions, inputs.users_are_sessions)
+    if S.EVENT in tables.interactions.columns:
+        statistics["events"] = {
+            "vocabulary": list(recipe.events or []),
+            "counts": event_counts(tables.interactions),
+        }
+    if impressions is not None:
+        statistics["impressions"] = impressions
     manifest = Manifest(
         name=recipe.name,
         recipe=recipe.resolved(),
@@ -522,12 +683,13 @@ def _build(
         splits={name: split.record for name, split in splits.items()},
         features=extras.feature_records,
         graphs=extras.graph_records,
+        candidates=dict(sorted(candidates.records.items())),
         statistics=statistics,
         warnings=warnings,
     )
     for warning in warnings:
         log.warning("%s", warning)
-    tables = _collect_tables(engine, indexed, items, users, splits, extras)
+    tables.candidates = candidates.frames
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
     path = write_dataset(
         out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect

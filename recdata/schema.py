@@ -20,6 +20,10 @@ INTERACTION = "interaction_idx"
 USER_ID = "user_id"
 ITEM_ID = "item_id"
 HISTORY = "history"
+SESSION = "session_id"
+EVENT = "event"
+IMPRESSIONS = "impressions"
+WEIGHT = "weight"
 
 TIMESTAMP_TYPE = pa.timestamp("ms", tz="UTC")
 POLARS_TIMESTAMP = pl.Datetime("ms", "UTC")
@@ -34,6 +38,15 @@ INTERACTIONS = pa.schema(
     ]
 )
 """Required columns of ``interactions.parquet`` and of every split file, in this order."""
+
+INTERACTION_OPTIONAL = {
+    SESSION: pa.string(),
+    EVENT: pa.string(),
+    IMPRESSIONS: pa.list_(pa.int32()),
+}
+"""Typed optional interaction columns: when present they must have these types. ``session_id``
+and ``event`` have no nulls; ``event`` values come from the vocabulary the manifest records;
+``impressions`` lists the items shown with the row (its own item included), null where unknown."""
 
 ITEMS = pa.schema(
     [
@@ -72,6 +85,17 @@ GRAPH = pa.schema(
 
 HISTORY_TYPE = pa.list_(pa.int32())
 """Type of the optional ``history`` column of split files."""
+
+NEGATIVES = "negatives"
+CANDIDATES = pa.schema(
+    [
+        pa.field(INTERACTION, pa.int64(), nullable=False),
+        pa.field(USER, pa.int32(), nullable=False),
+        pa.field(ITEM, pa.int32(), nullable=False),
+        pa.field(NEGATIVES, pa.list_(pa.int32()), nullable=False),
+    ]
+)
+"""Columns of ``splits/<protocol>/candidates-{valid,test}.parquet`` (item_idx is the positive)."""
 
 ITEM_TEXT = pa.schema([pa.field(ITEM, pa.int32(), nullable=False), pa.field("text", pa.string())])
 """Columns of ``features/item_text.parquet``."""

@@ -92,13 +92,99 @@ def interaction_stats(
     return out
 
 
+_QUANTILES = {"min": 0.0, "p25": 0.25, "median": 0.5, "p75": 0.75, "p95": 0.95, "max": 1.0}
+_ID_COLUMNS = frozenset({S.USER, S.ITEM, S.USER_ID, S.ITEM_ID})
+
+
+def _present(name: str, dtype: pl.DataType) -> pl.Expr:
+    """True where a value is there: not null, and not an empty string or empty list."""
+    col = pl.col(name)
+    if dtype == pl.String:
+        return col.is_not_null() & (col.str.len_chars() > 0)
+    if isinstance(dtype, pl.List):
+        return col.is_not_null() & (col.list.len() > 0)
+    if isinstance(dtype, pl.Array):
+        return col.is_not_null()
+    if dtype.is_float():
+        return col.is_not_null() & col.is_not_nan()
+    return col.is_not_null()
+
+
+def coverage_stats(table: pl.LazyFrame | pl.DataFrame) -> dict[str, Any]:
+    """Metadata coverage of an items or users table: per field the share of rows with a value.
+
+    ``fields[f]["coverage"]`` is the share of rows whose ``f`` is not null (an empty string or
+    list counts as missing); string fields add ``length`` (quantiles of the length in characters
+    of present values, nearest rank), list fields the quantiles of their element counts. With a
+    ``title`` column, ``duplicate_titles`` counts rows whose title another row also has.
+    Identifier columns (``*_idx``, ``*_id``) are left out. One lazy aggregation per field kind.
+    """
+    lf = table.lazy()
+    schema = lf.collect_schema()
+    names = [n for n in schema.names() if n not in _ID_COLUMNS]
+    aggs: list[pl.Expr] = [pl.len().alias("::rows")]
+    for name in names:
+        dtype = schema[name]
+        present = _present(name, dtype)
+        aggs.append(present.sum().alias(f"{name}::n"))
+        length = None
+        if dtype == pl.String:
+            length = pl.col(name).str.len_chars()
+        elif isinstance(dtype, pl.List):
+            length = pl.col(name).list.len()
+        if length is not None:
+            kept = length.filter(present)
+            aggs += [
+                kept.quantile(q, interpolation="nearest").alias(f"{name}::{key}")
+                for key, q in _QUANTILES.items()
+            ]
+    if "title" in schema and schema["title"] == pl.String:
+        title = pl.col("title").filter(_present("title", pl.String))
+        aggs.append(title.is_duplicated().sum().alias("::duplicate_titles"))
+    row = lf.select(aggs).collect(engine="streaming").row(0, named=True)
+    rows = int(row["::rows"])
+    fields: dict[str, Any] = {}
+    for name in names:
+        n = int(row[f"{name}::n"])
+        entry: dict[str, Any] = {"coverage": round(n / rows, 6) if rows else 0.0, "present": n}
+        if f"{name}::min" in row:
+            entry["length"] = {
+                key: (None if row[f"{name}::{key}"] is None else int(row[f"{name}::{key}"]))
+                for key in _QUANTILES
+            }
+        fields[name] = entry
+    out: dict[str, Any] = {"rows": rows, "fields": fields}
+    if "::duplicate_titles" in row:
+        out["duplicate_titles"] = int(row["::duplicate_titles"] or 0)
+    return out
+
+
+def coverage_shortfalls(
+    coverage: dict[str, dict[str, Any]], expected: dict[str, dict[str, float]]
+) -> list[str]:
+    """One message per field whose coverage is below the expected minimum (absent fields: 0)."""
+    out = []
+    for table, minimums in sorted(expected.items()):
+        fields = coverage.get(table, {}).get("fields", {})
+        for name, minimum in sorted(minimums.items()):
+            share = fields.get(name, {}).get("coverage", 0.0)
+            if share < minimum:
+                missing = "" if name in fields else " (no such column)"
+                out.append(
+                    f"{table}.{name} coverage is {share:.1%}{missing}, "
+                    f"expected at least {minimum:.1%}"
+                )
+    return out
+
+
 @reads_folder
 def stats(
     source: str | Path | pl.LazyFrame | pl.DataFrame, *, split: str | None = None
 ) -> dict[str, Any]:
     """Statistics of a dataset folder (its interactions), of one of its splits, or of a frame.
 
-    With ``split`` the result has one entry per part (``train``, ``valid``, ``test``).
+    With ``split`` the result has one entry per part (``train``, ``valid``, ``test``). For a
+    folder without ``split`` it adds ``coverage``: :func:`coverage_stats` of items and users.
     """
     if isinstance(source, (pl.LazyFrame, pl.DataFrame)):
         return interaction_stats(source.lazy())
@@ -106,9 +192,14 @@ def stats(
 
     dataset = load(source)
     if split is None:
-        return interaction_stats(dataset.interactions)
+        out = interaction_stats(dataset.interactions)
+        out["coverage"] = {
+            "items": coverage_stats(dataset.items),
+            "users": coverage_stats(dataset.users),
+        }
+        return out
     frames = dataset.split(split)
     return {part: interaction_stats(frames[part]) for part in SPLIT_PARTS}
 
 
-__all__ = ["interaction_stats", "stats"]
+__all__ = ["coverage_shortfalls", "coverage_stats", "interaction_stats", "stats"]

@@ -134,11 +134,14 @@ def _jsonable(value: Any) -> Any:
 def validate(path: str | Path) -> ValidationReport:
     """Check a dataset folder; returns a report listing every violation found.
 
-    The checks: files present and readable; column types; indices contiguous from 1 and
+    The checks: files present and readable; column types (``session_id`` a string without
+    nulls, each session within one user); indices contiguous from 1 and
     unique; interactions in sequence order; every interaction's user and item exist; splits
     disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
     row earlier than its user's train rows where the protocol promises it; graph edges only
-    from train; embeddings one row per item and free of NaN; manifest checksums match.
+    from train; embeddings one row per item and free of NaN; candidate lists one per valid/test
+    row with its positive, negatives in range, unique, outside the excluded set and n long
+    unless counted short; manifest checksums match.
     """
     folder = Path(path)
     if not (folder / MANIFEST_NAME).is_file():
@@ -168,15 +171,20 @@ def validate(path: str | Path) -> ValidationReport:
 
 
 def _check_files(ctx: _Context) -> None:
-    """Required tables and every listed file exist and are readable Parquet; nothing unlisted."""
+    """Required tables and every listed file exist, Parquet ones readable; no unlisted Parquet."""
     expected = set(_TABLES) | set(ctx.manifest.files)
     expected |= {rel for _, _, rel in ctx.split_files()}
     expected |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    expected |= {
+        p.file for r in ctx.manifest.candidates.values() for p in r.parts.values() if p.file
+    }
     for rel in sorted(expected):
         file = ctx.folder / rel
         if not file.is_file():
             ctx.add("missing_file", rel, "file is missing")
             continue
+        if not rel.endswith(".parquet"):
+            continue  # the dataset card and croissant.json are checked by checksum only
         try:
             ctx.readable[rel] = pq.read_schema(file)
         except (pa.ArrowInvalid, OSError) as exc:
@@ -238,6 +246,15 @@ def _check_types(ctx: _Context) -> None:
         if rel in ctx.readable:
             _check_required(ctx, rel, S.INTERACTIONS)
             schema = ctx.readable[rel]
+            for name, dtype in S.INTERACTION_OPTIONAL.items():
+                if name in schema.names and not same_type(schema.field(name).type, dtype):
+                    got = schema.field(name).type
+                    ctx.add(
+                        "type",
+                        rel,
+                        f"column {name!r} has type {got}, expected {dtype}",
+                        column=name,
+                    )
             if S.HISTORY in schema.names and not same_type(
                 schema.field(S.HISTORY).type, S.HISTORY_TYPE
             ):
@@ -396,6 +413,94 @@ def _check_references(ctx: _Context) -> None:
                 f"reference {article} {column} not in {entity}s.parquet (1..{n})",
                 column=column,
             )
+
+
+def _check_sessions(ctx: _Context) -> None:
+    """``session_id``: no nulls, and each session belongs to one user."""
+    rel = "interactions.parquet"
+    if not _typed(ctx, rel, S.SESSION, S.USER) or not same_type(
+        ctx.readable[rel].field(S.SESSION).type, pa.string()
+    ):
+        return
+    rows = ctx.scan(rel)
+    ctx.add_rows(
+        "session",
+        rel,
+        rows.filter(pl.col(S.SESSION).is_null()).select(S.INTERACTION, S.USER, S.SESSION),
+        "have a null session_id",
+        column=S.SESSION,
+    )
+    shared = (
+        rows.group_by(S.SESSION)
+        .agg(pl.col(S.USER).n_unique().alias("users"))
+        .filter(pl.col(S.SESSION).is_not_null() & (pl.col("users") > 1))
+        .sort(S.SESSION)
+    )
+    ctx.add_rows(
+        "session", rel, shared, "session_id(s) shared by more than one user", column=S.SESSION
+    )
+
+
+def _check_events(ctx: _Context) -> None:
+    """``event``: no nulls, every value in the vocabulary the manifest records."""
+    stats = ctx.manifest.statistics.get("events") or {}
+    vocabulary = list(stats.get("vocabulary") or [])
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.EVENT, S.USER) or not same_type(
+            ctx.readable[rel].field(S.EVENT).type, pa.string()
+        ):
+            continue
+        rows = ctx.scan(rel)
+        if not vocabulary:
+            ctx.add("event", rel, "has an 'event' column but the manifest records no vocabulary")
+            continue
+        ctx.add_rows(
+            "event",
+            rel,
+            rows.filter(~pl.col(S.EVENT).is_in(vocabulary) | pl.col(S.EVENT).is_null()).select(
+                S.INTERACTION, S.USER, S.EVENT
+            ),
+            f"have an event outside the vocabulary {vocabulary} (or null)",
+            column=S.EVENT,
+        )
+
+
+def _check_impressions(ctx: _Context) -> None:
+    """``impressions``: every shown item exists in items.parquet; the row's item is in its list."""
+    if "items.parquet" not in ctx.readable or not _typed(ctx, "items.parquet", S.ITEM):
+        return
+    n_items = ctx.scan("items.parquet").select(pl.len()).collect().item()
+    for rel in ["interactions.parquet"] + [r for *_, r in ctx.split_files()]:
+        if not _typed(ctx, rel, S.IMPRESSIONS, S.ITEM, S.INTERACTION) or not same_type(
+            ctx.readable[rel].field(S.IMPRESSIONS).type, S.INTERACTION_OPTIONAL[S.IMPRESSIONS]
+        ):
+            continue
+        rows = ctx.scan(rel).filter(pl.col(S.IMPRESSIONS).is_not_null())
+        shown = (
+            rows.select(S.INTERACTION, S.USER, S.IMPRESSIONS)
+            .explode(S.IMPRESSIONS)
+            .filter(
+                pl.col(S.IMPRESSIONS).is_null()
+                | (pl.col(S.IMPRESSIONS) < 1)
+                | (pl.col(S.IMPRESSIONS) > n_items)
+            )
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            shown,
+            f"show an item not in items.parquet (1..{n_items})",
+            column=S.IMPRESSIONS,
+        )
+        ctx.add_rows(
+            "impressions",
+            rel,
+            rows.filter(~pl.col(S.IMPRESSIONS).list.contains(pl.col(S.ITEM))).select(
+                S.INTERACTION, S.USER, S.ITEM
+            ),
+            "have an item that is not in their impressions list",
+            column=S.IMPRESSIONS,
+        )
 
 
 # -- splits ---------------------------------------------------------------------------------
@@ -692,15 +797,192 @@ def _check_features(ctx: _Context) -> None:
             )
 
 
+# -- candidates -----------------------------------------------------------------------------
+
+
+def _check_candidates(ctx: _Context) -> None:
+    """Candidate lists: one per evaluated row, positive as in the part, negatives allowed and unique."""
+    n_items = _entity_count(ctx, "items.parquet", S.ITEM)
+    for protocol, record in sorted(ctx.manifest.candidates.items()):
+        if protocol not in ctx.manifest.splits:
+            ctx.add(
+                "candidates_split",
+                "manifest.json",
+                f"candidates are recorded for split {protocol!r}, which the folder does not have",
+            )
+            continue
+        for part, part_record in sorted(record.parts.items()):
+            if part_record.file is None:
+                if record.sampler != "all":
+                    ctx.add(
+                        "candidates_file",
+                        "manifest.json",
+                        f"candidates of {protocol}/{part} (sampler {record.sampler}) name no file",
+                    )
+                continue
+            rel = part_record.file
+            if rel not in ctx.manifest.files:
+                ctx.add("unlisted_file", rel, "candidate file is not listed in manifest files")
+            if rel not in ctx.readable:
+                continue
+            _check_required(ctx, rel, S.CANDIDATES)
+            split_rel = f"splits/{protocol}/{part}.parquet"
+            if not _typed(ctx, rel, *S.CANDIDATES.names) or not _typed(
+                ctx, split_rel, S.INTERACTION, S.USER, S.ITEM
+            ):
+                continue
+            _check_candidate_file(ctx, rel, split_rel, protocol, record, part_record, n_items)
+
+
+def _check_candidate_file(
+    ctx: _Context,
+    rel: str,
+    split_rel: str,
+    protocol: str,
+    record: Any,
+    part_record: Any,
+    n_items: int | None,
+) -> None:
+    keys = [S.INTERACTION, S.USER, S.ITEM]
+    lists = ctx.scan(rel).select(*keys, S.NEGATIVES)
+    part = ctx.scan(split_rel).select(keys)
+    ctx.add_rows(
+        "candidates_positive",
+        rel,
+        lists.select(keys).join(part, on=keys, how="anti"),
+        f"have a positive (interaction_idx, user_idx, item_idx) that is not a row of {split_rel}",
+        column=S.ITEM,
+    )
+    ctx.add_rows(
+        "candidates_missing",
+        rel,
+        part.join(lists.select(keys), on=keys, how="anti"),
+        f"of {split_rel} have no candidate list",
+        column=S.INTERACTION,
+    )
+    dup = lists.select(S.INTERACTION).group_by(S.INTERACTION).len().filter(pl.col("len") > 1)
+    ctx.add_rows(
+        "candidates_duplicate_row", rel, dup, "repeat an interaction_idx", column=S.INTERACTION
+    )
+    length = pl.col(S.NEGATIVES).list.len()
+    ctx.add_rows(
+        "candidates_duplicate",
+        rel,
+        lists.filter(pl.col(S.NEGATIVES).list.n_unique() != length).select(keys),
+        "repeat a negative within their list",
+        column=S.NEGATIVES,
+    )
+    ctx.add_rows(
+        "candidates_length",
+        rel,
+        lists.filter(length > record.n).select(*keys, length.alias("length")),
+        f"have more than n = {record.n} negatives",
+        column=S.NEGATIVES,
+    )
+    short = lists.filter(length < record.n).select(pl.len()).collect().item()
+    if short != part_record.short_rows:
+        ctx.add(
+            "candidates_length",
+            rel,
+            f"{short:,} list(s) are shorter than n = {record.n}, the manifest records {part_record.short_rows:,}",
+            column=S.NEGATIVES,
+            count=abs(short - part_record.short_rows),
+        )
+    flat = (
+        lists.select(S.INTERACTION, S.USER, S.ITEM, pl.col(S.NEGATIVES).alias("negative"))
+        .explode("negative")
+        .drop_nulls("negative")
+    )
+    if n_items is not None:
+        ctx.add_rows(
+            "candidates_range",
+            rel,
+            flat.filter((pl.col("negative") < 1) | (pl.col("negative") > n_items)),
+            f"hold a negative item_idx outside items.parquet (1..{n_items})",
+            column=S.NEGATIVES,
+        )
+    ctx.add_rows(
+        "candidates_excluded",
+        rel,
+        flat.filter(pl.col("negative") == pl.col(S.ITEM)),
+        "give the positive itself as a negative",
+        column=S.NEGATIVES,
+    )
+    source = (
+        "interactions.parquet" if record.exclude == "all" else f"splits/{protocol}/train.parquet"
+    )
+    if _typed(ctx, source, S.USER, S.ITEM):
+        pairs = ctx.scan(source).select(S.USER, pl.col(S.ITEM).alias("negative")).unique()
+        ctx.add_rows(
+            "candidates_excluded",
+            rel,
+            flat.join(pairs, on=[S.USER, "negative"], how="semi"),
+            f"give a negative the user has in {source} (exclude: {record.exclude})",
+            column=S.NEGATIVES,
+        )
+    if record.sampler in ("uniform", "popularity") and n_items is not None and short:
+        _check_short_lists(ctx, rel, protocol, record, lists, source, n_items)
+
+
+def _check_short_lists(
+    ctx: _Context,
+    rel: str,
+    protocol: str,
+    record: Any,
+    lists: pl.LazyFrame,
+    source: str,
+    n_items: int,
+) -> None:
+    """A list shorter than n must hold every eligible item: its length is the eligible count."""
+    from recdata.candidates import Rows, Sampler, exclusion, popularity_weights
+
+    short = lists.filter(pl.col(S.NEGATIVES).list.len() < record.n).collect()
+    n_users = _entity_count(ctx, "users.parquet", S.USER) or int(short[S.USER].max() or 0)
+    excluded = exclusion(ctx.scan(source).select(S.USER, S.ITEM), n_items=n_items, n_users=n_users)
+    weights = None
+    if record.sampler == "popularity":
+        train = ctx.scan(f"splits/{protocol}/train.parquet")
+        weights = popularity_weights(train, n_items=n_items, alpha=record.alpha or 0.0)
+    sampler = Sampler(n=record.n, exclusion=excluded, weights=weights, key=np.uint64(0))
+    rows = Rows(
+        short[S.INTERACTION].to_numpy(),
+        short[S.USER].to_numpy().astype(np.int64),
+        short[S.ITEM].to_numpy().astype(np.int64),
+    )
+    eligible = sampler.eligible(rows)
+    lengths = short[S.NEGATIVES].list.len().to_numpy()
+    wrong = np.flatnonzero(lengths != np.minimum(eligible, record.n))
+    if len(wrong):
+        ctx.add(
+            "candidates_length",
+            rel,
+            f"{len(wrong):,} short list(s) do not hold every eligible item (a list is shorter than n only when fewer items are eligible)",
+            column=S.NEGATIVES,
+            count=len(wrong),
+            examples=[
+                {
+                    S.INTERACTION: int(rows.ids[i]),
+                    "length": int(lengths[i]),
+                    "eligible": int(eligible[i]),
+                }
+                for i in wrong[:MAX_EXAMPLES]
+            ],
+        )
+
+
 _CHECKS: list[Callable[[_Context], None]] = [
     _check_files,
     _check_checksums,
     _check_types,
+    _check_sessions,
+    _check_events,
+    _check_impressions,
     _check_indices,
     _check_references,
     _check_splits,
     _check_graphs,
     _check_features,
+    _check_candidates,
 ]
 
 __all__ = ["ValidationReport", "Violation", "validate"]

@@ -25,6 +25,8 @@ VERBS: dict[str, str] = {
     "stats": "stats",
     "features": "features",
     "export": "export",
+    "candidates": "candidates",
+    "report": "report",
 }
 
 

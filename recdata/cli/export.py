@@ -11,7 +11,18 @@ import yaml
 from recdata.cli._console import stdout
 from recdata.errors import UsageError
 
-FORMATS = ("recbole", "sasrec", "amazon2023", "graph", "hf", "prompts")
+FORMATS = (
+    "recbole",
+    "sasrec",
+    "amazon2023",
+    "graph",
+    "hf",
+    "prompts",
+    "srgnn",
+    "rechorus",
+    "elliot",
+    "ncf",
+)
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -45,16 +56,33 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:
     help="An exporter option, e.g. --set history_cap=50 --set template=candidates.",
 )
 @click.option(
+    "--augment/--no-augment",
+    "augment",
+    default=None,
+    help="srgnn: one line per (prefix, target) pair (default) or per whole session.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Replace OUT if it is empty or recdata wrote it and it holds no other file; never "
     "FOLDER itself, nor the current or home folder (see docs/overwrite.md).",
 )
 def command(
-    folder: Path, to: str, out: Path, split: str | None, sets: tuple[str, ...], overwrite: bool
+    folder: Path,
+    to: str,
+    out: Path,
+    split: str | None,
+    sets: tuple[str, ...],
+    augment: bool | None,
+    overwrite: bool,
 ) -> None:
     """Write dataset folder FOLDER in format --to into folder -o OUT."""
     from recdata.exporters import export
 
-    result = export(folder, to=to, out=out, split=split, overwrite=overwrite, **_parse_sets(sets))
+    options = _parse_sets(sets)
+    if augment is not None:
+        if to != "srgnn":
+            raise UsageError(f"--augment/--no-augment apply to --to srgnn only, not {to}")
+        options["augment"] = augment
+    result = export(folder, to=to, out=out, split=split, overwrite=overwrite, **options)
     stdout.print(f"exported {folder.name} to {result} ({to})")

@@ -46,6 +46,8 @@ def command(name: str, overrides: tuple[str, ...], as_json: bool) -> None:
         if data.get(key):
             stdout.print(labelled(key, "bold", str(data[key])))
     stdout.print(labelled("recipe hash", "bold", recipe_hash(recipe)))
+    if recipe.events:
+        stdout.print(labelled("events", "bold", ", ".join(recipe.events)))
     if recipe.synthetic is not None:
         stdout.print(labelled("synthetic", "bold", _params(recipe.synthetic.model_dump())))
     if recipe.sources:

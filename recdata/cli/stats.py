@@ -25,6 +25,27 @@ def _rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _coverage_table(name: str, coverage: dict[str, Any]) -> Any:
+    """Per table and field: coverage, then min / median / p95 / max length."""
+    from rich.table import Table
+
+    table = Table(title=f"{name}: metadata coverage")
+    for column in ("table", "field", "coverage", "length (min / median / p95 / max)"):
+        table.add_column(column, justify="right" if column != "field" else "left")
+    for kind, cov in coverage.items():
+        for field, entry in cov.get("fields", {}).items():
+            length = entry.get("length")
+            lengths = (
+                " / ".join(str(length.get(k)) for k in ("min", "median", "p95", "max"))
+                if length
+                else ""
+            )
+            table.add_row(kind, field, f"{entry['coverage']:.1%}", lengths)
+        if "duplicate_titles" in cov:
+            table.add_row(kind, "duplicated titles", f"{cov['duplicate_titles']:,}", "")
+    return table
+
+
 @click.command(name="stats")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
@@ -42,11 +63,14 @@ def command(folder: Path, split: str | None, as_json: bool) -> None:
         click.echo(json.dumps(result, indent=2, sort_keys=True))
         return
     if split is None:
+        coverage = result.pop("coverage", {})
         table = Table(title=f"{folder.name}: interactions")
         table.add_column("statistic")
         table.add_column("value", justify="right")
         for key, value in _rows(result):
             table.add_row(key, value)
+        stdout.print(table)
+        table = _coverage_table(folder.name, coverage)
     else:
         table = Table(title=f"{folder.name}: split {split}")
         table.add_column("statistic")

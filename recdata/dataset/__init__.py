@@ -1,5 +1,7 @@
 """The dataset folder: manifest model, atomic deterministic writer and lazy ``load``."""
 
+from recdata.dataset._card import CARD_NAME, render_card
+from recdata.dataset._croissant import CROISSANT_NAME, croissant, render_croissant
 from recdata.dataset._folder import (
     BUILD_LOG,
     Dataset,
@@ -13,6 +15,8 @@ from recdata.dataset._folder import (
 )
 from recdata.dataset.manifest import (
     MANIFEST_NAME,
+    CandidatePartRecord,
+    CandidatesRecord,
     FeatureRecord,
     FileRecord,
     GraphRecord,
@@ -27,9 +31,13 @@ from recdata.dataset.manifest import (
 
 __all__ = [
     "BUILD_LOG",
+    "CARD_NAME",
+    "CROISSANT_NAME",
     "MANIFEST_NAME",
     "Dataset",
     "DatasetTables",
+    "CandidatePartRecord",
+    "CandidatesRecord",
     "FeatureRecord",
     "FileRecord",
     "GraphRecord",
@@ -40,9 +48,12 @@ __all__ = [
     "SplitRecord",
     "StepRecord",
     "canonical_hash",
+    "croissant",
     "file_sha256",
     "load",
     "manifest_hash",
+    "render_card",
+    "render_croissant",
     "update_dataset",
     "write_dataset",
     "write_parquet",

@@ -49,7 +49,9 @@ def required_schema(rel: str, manifest: Manifest) -> pa.Schema | None:
             "valid.parquet",
             "test.parquet",
         ):
-            return None  # candidates and other per-split files have their own schemas
+            if parts[-1] in ("candidates-valid.parquet", "candidates-test.parquet"):
+                return S.CANDIDATES
+            return None  # other per-split files have their own schemas
         return S.INTERACTIONS
     if rel == "items.parquet":
         return S.ITEMS

@@ -17,8 +17,10 @@ import pyarrow.parquet as pq
 from recdata import schema as S
 from recdata._atomic import Protect, atomic_folder, check_target
 from recdata._types import SPLIT_PARTS
+from recdata.dataset._card import CARD_NAME, render_card
 from recdata.dataset._check import check_files
-from recdata.dataset.manifest import MANIFEST_NAME, FileRecord, Manifest
+from recdata.dataset._croissant import CROISSANT_NAME, render_croissant
+from recdata.dataset.manifest import MANIFEST_NAME, CandidatesRecord, FileRecord, Manifest
 from recdata.errors import SchemaError, UsageError
 
 log = logging.getLogger("recdata.dataset")
@@ -86,6 +88,8 @@ class DatasetTables:
     """``{"text-all-minilm-l6-v2": df}``; written to ``features/<key>.parquet``."""
     graphs: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     """``{"user_item": df}``; written to ``graphs/<key>.parquet``."""
+    candidates: Mapping[str, Mapping[str, pl.DataFrame]] = field(default_factory=dict)
+    """``{protocol: {"valid": df, "test": df}}``; written to ``splits/<p>/candidates-<part>.parquet``."""
 
 
 def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
@@ -112,7 +116,25 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
         files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(
             S.GRAPH.names
         )
+    for protocol, parts in tables.candidates.items():
+        for part, frame in parts.items():
+            rel = f"splits/{protocol}/candidates-{part}"
+            files[f"{rel}.parquet"] = _candidates_table(rel, frame)
     return files
+
+
+def _candidates_table(rel: str, frame: pl.DataFrame) -> pa.Table:
+    """Exactly the four candidate columns with their canonical types."""
+    return _conform(frame, S.CANDIDATES, rel).select(S.CANDIDATES.names)
+
+
+def _is_candidates_key(key: str) -> bool:
+    parts = key.split("/")
+    return (
+        len(parts) == 3
+        and parts[0] == "splits"
+        and parts[2] in ("candidates-valid", "candidates-test")
+    )
 
 
 def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
@@ -141,6 +163,36 @@ def _record(path: Path, rows: int | None) -> FileRecord:
     return FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=rows)
 
 
+def _finish(tmp: Path, manifest: Manifest) -> None:
+    """Write the dataset card and Croissant file for ``manifest``, then the manifest listing them.
+
+    ``manifest.files`` lists the folder's Parquet files; the card and the Croissant file are
+    derived from it (and the files' schemas) and added to it with their checksums.
+    """
+    if not manifest.recdata_version:
+        from recdata import __version__
+
+        manifest = manifest.model_copy(update={"recdata_version": __version__})
+    tables = {
+        rel: record
+        for rel, record in manifest.files.items()
+        if rel not in (CARD_NAME, CROISSANT_NAME)
+    }
+    manifest = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    schemas = {rel: pq.read_schema(tmp / rel) for rel in tables if rel.endswith(".parquet")}
+    texts = {
+        CARD_NAME: render_card(manifest),
+        CROISSANT_NAME: render_croissant(manifest, schemas),
+    }
+    for rel, text in texts.items():
+        (tmp / rel).unlink(missing_ok=True)  # never write through a hard link into the original
+        (tmp / rel).write_text(text, encoding="utf-8")
+        tables[rel] = _record(tmp / rel, None)
+    final = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
+    (tmp / MANIFEST_NAME).unlink(missing_ok=True)
+    (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+
+
 def write_dataset(
     out: str | Path,
     tables: DatasetTables,
@@ -166,6 +218,9 @@ def write_dataset(
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
     protect
         Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
+
+    Besides the tables it writes ``README.md`` (dataset card) and ``croissant.json``, both
+    listed in the manifest with their checksums.
     """
     out = Path(out)
     check_target(out, overwrite=overwrite, protect=protect)
@@ -175,12 +230,7 @@ def write_dataset(
         for rel, table in sorted(files.items()):
             write_parquet(table, tmp / rel)
             records[rel] = _record(tmp / rel, table.num_rows)
-        final = manifest.model_copy(update={"files": records})
-        if not final.recdata_version:
-            from recdata import __version__
-
-            final = final.model_copy(update={"recdata_version": __version__})
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, manifest.model_copy(update={"files": records}))
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
     log.info("wrote %s (%d files)", out.name, len(files))
@@ -194,10 +244,12 @@ def update_dataset(
     update_manifest: Callable[[Manifest], Manifest],
     remove: tuple[str, ...] = (),
 ) -> Path:
-    """Add (or replace) feature/graph tables in an existing folder, atomically.
+    """Add (or replace) feature/graph/candidate tables in an existing folder, atomically.
 
-    ``add`` maps ``features/<key>`` or ``graphs/<key>`` (no suffix) to frames. The folder is
-    copied (hard links where possible), changed, re-checksummed and swapped into place.
+    ``add`` maps ``features/<key>``, ``graphs/<key>`` or ``splits/<protocol>/candidates-<part>``
+    (no suffix) to frames; ``remove`` lists relative paths to delete. The folder is copied
+    (hard links where possible), changed, re-checksummed and swapped into place; the dataset
+    card (README.md) and croissant.json are rewritten in the same update.
     """
     folder = Path(folder)
     manifest = Manifest.read(folder)
@@ -212,20 +264,24 @@ def update_dataset(
         graph_tables = {
             k.removeprefix("graphs/"): v for k, v in add.items() if k.startswith("graphs/")
         }
+        candidate_tables = {k: v for k, v in add.items() if _is_candidates_key(k)}
         bad = (
             set(add)
             - {f"features/{k}" for k in feature_tables}
             - {f"graphs/{k}" for k in graph_tables}
+            - set(candidate_tables)
         )
         if bad:
             raise UsageError(
-                f"update_dataset can add features/... or graphs/... only, got {sorted(bad)}"
+                "update_dataset can add features/..., graphs/... or "
+                f"splits/<protocol>/candidates-<part> only, got {sorted(bad)}"
             )
         files = {f"features/{k}.parquet": _feature_table(k, v) for k, v in feature_tables.items()}
         files |= {
             f"graphs/{k}.parquet": _conform(v, S.GRAPH, f"graph {k}").select(S.GRAPH.names)
             for k, v in graph_tables.items()
         }
+        files |= {f"{k}.parquet": _candidates_table(k, v) for k, v in candidate_tables.items()}
         records = dict(manifest.files)
         for rel in remove:
             (tmp / rel).unlink(missing_ok=True)
@@ -235,11 +291,7 @@ def update_dataset(
             target.unlink(missing_ok=True)  # never write through a hard link into the original
             write_parquet(table, target)
             records[rel] = _record(target, table.num_rows)
-        final = update_manifest(manifest).model_copy(
-            update={"files": dict(sorted(records.items()))}
-        )
-        (tmp / MANIFEST_NAME).unlink(missing_ok=True)
-        (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
+        _finish(tmp, update_manifest(manifest).model_copy(update={"files": records}))
     return folder
 
 
@@ -257,11 +309,32 @@ class SplitFrames:
     train: pl.LazyFrame
     valid: pl.LazyFrame
     test: pl.LazyFrame
+    candidate_frames: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
+    """``{"valid": lf, "test": lf}`` when the folder has candidate lists for this split."""
+    candidates_record: CandidatesRecord | None = None
+    """How the candidates were drawn (None: the split has none)."""
+    name: str = ""
+    """The protocol's folder name."""
 
     def __getitem__(self, part: str) -> pl.LazyFrame:
         if part not in SPLIT_PARTS:
             raise UsageError(f"unknown split part {part!r}; use one of {list(SPLIT_PARTS)}")
         return getattr(self, part)
+
+    def candidates(self, part: str = "test") -> pl.LazyFrame:
+        """The candidate lists of ``valid`` or ``test``: interaction_idx, user_idx, item_idx, negatives."""
+        if part not in ("valid", "test"):
+            raise UsageError(f"candidates exist for valid and test only, not {part!r}")
+        record = self.candidates_record
+        if record is None:
+            raise UsageError(
+                f"split {self.name!r} has no candidates; add them with `recdata candidates DIR --protocol {self.name}`"
+            )
+        if record.sampler == "all":
+            raise UsageError(
+                f"split {self.name!r} is evaluated by full ranking (sampler all): there are no candidate lists"
+            )
+        return self.candidate_frames[part]
 
 
 @dataclass(frozen=True)
@@ -305,8 +378,15 @@ def load(path: str | Path) -> Dataset:
 
     splits: dict[str, SplitFrames] = {}
     for protocol in manifest.splits:
+        record = manifest.candidates.get(protocol)
+        candidate_frames = {}
+        if record is not None:
+            candidate_frames = {p: scan(r.file) for p, r in record.parts.items() if r.file}
         splits[protocol] = SplitFrames(
-            *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS)
+            *(scan(f"splits/{protocol}/{part}.parquet") for part in SPLIT_PARTS),
+            candidate_frames=candidate_frames,
+            candidates_record=record,
+            name=protocol,
         )
     features = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "features/")}
     graphs = {Path(rel).stem: scan(rel) for rel in _listed(manifest, "graphs/")}
@@ -327,9 +407,17 @@ def _listed(manifest: Manifest, prefix: str) -> list[str]:
 
 
 def table_files(manifest: Manifest) -> list[str]:
-    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs."""
+    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs
+    and candidate lists."""
     rels = ["interactions.parquet", "items.parquet", "users.parquet"]
     rels += [
         f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
+    ]
+    rels += [
+        p.file
+        for protocol, record in manifest.candidates.items()
+        if protocol in manifest.splits
+        for p in record.parts.values()
+        if p.file
     ]
     return rels + _listed(manifest, "features/") + _listed(manifest, "graphs/")

@@ -51,6 +51,27 @@ def _table(
         props[field.name] = prop
     for name, dtype in (optional or {}).items():
         props[name] = {"anyOf": [_json_type(dtype), {"type": "null"}], "x-arrow-type": str(dtype)}
+    if S.SESSION in props:  # optional, but never null when present
+        props[S.SESSION] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the session (each session within one user; where the source has "
+            "no users, user_id = session id)",
+        }
+    if S.EVENT in props:  # optional, but never null when present
+        props[S.EVENT] = {
+            "type": "string",
+            "x-arrow-type": str(pa.string()),
+            "description": "the behaviour type, one of the vocabulary recorded in the manifest "
+            "(statistics.events.vocabulary)",
+        }
+    if S.IMPRESSIONS in props:
+        props[S.IMPRESSIONS]["description"] = (
+            "item_idx of the items shown with this row, in the source's order, the row's own item "
+            "included (null: not known); shown items filtering removed are dropped and counted "
+            "(statistics.impressions)"
+        )
+        props[S.IMPRESSIONS]["anyOf"][0]["items"]["minimum"] = 1
     if S.USER in props and "anyOf" not in props[S.USER]:
         props[S.USER]["minimum"] = 1
     if S.ITEM in props and "anyOf" not in props[S.ITEM]:
@@ -82,10 +103,13 @@ def folder_schema() -> dict[str, Any]:
             "features/item_text.parquet": "#/$defs/item_text",
             "features/{text,image}-<model>.parquet": "#/$defs/embedding",
             "graphs/<name>.parquet": "#/$defs/edge",
+            "splits/<protocol>/candidates-{valid,test}.parquet": "#/$defs/candidates",
         },
         "$defs": {
-            "interaction": _table("interaction", S.INTERACTIONS),
-            "split_row": _table("split row", S.INTERACTIONS, {S.HISTORY: S.HISTORY_TYPE}),
+            "interaction": _table("interaction", S.INTERACTIONS, S.INTERACTION_OPTIONAL),
+            "split_row": _table(
+                "split row", S.INTERACTIONS, {**S.INTERACTION_OPTIONAL, S.HISTORY: S.HISTORY_TYPE}
+            ),
             "item": _table("item", S.ITEMS, S.ITEM_OPTIONAL),
             "user": _table("user", S.USERS),
             "item_text": _table("item text", S.ITEM_TEXT, extra=False),
@@ -94,6 +118,8 @@ def folder_schema() -> dict[str, Any]:
                 "description": "embedding is fixed_size_list<float32>[d]; d is the manifest's features[...].dim"
             },
             "edge": _table("edge", S.GRAPH, extra=False),
+            "candidates": _table("candidate list", S.CANDIDATES, extra=False)
+            | {"description": "item_idx is the positive; negatives are sorted item_idx"},
         },
     }
 

@@ -116,6 +116,36 @@ class GraphRecord(_Model):
     """Edge count and degree statistics."""
 
 
+class CandidatePartRecord(_Model):
+    """The candidate lists of one evaluation part (valid or test) of a split."""
+
+    file: str | None = None
+    """``splits/<protocol>/candidates-<part>.parquet``; None for the ``all`` sampler (no file)."""
+    rows: int = 0
+    """Evaluated rows (one list each)."""
+    short_rows: int = 0
+    """Rows with fewer than ``n`` negatives because fewer items were eligible."""
+    negatives: int = 0
+    """Negatives over all lists."""
+
+
+class CandidatesRecord(_Model):
+    """Seeded evaluation candidates of one split protocol: how they were drawn, per part."""
+
+    sampler: Literal["uniform", "popularity", "impressions", "all"]
+    """How negatives were chosen (``all``: full ranking, no file)."""
+    n: int
+    """Negatives per row (fewer only for rows counted in ``short_rows``)."""
+    seed: int
+    """Seed of the counter-based generator."""
+    exclude: Literal["all", "train"]
+    """Items never given as negatives: all the user's interactions, or the user's train items."""
+    alpha: float | None = None
+    """Exponent of the train counts (popularity sampler only)."""
+    parts: dict[str, CandidatePartRecord] = Field(default_factory=dict)
+    """``valid`` and ``test``."""
+
+
 class IndexRecord(_Model):
     """How raw ids were mapped to contiguous indices (from 1; 0 is padding)."""
 
@@ -154,6 +184,8 @@ class Manifest(_Model):
     """Feature files by path relative to the folder (``features/text-all-minilm-l6-v2.parquet``)."""
     graphs: dict[str, GraphRecord] = Field(default_factory=dict)
     """Graph files by path relative to the folder (``graphs/user_item.parquet``)."""
+    candidates: dict[str, CandidatesRecord] = Field(default_factory=dict)
+    """Evaluation candidates by split protocol (files ``splits/<protocol>/candidates-*.parquet``)."""
     statistics: dict[str, Any] = Field(default_factory=dict)
     """Statistics of the interactions and of each split."""
     warnings: list[str] = Field(default_factory=list)

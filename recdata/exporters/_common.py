@@ -34,6 +34,8 @@ class ExportResult:
     """One line per conversion applied (timestamp units, escaping, id shifts)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Every option, with its default filled in."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Format-specific facts written at the top level of the record (SR-GNN's ``n_node``)."""
 
 
 def sequence_sort(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -48,6 +50,21 @@ def resolve_split(ds: Dataset, split: str | None) -> str:
     name = split or ds.manifest.default_split or next(iter(ds.splits))
     ds.split(name)  # raises UsageError naming the known splits
     return name
+
+
+def split_candidates(ds: Dataset, split: str, *, what: str) -> tuple[Any, dict[str, pl.LazyFrame]]:
+    """The split's candidate record and ``{part: candidates}`` (empty for full ranking).
+
+    Raises ExportError naming the command to run when the split has no candidates.
+    """
+    frames = ds.split(split)
+    record = frames.candidates_record
+    if record is None:
+        raise ExportError(
+            f"{what} needs evaluation candidates, and split {split!r} of {ds.path.name} has none; "
+            f"add them with `recdata candidates {ds.path} --protocol {split}`"
+        )
+    return record, dict(frames.candidate_frames)
 
 
 def _history_of(cap: int | None) -> pl.Expr:

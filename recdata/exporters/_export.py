@@ -15,11 +15,15 @@ from recdata.dataset._check import reads_folder
 from recdata.errors import UsageError
 from recdata.exporters._amazon2023 import export_amazon2023
 from recdata.exporters._common import EXPORT_RECORD, ExportResult
+from recdata.exporters._elliot import export_elliot
 from recdata.exporters._graph import export_graph
 from recdata.exporters._hf import export_hf
+from recdata.exporters._ncf import export_ncf
 from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
+from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._srgnn import export_srgnn
 
 log = logging.getLogger("recdata.exporters")
 
@@ -32,6 +36,10 @@ EXPORTERS: dict[str, Exporter] = {
     "graph": export_graph,
     "hf": export_hf,
     "prompts": export_prompts,
+    "srgnn": export_srgnn,
+    "rechorus": export_rechorus,
+    "elliot": export_elliot,
+    "ncf": export_ncf,
 }
 """Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
 
@@ -67,6 +75,7 @@ def _record(ds: Dataset, to: str, result: ExportResult, folder: Path) -> str:
         "conversions": result.conversions,
         "files": files,
     }
+    record.update(result.extra)
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -89,7 +98,8 @@ def export(
     Parameters
     ----------
     to
-        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``, ``prompts``).
+        One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``,
+        ``prompts``, ``srgnn``, ``rechorus``, ``elliot``, ``ncf``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite

@@ -86,25 +86,50 @@ def to_hf(
     history: bool = True,
     embeddings: bool = False,
     history_cap: int | None = None,
+    negatives: bool = True,
 ) -> Any:
     """A ``datasets.DatasetDict`` (train/valid/test) of one split of a dataset folder, in memory.
 
     Each row holds interaction_idx (int64), user_idx/item_idx (int32, from 1), user_id/item_id
-    (raw), timestamp (int64 ms since the epoch, UTC), rating (float32) and, with ``history``,
+    (raw), timestamp (int64 ms since the epoch, UTC), rating (float32), then ``session_id``,
+    ``event`` (strings), ``weight`` (float32) and ``impressions`` (list of int32 item_idx) when
+    the folder has them and, with ``history``,
     the user's earlier item_idx as a list of int32. With ``embeddings`` an ``items`` entry is
     added: item_idx, item_id, title and one fixed-length float32 column per ``features/`` file.
+    With ``negatives`` and candidate lists in the split, valid and test rows also carry
+    ``negatives`` (list of int32 item_idx, the row's sampled negatives).
     """
     datasets = _datasets()
     ds = path if isinstance(path, Dataset) else load(path)
     split_name, parts = split_with_history(ds, split, cap=history_cap)
     fields = list(_BASE) + ([(S.HISTORY, pa.list_(pa.int32()))] if history else [])
+    names = ds.interactions.collect_schema().names()
+    after = fields.index((S.RATING, pa.float32())) + 1
+    extra = [
+        (S.SESSION, pa.string()),
+        (S.EVENT, pa.string()),
+        (S.WEIGHT, pa.float32()),
+        (S.IMPRESSIONS, pa.list_(pa.int32())),
+    ]
+    fields[after:after] = [(name, dtype) for name, dtype in extra if name in names]
     source = manifest_hash(ds.path)
+    lists = ds.split(split_name).candidate_frames if negatives else {}
     out = {}
     for part in SPLIT_PARTS:
-        frame = with_raw_ids(ds, parts[part]).with_columns(epoch_ms().alias(S.TIME)).collect()
-        key = f"{source}:{split_name}:{part}:{history}:{history_cap}"
+        lf = with_raw_ids(ds, parts[part]).with_columns(epoch_ms().alias(S.TIME))
+        part_fields = fields
+        if part in lists:
+            lf = lf.join(
+                lists[part].select(S.INTERACTION, S.NEGATIVES),
+                on=S.INTERACTION,
+                how="left",
+                maintain_order="left",
+            )
+            part_fields = [*fields, (S.NEGATIVES, pa.list_(pa.int32()))]
+        frame = lf.collect()
+        key = f"{source}:{split_name}:{part}:{history}:{history_cap}:{part in lists}"
         out[part] = _from_arrow(
-            datasets, _table(frame, fields), hashlib.sha256(key.encode()).hexdigest()[:16]
+            datasets, _table(frame, part_fields), hashlib.sha256(key.encode()).hexdigest()[:16]
         )
     if embeddings:
         key = f"{source}:items:{sorted(ds.features)}"
@@ -122,10 +147,16 @@ def export_hf(
     history: bool = True,
     embeddings: bool = False,
     history_cap: int | None = None,
+    negatives: bool = True,
 ) -> ExportResult:
     """Save :func:`to_hf`'s ``DatasetDict`` into ``out`` with ``save_to_disk``."""
     dataset_dict = to_hf(
-        ds, split=split, history=history, embeddings=embeddings, history_cap=history_cap
+        ds,
+        split=split,
+        history=history,
+        embeddings=embeddings,
+        history_cap=history_cap,
+        negatives=negatives,
     )
     datasets = _datasets()
     was_enabled = datasets.is_progress_bar_enabled()
@@ -145,6 +176,12 @@ def export_hf(
             "timestamp: int64 milliseconds since the epoch (UTC); rating: float32",
             "history: list<int32> of the user's earlier item_idx (train rows: earlier train items)",
             "embeddings (items entry): fixed-length float32 lists, one column per features/ file",
+            "negatives (valid/test, when the split has candidates): list<int32> of sampled item_idx",
         ],
-        options={"history": history, "embeddings": embeddings, "history_cap": history_cap},
+        options={
+            "history": history,
+            "embeddings": embeddings,
+            "history_cap": history_cap,
+            "negatives": negatives,
+        },
     )

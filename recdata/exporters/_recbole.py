@@ -108,10 +108,33 @@ def _write_tsv(frame: pl.DataFrame, path: Path) -> None:
     )
 
 
+def _session_mode(ds: Dataset) -> str | None:
+    """``as_user`` when every session is its own user (RecBole's session datasets: the user
+    field is ``session_id``), ``column`` when users have sessions, None without sessions."""
+    if S.SESSION not in ds.interactions.collect_schema().names():
+        return None
+    stats = ds.manifest.statistics.get("sessions") or {}
+    return "as_user" if stats.get("users_are_sessions") else "column"
+
+
 def _inter_frame(
-    ds: Dataset, lf: pl.LazyFrame, *, rating: bool, timestamp: bool, sequential: bool
+    ds: Dataset,
+    lf: pl.LazyFrame,
+    *,
+    rating: bool,
+    timestamp: bool,
+    sequential: bool,
+    session: str | None = None,
 ) -> pl.DataFrame:
-    exprs = [pl.col(S.USER_ID).alias("user_id:token"), pl.col(S.ITEM_ID).alias("item_id:token")]
+    user = "session_id:token" if session == "as_user" else "user_id:token"
+    exprs = [pl.col(S.USER_ID).alias(user), pl.col(S.ITEM_ID).alias("item_id:token")]
+    if session == "column":
+        exprs.append(pl.col(S.SESSION).alias("session_id:token"))
+    names = lf.collect_schema().names()
+    if S.EVENT in names:  # the behaviour type, a token RecBole can filter or embed
+        exprs.append(pl.col(S.EVENT).alias("event:token"))
+    if S.WEIGHT in names:
+        exprs.append(pl.col(S.WEIGHT).cast(pl.Float64).alias("weight:float"))
     if rating:
         exprs.append(pl.col(S.RATING).cast(pl.Float64).alias("rating:float"))
     if timestamp:
@@ -159,19 +182,23 @@ def export_recbole(
     check_ids(items, S.ITEM_ID, what="items.parquet")
     rating = has_values(ds.interactions, S.RATING)
     timestamp = has_values(ds.interactions, S.TIME)
-    inter = _inter_frame(ds, ds.interactions, rating=rating, timestamp=timestamp, sequential=False)
+    session = _session_mode(ds)
+    inter = _inter_frame(
+        ds, ds.interactions, rating=rating, timestamp=timestamp, sequential=False, session=session
+    )
     _write_tsv(inter, out / f"{name}.inter")
     item_frame, item_header = _feature_frame(
         ds.items, S.ITEM_ID, "item_id", item_fields, DEFAULT_SKIP
     )
     _write_tsv(item_frame, out / f"{name}.item")
-    user_frame, user_header = _feature_frame(ds.users, S.USER_ID, "user_id", user_fields, ())
-    _write_tsv(user_frame, out / f"{name}.user")
-
     config: dict[str, Any] = {
-        "USER_ID_FIELD": "user_id",
+        "USER_ID_FIELD": "session_id" if session == "as_user" else "user_id",
         "ITEM_ID_FIELD": "item_id",
     }
+    user_header: list[str] = []
+    if session != "as_user":  # sessions that are users have no attributes to write
+        user_frame, user_header = _feature_frame(ds.users, S.USER_ID, "user_id", user_fields, ())
+        _write_tsv(user_frame, out / f"{name}.user")
     if rating:
         config["RATING_FIELD"] = "rating"
     if timestamp:
@@ -190,7 +217,9 @@ def export_recbole(
         for part, lf in parts.items():
             if sequential:
                 lf = history_to_raw(ds, lf, sep=" ")
-            frame = _inter_frame(ds, lf, rating=rating, timestamp=timestamp, sequential=sequential)
+            frame = _inter_frame(
+                ds, lf, rating=rating, timestamp=timestamp, sequential=sequential, session=session
+            )
             _write_tsv(frame, out / f"{name}.{part}.inter")
         config["benchmark_filename"] = ["train", "valid", "test"]
         if sequential:
@@ -202,8 +231,9 @@ def export_recbole(
     config["load_col"] = {
         "inter": inter_cols,
         "item": [c.split(":")[0] for c in item_header],
-        "user": [c.split(":")[0] for c in user_header],
     }
+    if user_header:
+        config["load_col"]["user"] = [c.split(":")[0] for c in user_header]
     header = (
         f"# RecBole config for {name}, written by recdata; put the files in <data_path>/{name}/\n"
     )
@@ -222,6 +252,15 @@ def export_recbole(
         conversions.append(
             "item_id_list: raw ids of the user's earlier items (train rows: earlier train items)"
         )
+    if session == "as_user":
+        conversions.append(
+            "sessions are users: the user field is session_id:token (USER_ID_FIELD: session_id), "
+            "as in RecBole's session datasets; no .user file"
+        )
+    elif session == "column":
+        conversions.append("session_id: a token column beside user_id")
+    if S.EVENT in ds.interactions.collect_schema().names():
+        conversions.append("event: a token column (the behaviour type) in every .inter file")
     return ExportResult(
         ids="raw",
         index_base=None,

@@ -1,7 +1,8 @@
 """Render one text per item from a template over item columns, vectorised in polars.
 
 A template is lines of literal text with ``{column}`` placeholders. Each field is cleaned
-(HTML tags stripped, common entities decoded, whitespace collapsed; lists joined with ", "
+with the shared ``clean: html`` cleaner (tags stripped, entities decoded, whitespace
+collapsed: :mod:`recdata.normalize._clean`); lists are joined with ", "
 after dropping empty and repeated entries; ``price`` written with two decimals). A line is
 dropped when one of its fields is missing or empty, so the default template suits any
 items table. The text is cut to ``max_tokens`` whitespace-separated tokens.
@@ -15,22 +16,8 @@ import polars as pl
 
 from recdata import schema as S
 from recdata.errors import FeatureError
+from recdata.normalize._clean import clean_html
 
-_ENTITIES = {
-    "&nbsp;": " ",
-    "&quot;": '"',
-    "&#39;": "'",
-    "&apos;": "'",
-    "&lt;": "<",
-    "&gt;": ">",
-    "&#34;": '"',
-    "&ndash;": "-",
-    "&mdash;": "-",
-    "&hellip;": "...",
-    "&reg;": "(R)",
-    "&trade;": "(TM)",
-    "&copy;": "(C)",
-}
 _IDENTITY_COLUMNS = frozenset({S.ITEM, S.ITEM_ID})
 
 
@@ -63,15 +50,8 @@ def has_text(items_schema: pl.Schema | dict[str, pl.DataType], template: str) ->
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """Strip HTML tags, decode common entities, collapse whitespace; empty becomes null."""
-    expr = expr.str.replace_all(r"(?i)<br\s*/?>|</p>|</li>|</div>", " ").str.replace_all(
-        r"<[^>]*>", " "
-    )
-    for entity, char in _ENTITIES.items():
-        expr = expr.str.replace_all(entity, char, literal=True)
-    expr = expr.str.replace_all("&amp;", "&", literal=True)
-    expr = expr.str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.when(expr.str.len_chars() > 0).then(expr)
+    """The shared ``clean: html`` cleaner (:func:`recdata.normalize.clean_html`)."""
+    return clean_html(expr)
 
 
 def _field(name: str, dtype: pl.DataType | None) -> pl.Expr:

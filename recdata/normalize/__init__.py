@@ -1,5 +1,6 @@
 """Raw-format readers and the mapping of raw columns into the canonical schema."""
 
+from recdata.normalize._clean import clean_html, clean_html_list, clean_html_value
 from recdata.normalize._mapping import (
     FieldSpec,
     LookupSpec,
@@ -13,10 +14,14 @@ from recdata.normalize._readers import (
     ReadResult,
     read_delimited,
     read_jsonl,
+    read_parquet,
     read_python_literal,
 )
 
 __all__ = [
+    "clean_html",
+    "clean_html_list",
+    "clean_html_value",
     "FieldSpec",
     "LookupSpec",
     "ReaderOptions",
@@ -27,5 +32,6 @@ __all__ = [
     "ReadResult",
     "read_delimited",
     "read_jsonl",
+    "read_parquet",
     "read_python_literal",
 ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from recdata._types import OnBadLine, TimeUnit
 from recdata.errors import ReadError, RecipeError
+from recdata.normalize._clean import clean_html, clean_html_list
 from recdata.schema import POLARS_TIMESTAMP
 
 log = logging.getLogger("recdata.normalize")
@@ -29,7 +30,10 @@ _DTYPES: dict[str, pl.DataType] = {
     "float64": pl.Float64(),
     "bool": pl.Boolean(),
 }
-ReaderFormat = Literal["delimited", "csv", "tsv", "jsonl", "json_lines", "python_literal"]
+Clean = Literal["html"]
+ReaderFormat = Literal[
+    "delimited", "csv", "tsv", "jsonl", "json_lines", "python_literal", "parquet"
+]
 
 # canonical output columns and the type each is cast to (None: the timestamp rule applies)
 CANONICAL_TYPES: dict[str, pl.DataType | None] = {
@@ -37,6 +41,9 @@ CANONICAL_TYPES: dict[str, pl.DataType | None] = {
     "item_id": None,
     "timestamp": None,
     "rating": pl.Float32(),
+    "session_id": pl.String(),
+    "event": pl.String(),
+    "impressions": pl.List(pl.String()),
     "title": pl.String(),
     "description": pl.String(),
     "brand": pl.String(),
@@ -64,8 +71,10 @@ class FieldSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    column: str | None = None
-    """The raw column (after the reader; delimited files name them in ``options.columns``)."""
+    column: str | list[str] | None = None
+    """The raw column (after the reader; delimited files name them in ``options.columns``), or
+    a list of alternatives: the first non-null, non-empty one of each row wins (columns absent
+    from a file are skipped), so every published version of a file maps fully."""
     flags: list[str] | None = None
     """Instead of ``column``: raw 0/1 columns; the value is the list of those set to 1 (MovieLens genres)."""
     value: str | float | int | bool | None = None
@@ -74,8 +83,15 @@ class FieldSpec(BaseModel):
     """Keep the first capture group of this regex (null when it does not match)."""
     strip: bool = False
     """Strip surrounding whitespace of strings."""
+    zfill: int | None = Field(default=None, ge=1)
+    """Left-pad the value (as a string) with zeros to this width (Tmall ``time_stamp`` 511 -> 0511)."""
+    prefix: str | None = None
+    """Prepend this literal to the value (as a string), e.g. a year before a ``mmdd`` date."""
     split: str | None = None
     """Split a string into a list at this literal separator (elements stripped, empties dropped)."""
+    element_regex: str | None = None
+    """After ``split``: keep each element's first capture group; elements that do not match are
+    dropped (MIND ``N123-1`` -> ``N123`` with ``^(N\\d+)-1$`` keeps clicked news only)."""
     as_list: bool = False
     """Wrap a scalar into a one-element list (null stays null)."""
     struct_field: str | None = None
@@ -84,12 +100,18 @@ class FieldSpec(BaseModel):
     """Flatten a list of lists into one list (Amazon 2014 ``categories``)."""
     unique: bool = False
     """Drop repeated list elements, keeping the first occurrence."""
+    clean: Clean | None = None
+    """``html``: strip tags, decode entities, collapse whitespace (each list element alike);
+    a value left empty becomes null. Counts of values changed go into the manifest."""
     join: str | None = None
     """Join a list of strings into one string with this separator."""
     price: bool = False
     """Read a price such as ``"$1,299.00"`` or ``"$5 - $9"`` as its first number (else null)."""
     null_if: list[str] = Field(default_factory=list)
     """String values that mean missing (compared after ``strip``)."""
+    values: dict[str, str] | None = None
+    """Replace whole values (compared as strings; unlisted values are kept as they are), e.g.
+    Tmall ``action_type`` 0-3 -> ``click``/``cart``/``order``/``favourite``."""
     dtype: DType | None = None
     """Cast the result to this type at the end."""
     unit: TimeUnit | None = None
@@ -104,10 +126,17 @@ class FieldSpec(BaseModel):
             raise ValueError("give exactly one of column, flags or value")
         return self
 
+    @field_validator("column")
+    @classmethod
+    def _alternatives(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("column: give at least one column name")
+        return value
+
     def raw_columns(self) -> list[str]:
         """Raw columns this field reads."""
         if self.column is not None:
-            return [self.column]
+            return [self.column] if isinstance(self.column, str) else list(self.column)
         return list(self.flags or [])
 
 
@@ -138,6 +167,17 @@ class ReaderOptions(BaseModel):
     """Field values read as null besides the empty string."""
 
 
+class FileRef(BaseModel):
+    """Another file of a table: a source and, for archives, a member."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    """Name of the recipe source holding the file."""
+    member: str | None = None
+    """Path inside the source's archive (for zip/tar sources)."""
+
+
 class TableSpec(BaseModel):
     """One raw table: where it comes from, how it is read, how its columns map."""
 
@@ -155,6 +195,11 @@ class TableSpec(BaseModel):
     """A malformed line: ``error`` (stop, naming file and line) or ``skip`` (count it)."""
     fields: dict[str, FieldSpec]
     """Output column -> how it is computed. Canonical names get canonical types; others are extras."""
+    explode: list[str] = Field(default_factory=list)
+    """Output list columns turned into one row per element, together (equal lengths per row):
+    OTTO's ``events`` (``aid``, ``ts``, ``type``), MIND's clicked news."""
+    also: list[FileRef] = Field(default_factory=list)
+    """Further files in the same format and mapping, appended in order (MIND train + dev)."""
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -168,6 +213,9 @@ class TableSpec(BaseModel):
         delimited = self.format in ("delimited", "csv", "tsv")
         if not delimited and self.options != ReaderOptions():
             raise ValueError(f"options apply to delimited formats only, not {self.format}")
+        unknown = [c for c in self.explode if c not in self.fields]
+        if unknown:
+            raise ValueError(f"explode names column(s) {unknown} that fields do not map")
         if self.format == "delimited" and self.options.sep is None:
             raise ValueError("format delimited needs options.sep")
         ts = self.fields.get("timestamp")
@@ -197,8 +245,12 @@ class TableSpec(BaseModel):
         return list(seen)
 
     def check_kind(self, kind: str) -> None:
-        """Raise ValueError when a required output column of ``kind`` is not mapped."""
-        missing = [c for c in REQUIRED[kind] if c not in self.fields]
+        """Raise ValueError when a required output column of ``kind`` is not mapped
+        (interactions may map ``session_id`` instead of ``user_id``: each session is a user)."""
+        required = REQUIRED[kind]
+        if kind == "interactions" and "session_id" in self.fields:
+            required = tuple(c for c in required if c != "user_id")
+        missing = [c for c in required if c not in self.fields]
         if missing:
             raise ValueError(f"{kind}: fields must map {missing}")
 
@@ -271,8 +323,46 @@ def _strings(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.DataType]:
     return expr.cast(pl.String), pl.String()
 
 
-def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
-    """The polars expression computing output column ``name`` from a frame of ``schema``."""
+def _present(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``expr`` with empty strings and empty lists as null (for choosing among alternatives)."""
+    if dtype == pl.String:
+        return pl.when(expr.str.len_chars() > 0).then(expr)
+    if _is_list(dtype):
+        return pl.when(expr.list.len() > 0).then(expr)
+    return expr
+
+
+def _column(
+    name: str, spec: FieldSpec, schema: pl.Schema, all_null: frozenset[str]
+) -> tuple[pl.Expr, pl.DataType]:
+    """The raw column of a field, or the row-wise first present value among its alternatives."""
+    assert spec.column is not None
+    if isinstance(spec.column, str):
+        if spec.column not in schema:
+            raise RecipeError(
+                f"field {name!r}: column {spec.column!r} is not in the file (has {list(schema)})"
+            )
+        return pl.col(spec.column), schema[spec.column]
+    found = [c for c in spec.column if c in schema]
+    if not found:
+        raise RecipeError(
+            f"field {name!r}: none of the columns {spec.column} is in the file (has {list(schema)})"
+        )
+    usable = [c for c in found if c not in all_null] or found[:1]
+    dtype = schema[usable[0]]
+    if len(usable) == 1:
+        return _present(pl.col(usable[0]), dtype), dtype
+    return pl.coalesce([_present(pl.col(c).cast(dtype), dtype) for c in usable]), dtype
+
+
+def field_expr(
+    name: str, spec: FieldSpec, schema: pl.Schema, *, all_null: frozenset[str] = frozenset()
+) -> pl.Expr:
+    """The polars expression computing output column ``name`` from a frame of ``schema``.
+
+    ``all_null`` names raw columns without a single value (a field absent from the file);
+    they are skipped among a field's alternatives.
+    """
     if spec.value is not None:
         return pl.lit(spec.value).alias(name)
     if spec.flags is not None:
@@ -287,12 +377,7 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
         ).list.drop_nulls()
         dtype: pl.DataType = pl.List(pl.String())
     else:
-        assert spec.column is not None
-        if spec.column not in schema:
-            raise RecipeError(
-                f"field {name!r}: column {spec.column!r} is not in the file (has {list(schema)})"
-            )
-        expr, dtype = pl.col(spec.column), schema[spec.column]
+        expr, dtype = _column(name, spec, schema, all_null)
     if dtype == pl.Null:
         expr, dtype = expr.cast(pl.String), pl.String()
     if spec.regex is not None:
@@ -302,6 +387,12 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
         expr = expr.str.strip_chars()
     if spec.null_if and dtype == pl.String:
         expr = pl.when(expr.is_in(spec.null_if)).then(None).otherwise(expr)
+    if spec.zfill is not None:
+        expr, dtype = _strings(expr, dtype)
+        expr = expr.str.zfill(spec.zfill)
+    if spec.prefix is not None:
+        expr, dtype = _strings(expr, dtype)
+        expr = pl.lit(spec.prefix) + expr
     if spec.split is not None:
         expr, dtype = _strings(expr, dtype)
         if dtype == pl.String:
@@ -311,6 +402,11 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
                 .list.eval(pl.element().filter(pl.element() != ""))
             )
             dtype = pl.List(pl.String())
+    if spec.element_regex is not None and _is_list(dtype):
+        expr = expr.list.eval(
+            pl.element().cast(pl.String).str.extract(spec.element_regex, 1)
+        ).list.drop_nulls()
+        dtype = pl.List(pl.String())
     if spec.as_list and not _is_list(dtype):
         expr = pl.when(expr.is_null()).then(None).otherwise(pl.concat_list(expr))
         dtype = pl.List(dtype)
@@ -320,6 +416,15 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
     if spec.flatten and _is_list(dtype) and _is_list(dtype.inner):
         expr = expr.list.eval(pl.element().explode())
         dtype = dtype.inner
+    if spec.clean == "html":
+        expr, dtype = _strings(expr, dtype)
+        if dtype == pl.String:
+            expr = clean_html(expr)
+        elif _is_list(dtype) and dtype.inner in (pl.String, pl.Null):
+            expr = clean_html_list(expr.cast(pl.List(pl.String)))
+            dtype = pl.List(pl.String())
+        else:
+            raise RecipeError(f"field {name!r}: clean: html needs strings, got {dtype}")
     if spec.unique and _is_list(dtype):
         expr = expr.list.unique(maintain_order=True)
     if spec.join is not None and _is_list(dtype):
@@ -334,6 +439,14 @@ def field_expr(name: str, spec: FieldSpec, schema: pl.Schema) -> pl.Expr:
         else:
             expr = expr.cast(pl.Float64, strict=False)
         dtype = pl.Float64()
+    if spec.values is not None:
+        old, new = list(spec.values), list(spec.values.values())
+        if _is_list(dtype):
+            expr = expr.list.eval(pl.element().cast(pl.String).replace(old, new))
+            dtype = pl.List(pl.String())
+        else:
+            expr, dtype = _strings(expr, dtype)
+            expr = expr.replace(old, new)
     if spec.dtype is not None:
         expr = expr.cast(_DTYPES[spec.dtype], strict=False)
     return expr.alias(name)
@@ -374,23 +487,55 @@ def map_table(frame: pl.DataFrame, spec: TableSpec, *, path: Any = None) -> pl.D
     ``user_id``/``item_id`` keep integer ids as integers (so ``raw_id`` order is numeric) and
     are cast to strings otherwise; ``timestamp`` becomes ``Datetime("ms", "UTC")``.
     """
+    return map_table_report(frame, spec, path=path)[0]
+
+
+def map_table_report(
+    frame: pl.DataFrame, spec: TableSpec, *, path: Any = None
+) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
+    """:func:`map_table` plus, per field with ``clean:``, the values it changed and nulled.
+
+    The counts are ``{field: {"clean": "html", "values": non-null before, "changed": n,
+    "nulled": n}}``, for the manifest (``statistics.normalisations``).
+    """
     from recdata.transforms import to_timestamp
 
     schema = frame.schema
+    wanted = {c for f in spec.fields.values() if isinstance(f.column, list) for c in f.column}
+    all_null = frozenset(c for c in wanted if c in schema and frame[c].null_count() == frame.height)
     exprs = []
+    raw_exprs = []
     for name, field in spec.fields.items():
-        expr = field_expr(name, field, schema)
-        if name in ("user_id", "item_id", "tag", "friend_id"):
-            dtype = schema.get(field.column) if field.column else None
+        expr = field_expr(name, field, schema, all_null=all_null)
+        if name in ("user_id", "item_id", "tag", "friend_id") and name not in spec.explode:
+            first = field.raw_columns()[0] if field.column is not None else None
+            dtype = schema.get(first) if first else None
             if field.dtype is None and (dtype is None or not dtype.is_integer()):
                 expr = expr.cast(pl.String)
+        elif name in ("session_id", "event") and name not in spec.explode:
+            expr = expr.cast(pl.String)
         exprs.append(expr)
+        if field.clean is not None:
+            raw = field.model_copy(update={"clean": None})
+            raw_exprs.append(field_expr(f"{name}::raw", raw, schema, all_null=all_null))
     try:
-        out = _conform_canonical(frame.select(exprs))
+        out = frame.select(exprs + raw_exprs)
+        if spec.explode:
+            raws = [f"{c}::raw" for c in spec.explode if f"{c}::raw" in out.columns]
+            out = out.explode([*spec.explode, *raws])
+            ids = [c for c in ("user_id", "item_id") if c in spec.explode]
+            strings = [c for c in ("session_id", "event") if c in spec.explode]
+            out = out.with_columns(
+                pl.col(c).cast(pl.String)
+                for c in ids + strings
+                if c in strings or (spec.fields[c].dtype is None and not out.schema[c].is_integer())
+            )
     except pl.exceptions.PolarsError as exc:
         raise ReadError(
             f"{path or spec.source}: cannot map fields: {str(exc).splitlines()[0]}", path=path
         ) from exc
+    report = _clean_counts(out, spec)
+    out = _conform_canonical(out.select(list(spec.fields)))
     ts = spec.fields.get("timestamp")
     if ts is not None:
         if out.schema["timestamp"] == pl.Null:
@@ -406,7 +551,32 @@ def map_table(frame: pl.DataFrame, spec: TableSpec, *, path: Any = None) -> pl.D
                     f"{str(exc).splitlines()[0]}",
                     path=path,
                 ) from exc
-    return out
+    return out, report
+
+
+def _clean_counts(out: pl.DataFrame, spec: TableSpec) -> dict[str, dict[str, Any]]:
+    """Per cleaned field: non-null values before cleaning, values changed, values nulled."""
+    names = [n for n, f in spec.fields.items() if f.clean is not None]
+    if not names:
+        return {}
+    aggs = []
+    for name in names:
+        before, after = pl.col(f"{name}::raw"), pl.col(name)
+        aggs += [
+            before.is_not_null().sum().alias(f"{name}::values"),
+            (before.is_not_null() & before.ne_missing(after)).sum().alias(f"{name}::changed"),
+            (before.is_not_null() & after.is_null()).sum().alias(f"{name}::nulled"),
+        ]
+    row = out.select(aggs).row(0, named=True)
+    return {
+        name: {
+            "clean": spec.fields[name].clean,
+            "values": int(row[f"{name}::values"]),
+            "changed": int(row[f"{name}::changed"]),
+            "nulled": int(row[f"{name}::nulled"]),
+        }
+        for name in names
+    }
 
 
 def canonical_interactions(frame: pl.DataFrame) -> pl.DataFrame:
@@ -460,6 +630,7 @@ __all__ = [
     "CANONICAL_TYPES",
     "REQUIRED",
     "FieldSpec",
+    "FileRef",
     "ReaderOptions",
     "LookupSpec",
     "TableSpec",
@@ -469,6 +640,7 @@ __all__ = [
     "field_expr",
     "first_per_key",
     "map_table",
+    "map_table_report",
     "read_table",
     "social_edges",
 ]

@@ -507,6 +507,38 @@ def read_python_literal(
     return ReadResult(frame=_select_fields(frame, fields).lazy(), bad_lines=n_bad, path=path)
 
 
+# --------------------------------------------------------------------------- Parquet
+
+
+def read_parquet(
+    path: str | Path,
+    *,
+    fields: list[str] | None = None,
+    on_bad_line: OnBadLine = "error",
+) -> ReadResult:
+    """Read a Parquet file (Yambda's flat files); ``fields`` selects columns, missing -> null.
+
+    Categorical and enum columns become strings; rows keep the file's order. ``on_bad_line``
+    is accepted for a uniform reader signature (a Parquet file has no bad lines).
+    """
+    _check_policy(on_bad_line)
+    path = Path(path)
+    try:
+        names = pl.read_parquet_schema(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ReadError(f"{path}: not a readable Parquet file ({exc})", path=path) from exc
+    wanted = [f for f in fields if f in names] if fields is not None else list(names)
+    frame = pl.scan_parquet(path).select(wanted)
+    cats = [c for c in wanted if isinstance(names[c], pl.Categorical | pl.Enum)]
+    if cats:
+        frame = frame.with_columns(pl.col(c).cast(pl.String) for c in cats)
+    if fields is not None:
+        missing = [f for f in fields if f not in names]
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(f) for f in missing)
+        frame = frame.select(fields)
+    return ReadResult(frame=frame, bad_lines=0, path=path)
+
+
 READERS: dict[str, Callable[..., ReadResult]] = {
     "delimited": read_delimited,
     "csv": partial(read_delimited, sep=","),
@@ -514,5 +546,6 @@ READERS: dict[str, Callable[..., ReadResult]] = {
     "jsonl": read_jsonl,
     "json_lines": read_jsonl,
     "python_literal": read_python_literal,
+    "parquet": read_parquet,
 }
 """Format name (as written in recipes) -> reader; ``csv``/``tsv`` preset ``sep`` (overridable)."""

@@ -288,7 +288,7 @@ def resolve(
         base = validate_recipe(data, origin=origin)
     if not overrides:
         return base
-    data = apply_overrides(base.resolved(), overrides)
+    data = apply_overrides(base.model_dump(mode="json"), overrides)  # every key, even unset ones
     try:
         return validate_recipe(data, origin=f"{origin} with --set")
     except RecipeError as exc:  # the base recipe was valid: the override is at fault

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from recdata._types import IndexOrder
+from recdata.candidates._spec import CandidatesSpec
 from recdata.features import FeaturesSpec, GraphsSpec
 from recdata.normalize._mapping import TableSpec
 from recdata.recipe._splits import SplitSpec, normalise_split
@@ -108,6 +109,9 @@ class Recipe(_Model):
     """A table of (``item_id``, ``tag``) rows aggregated into an items ``tags`` list column."""
     social: TableSpec | None = None
     """A (``user_id``, ``friend_id``) table written as ``graphs/social.parquet`` between kept users."""
+    events: list[str] | None = None
+    """The event vocabulary (``[view, cart, order]``) when the interactions map ``event``:
+    every value must be one of these; the manifest records it."""
     steps: list[Step] = Field(default_factory=list)
     """Transforms of the interactions, in order."""
     index: IndexSpec = Field(default_factory=IndexSpec)
@@ -118,8 +122,15 @@ class Recipe(_Model):
     """Item texts and embeddings (null: none)."""
     graphs: GraphsSpec | None = Field(default_factory=GraphsSpec)
     """Graphs from the first split's train part (null: none)."""
+    candidates: CandidatesSpec | None = None
+    """Seeded evaluation candidates of the splits' valid/test rows (off unless set)."""
     expected: dict[str, ExpectedCounts] = Field(default_factory=dict)
     """Expected counts by stage: ``raw`` (after mapping), a step's label, or ``final``."""
+    expected_coverage: dict[Literal["items", "users"], dict[str, float]] = Field(
+        default_factory=dict
+    )
+    """Minimum share of rows with a value, per table and field (``{items: {title: 0.9}}``);
+    the build warns when the folder falls short."""
     check_stats: bool = True
     """Fail the build when a count differs from ``expected`` (``--set check_stats=false``)."""
 
@@ -159,6 +170,17 @@ class Recipe(_Model):
             required = next(s for s in self.sources if s.name == self.interactions.source)
             if required.optional:
                 raise ValueError(f"the interactions source {required.name!r} cannot be optional")
+        if self.events is not None:
+            repeated_events = sorted({e for e in self.events if self.events.count(e) > 1})
+            if not self.events or repeated_events:
+                raise ValueError(f"events: give distinct event types, got {self.events}")
+            for step in self.steps:
+                named = getattr(step, "events", None) or list(getattr(step, "weights", {}) or {})
+                unknown = sorted(set(named) - set(self.events))
+                if unknown:
+                    raise ValueError(
+                        f"steps.{step.key}: event type(s) {unknown} are not in events {self.events}"
+                    )
         labels = [s.key for s in self.steps]
         repeated = sorted({n for n in labels if labels.count(n) > 1})
         if repeated:
@@ -168,9 +190,22 @@ class Recipe(_Model):
             raise ValueError(
                 f"expected: unknown stage(s) {unknown}; use raw, final or a step label {labels}"
             )
+        for table, minimums in self.expected_coverage.items():
+            bad = {k: v for k, v in minimums.items() if not 0.0 <= v <= 1.0}
+            if bad:
+                raise ValueError(f"expected_coverage.{table}: shares must be in [0, 1], got {bad}")
         for split in self.splits:
             if not _SPLIT_NAME.match(split):
                 raise ValueError(f"splits: {split!r} is not a file-safe folder name")
+        if self.candidates is not None:
+            if not self.splits:
+                raise ValueError("candidates: the recipe has no splits to add candidates to")
+            wanted = self.candidates.protocols or []
+            unknown = [p for p in wanted if p != "all" and p not in self.splits]
+            if unknown:
+                raise ValueError(
+                    f"candidates.protocols: {unknown} are not splits of the recipe {list(self.splits)}"
+                )
         return self
 
     @property
@@ -182,5 +217,11 @@ class Recipe(_Model):
         return sum(sizes)  # type: ignore[arg-type]
 
     def resolved(self) -> dict[str, Any]:
-        """The fully explicit form (every default written out), as JSON-ready data."""
-        return self.model_dump(mode="json")
+        """The fully explicit form (every default written out), as JSON-ready data.
+
+        ``candidates`` appears only when set, so recipes without it keep their hash.
+        """
+        data = self.model_dump(mode="json")
+        if data.get("candidates") is None:
+            data.pop("candidates", None)
+        return data

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from recdata._types import Dedup, KcoreMode
+from recdata.sessions._srgnn import SrgnnDataset
+from recdata.sessions._steps import ItemCountMode
 
 
 class _Step(BaseModel):
@@ -107,6 +109,87 @@ class SampleUsersStep(_Step):
         return self
 
 
+class SessionizeStep(_Step):
+    """Add ``session_id``: a user's stream split where the gap since the previous click exceeds ``gap``."""
+
+    step: Literal["sessionize"] = "sessionize"
+    gap: float = Field(default=1800, ge=0)
+    """Inactivity gap in seconds; a longer gap (strictly greater) starts a new session."""
+
+
+class DropShortSessionsStep(_Step):
+    """Drop sessions with fewer than ``min_length`` rows."""
+
+    step: Literal["drop_short_sessions"] = "drop_short_sessions"
+    min_length: int = Field(default=2, ge=0)
+    """Smallest session length kept (rows, repeats included)."""
+
+
+class DropRareItemsStep(_Step):
+    """Drop rows of items seen fewer than ``min_count`` times, then sessions left too short."""
+
+    step: Literal["drop_rare_items"] = "drop_rare_items"
+    min_count: int = Field(default=5, ge=0)
+    """Smallest item count kept (rows, repeats included)."""
+    mode: ItemCountMode = "once"
+    """``once`` (counts taken on the input) or ``iterative`` (repeat to the fixed point)."""
+    min_session_length: int = Field(default=1, ge=0)
+    """Sessions left with fewer rows are dropped after each item filter."""
+    max_rounds: int | None = Field(default=None, ge=1)
+    """Cap on rounds for ``iterative`` (null: none)."""
+
+
+class RemoveRepeatsStep(_Step):
+    """Drop a click on the same item as the session's previous click (``a a b a`` -> ``a b a``)."""
+
+    step: Literal["remove_repeats"] = "remove_repeats"
+
+
+class SrgnnStep(_Step):
+    """SR-GNN's ``datasets/preprocess.py`` (Diginetica or Yoochoose branch), rule for rule."""
+
+    step: Literal["srgnn"] = "srgnn"
+    dataset: SrgnnDataset
+    """``diginetica`` (also SR-GNN's sample file: 7 test days, clicks by timeframe) or
+    ``yoochoose`` (1 test day, clicks in file order)."""
+    timezone: str = "UTC"
+    """The zone ``time.mktime`` read dates in (the script used the machine's local zone)."""
+    min_item_count: int = Field(default=5, ge=0)
+    """Items seen fewer times (counted once) are dropped; the script's value is 5."""
+    order: str | None = "timeframe"
+    """Diginetica: the column clicks are stably sorted by (ignored for Yoochoose)."""
+
+
+class KeepEventsStep(_Step):
+    """Keep the rows whose ``event`` is one of ``events`` (``keep_events: {events: [order]}``)."""
+
+    step: Literal["keep_events"] = "keep_events"
+    events: list[str] = Field(min_length=1)
+    """Event types kept (from the recipe's ``events`` vocabulary)."""
+
+
+class EventWeightsStep(_Step):
+    """Add a float32 ``weight`` column from each row's event type."""
+
+    step: Literal["event_weights"] = "event_weights"
+    weights: dict[str, float] = Field(min_length=1)
+    """Event type -> weight (``{view: 1, cart: 2, order: 3}``)."""
+    default: float | None = None
+    """Weight of a type missing from ``weights``; null: such a row is an error."""
+    column: str = "weight"
+    """Name of the weight column."""
+
+
+class ExposuresToImpressionsStep(_Step):
+    """Exposure logs -> clicked rows with the ``impressions`` shown in their group."""
+
+    step: Literal["exposures_to_impressions"] = "exposures_to_impressions"
+    group: list[str] = Field(default_factory=list)
+    """Columns besides the user that identify one screen of exposures (KuaiRand: date, hourmin)."""
+    clicked: str = "is_click"
+    """The 0/1 column marking the clicked exposures (the rows kept)."""
+
+
 Step = Annotated[
     DedupStep
     | FilterRatingStep
@@ -114,7 +197,15 @@ Step = Annotated[
     | KcoreStep
     | ActivityFilterStep
     | TimeWindowStep
-    | SampleUsersStep,
+    | SampleUsersStep
+    | SessionizeStep
+    | DropShortSessionsStep
+    | DropRareItemsStep
+    | RemoveRepeatsStep
+    | SrgnnStep
+    | KeepEventsStep
+    | EventWeightsStep
+    | ExposuresToImpressionsStep,
     Field(discriminator="step"),
 ]
 """Any step, chosen by its ``step`` key."""
@@ -127,6 +218,14 @@ STEP_KINDS = (
     "activity_filter",
     "time_window",
     "sample_users",
+    "sessionize",
+    "drop_short_sessions",
+    "drop_rare_items",
+    "remove_repeats",
+    "srgnn",
+    "keep_events",
+    "event_weights",
+    "exposures_to_impressions",
 )
 
 

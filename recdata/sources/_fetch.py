@@ -123,6 +123,13 @@ def fetch(
         except ChecksumMismatch:
             raise
         except (SourceError, MissingExtra) as exc:
+            variant = _fetch_variant(source, options)
+            if variant is not None:
+                fetched[source.name] = variant
+                continue
+            if source.variants and isinstance(exc, SourceError) and not source.optional:
+                names = ", ".join(v.filename for v in source.variants)
+                raise SourceError(f"{exc} (a known variant would also do: {names})") from exc
             if not source.optional:
                 raise
             log.warning("optional source %r is missing: %s", source.name, exc)
@@ -179,6 +186,34 @@ def _fetch_one(source: Source, opt: _Options) -> FetchedSource:
             )
         found = found.model_copy(update={"members": members})
     return found
+
+
+def _fetch_variant(source: Source, opt: _Options) -> FetchedSource | None:
+    """The first of ``source.variants`` found locally, verified by its own checksum."""
+    for variant in source.variants:
+        stand_in = source.model_copy(
+            update={
+                "filename": variant.filename,
+                "sha256": variant.sha256,
+                "md5": variant.md5,
+                "size": variant.size,
+                "urls": [],
+                "hf": None,
+                "manual": source.manual or f"variant {variant.name} of {source.file_name}",
+                "archive": None,
+                "members": [],
+                "variants": [],
+            }
+        )
+        try:
+            found = _fetch_one(stand_in, opt)
+        except ChecksumMismatch:
+            raise
+        except (SourceError, MissingExtra):
+            continue
+        log.info("source %r: using its variant %r (%s)", source.name, variant.name, found.path)
+        return found.model_copy(update={"variant": variant.name})
+    return None
 
 
 def _expected(source: Source, cache: Cache) -> _Expect:
@@ -293,12 +328,12 @@ def _member_names(source: Source) -> list[str]:
 
 
 def _find_member(raw_dir: Path, source: Source, name: str) -> Path | None:
-    """An extracted member in ``raw_dir``: by relative path or basename, also below ``<stem>/``."""
-    path = _find_file(raw_dir, name)
+    """An extracted member in ``raw_dir``: below ``<stem>/`` first (the archive's own folder, so
+    two archives with the same member names, MIND's train and dev, stay apart), then by
+    relative path or basename anywhere."""
     stem = raw_dir / source.file_name.split(".")[0]
-    if path is None and stem.is_dir():
-        path = _find_file(stem, name)
-    return path
+    path = _find_file(stem, name) if stem.is_dir() else None
+    return path if path is not None else _find_file(raw_dir, name)
 
 
 def _raw_dir_searched(source: Source, opt: _Options) -> str:

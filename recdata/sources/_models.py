@@ -68,6 +68,34 @@ class HFFile(BaseModel):
         return f"hf://{self.repo_type}s/{self.repo_id}@{self.revision}/{self.filename}"
 
 
+class SourceVariant(BaseModel):
+    """Another known file that may stand in for a source (e.g. a publisher's sample of it).
+
+    It is used only when the source itself is not available, is found locally (``--raw-dir``,
+    the manual folder, the cache or a mirror folder) by ``filename``, verified by its own
+    checksum, and a build from it skips the recipe's expected statistics (they are the full
+    file's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="short label recorded by the build, e.g. 'srgnn-sample'")
+    filename: str = Field(description="the variant's file name")
+    sha256: str | None = None
+    md5: str | None = None
+    size: int | None = Field(default=None, ge=0)
+    description: str = ""
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, v: str | None) -> str | None:
+        return _check_hex(v, 64, "sha256")
+
+    @field_validator("md5")
+    @classmethod
+    def _md5(cls, v: str | None) -> str | None:
+        return _check_hex(v, 32, "md5")
+
+
 class Source(BaseModel):
     """One raw file of a recipe: where to get it, how to verify it, what is inside it."""
 
@@ -86,6 +114,10 @@ class Source(BaseModel):
     hf: HFFile | None = None
     licence: str | None = None
     citation: str | None = None
+    variants: list[SourceVariant] = Field(
+        default_factory=list,
+        description="other files that may stand in for this one, found locally only",
+    )
 
     @field_validator("sha256")
     @classmethod
@@ -153,3 +185,5 @@ class FetchedSource(BaseModel):
     members: dict[str, Path] = Field(default_factory=dict)
     missing: bool = False
     trusted_on_first_use: bool = False
+    variant: str | None = None
+    """The name of the :class:`SourceVariant` used in place of the source, if one was."""

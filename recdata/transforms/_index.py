@@ -74,12 +74,12 @@ def _rank_codes(
             value_rank = np.empty(k, dtype=np.int64)
             value_rank[value_order(keys)] = np.arange(k)
         ordering = np.lexsort((value_rank, -counts))
-    elif order == "first_seen":
+    elif order in ("first_seen", "input"):
         assert first_pos is not None
         ordering = np.argsort(first_pos, kind="stable")
     else:
         raise TransformError(
-            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity"
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, input"
         )
     idx = np.empty(k, dtype=np.int32)
     idx[ordering] = np.arange(1, k + 1, dtype=np.int32)
@@ -158,9 +158,9 @@ def _index_frame(
     ``raw_keys``: when ``user``/``item`` hold indices of an ``order="any"`` indexing, the raw
     keys of those indices (see :attr:`IndexedData.raw_keys`), which then define raw-id order.
     """
-    if order not in ("raw_id", "first_seen", "popularity", "any"):
+    if order not in ("raw_id", "first_seen", "popularity", "input", "any"):
         raise TransformError(
-            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, any"
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, input, any"
         )
     raw_user, raw_item = raw_keys if raw_keys is not None else (None, None)
     clash = {INTERACTION, USER, ITEM} & (set(df.columns) - {user, item})
@@ -172,16 +172,22 @@ def _index_frame(
     rest = df.drop(user, item) if df.width > 2 else None
     need_time = sort or order == "first_seen"
     tkey = _time_key(df[time] if time is not None and need_time else None, n)
-    if order == "first_seen":
+    if order in ("first_seen", "input"):
         eu, ei = encode_pair(df[user], df[item])
-        chron = stable_argsort(tkey)
-        pos = np.empty(n, dtype=np.int64)
-        pos[chron] = np.arange(n)
+        if order == "first_seen":
+            chron = stable_argsort(tkey)
+            pos = np.empty(n, dtype=np.int64)
+            pos[chron] = np.arange(n)
+        else:  # input: first appearance in the input rows, for users and items alike
+            pos = np.arange(n, dtype=np.int64)
         uidx_of = _rank_codes(eu, order, _first_positions(eu.codes, eu.size, pos))
         user_idx = uidx_of[eu.codes]
         perm = sequence_permutation(user_idx, tkey, ascending=True)
-        seq_pos = np.empty(n, dtype=np.int64)
-        seq_pos[perm] = np.arange(n)
+        if order == "first_seen":
+            seq_pos = np.empty(n, dtype=np.int64)
+            seq_pos[perm] = np.arange(n)
+        else:
+            seq_pos = pos
         iidx_of = _rank_codes(ei, order, _first_positions(ei.codes, ei.size, seq_pos))
         item_idx = iidx_of[ei.codes]
         uvalues, ivalues = _keys_of(eu.values, raw_user), _keys_of(ei.values, raw_item)
@@ -242,7 +248,9 @@ def index_ids(
     ``order``: ``raw_id`` sorts the raw ids by value as given (numbers numerically, strings
     lexicographically); ``first_seen`` numbers users by their first interaction in time
     (ties: input row order) and items by first appearance in the resulting sequence order;
-    ``popularity`` numbers by descending interaction count, ties by raw id; ``any`` in no
+    ``popularity`` numbers by descending interaction count, ties by raw id; ``input`` numbers
+    users and items by first appearance in the input rows (a step that leaves rows in a
+    protocol's own order, such as SR-GNN's, then fixes the numbering); ``any`` in no
     particular (but deterministic) order, the cheapest, for frames that are filtered and then
     :func:`reindex`-ed, which orders the survivors by raw id. Rows are then
     sorted stably by (user_idx, time) (ties keep input order; null time first) and numbered

@@ -72,18 +72,22 @@ FILES = [
     "features/item_text.parquet",
     "graphs/user_item.parquet",
     "graphs/item_item.parquet",
+    "splits/loo/candidates-valid.parquet",
+    "splits/loo/candidates-test.parquet",
 ]
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic folder built once: tables, a leave-one-out split, item texts, graphs."""
+    """A small synthetic folder built once: tables, a leave-one-out split, item texts, graphs
+    and candidate lists."""
     folder = tmp_path_factory.mktemp("built") / "syn"
     home = tmp_path_factory.mktemp("home")
     old = os.environ.get("RECDATA_HOME")
     os.environ["RECDATA_HOME"] = str(home)
     try:
         assert main(["build", "synthetic", "--set", "size=2000", "-o", str(folder)]) == 0
+        assert main(["candidates", str(folder), "-n", "5"]) == 0
     finally:
         if old is None:
             os.environ.pop("RECDATA_HOME", None)
@@ -91,15 +95,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
             os.environ["RECDATA_HOME"] = old
     assert sorted(
         p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
-    ) == sorted([*FILES, "build.log"])
+    ) == sorted([*FILES, "build.log", "README.md", "croissant.json"])
     return folder
 
 
 def _verbs(folder: Path, out: Path) -> list[list[str]]:
-    """Every CLI verb that reads a folder; ``features`` last, since it changes the folder."""
+    """Every CLI verb that reads a folder; ``candidates`` and ``features`` last, since they
+    change the folder."""
     verbs = [["validate", str(folder)], ["stats", str(folder)]]
     verbs.append(["stats", str(folder), "--split", "loo"])
     verbs += [["export", str(folder), "--to", f, "-o", str(out / f)] for f in FORMATS]
+    verbs.append(["report", str(folder), "-o", str(out / "report.html")])
+    verbs.append(["candidates", str(folder), "-n", "5"])
     verbs.append(["features", str(folder), "--graphs"])
     return verbs
 

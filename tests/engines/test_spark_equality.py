@@ -130,7 +130,7 @@ def test_kcore_to_the_fixed_point(engine: Any, df: pl.DataFrame, k: int) -> None
 @given(df=frames())
 def test_index(engine: Any, df: pl.DataFrame) -> None:
     loaded = engine.load(df)
-    for order in ("raw_id", "popularity", "first_seen"):
+    for order in ("raw_id", "popularity", "first_seen", "input"):
         want = POLARS.index(df, order=order)
         got = engine.index(loaded, order=order)
         _same(engine, got.interactions, want.interactions)
@@ -145,6 +145,7 @@ SPLITS = [
     ("global_temporal", {"quantiles": (0.5, 0.8)}),
     ("global_temporal", {"quantiles": (0.3, 0.3), "unseen": "drop", "history": True}),
     ("global_temporal", {"cutoffs": (1_600_000_002_000, 1_600_000_004_000), "unseen": "drop"}),
+    ("global_temporal", {"quantiles": (0.4, 0.7), "unseen": "drop_users", "gap": 1.5}),
     ("ratio", {"ratios": (0.6, 0.2, 0.2)}),
     ("ratio", {"order": "random", "seed": 7, "history": True, "history_cap": 1}),
     ("cold_start", {"entity": "user", "ratios": (0.5, 0.25, 0.25), "seed": 2}),

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from recdata.candidates import add_candidates
 from recdata.cli import main
 from recdata.dataset import manifest_hash
 from recdata.errors import ExportError, UsageError
@@ -20,6 +21,8 @@ def test_record_and_byte_identical_outputs(to: str, toy: Path, tmp_path: Path) -
         pytest.importorskip("datasets")
     if to == "graph":
         pytest.importorskip("scipy")
+    if to in ("rechorus", "elliot", "ncf"):  # formats with negatives need candidate lists
+        add_candidates(toy, n=1, exclude="train")
     a = export(toy, to=to, out=tmp_path / "a")
     b = export(toy, to=to, out=tmp_path / "elsewhere" / "b")
     record = json.loads((a / EXPORT_RECORD).read_text(encoding="utf-8"))

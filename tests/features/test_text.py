@@ -84,7 +84,8 @@ def test_other_types() -> None:
 
 
 def _reference(title: str, max_tokens: int) -> str | None:
-    text = re.sub(r"<[^>]*>", " ", title)
+    text = re.sub(r"<[a-zA-Z/!?][^>]*>", " ", title)
+    text = re.sub(r"<[a-zA-Z/!?][^>]*$", "", text)  # an unterminated tag is cut to the end
     text = html.unescape(text) if "&" in text else text
     text = " ".join(text.split())
     words = text.split(" ")[:max_tokens] if text else []

@@ -72,7 +72,10 @@ def _check(recipe: Recipe) -> None:
     for kind in REQUIRED:
         table = getattr(recipe, kind)
         if table is not None:
-            assert all(f in table.fields for f in REQUIRED[kind])
+            required = list(REQUIRED[kind])
+            if kind == "interactions" and "session_id" in table.fields:
+                required.remove("user_id")  # each session is its own user
+            assert all(f in table.fields for f in required)
     if recipe.interactions is not None:
         ts = recipe.interactions.fields.get("timestamp")
         assert ts is None or ts.unit is not None

@@ -189,7 +189,16 @@ def test_cold_start_holds_out_whole_entities(rows, entity, seed):
 
 
 def test_splitters_registry_and_string_ids():
-    assert set(SPLITTERS) == {"leave_one_out", "global_temporal", "ratio", "cold_start"}
+    assert set(SPLITTERS) == {
+        "leave_one_out",
+        "global_temporal",
+        "ratio",
+        "cold_start",
+        "last_session_out",
+        "temporal_sessions",
+        "srgnn",
+        "target_event",
+    }
     df = pl.DataFrame({"u": ["a", "a", "a", "b"], "i": ["x", "y", "z", "x"], "t": [3, 1, 2, 1]})
     split = SPLITTERS["leave_one_out"](df.lazy(), user="u", item="i", time="t")
     tr, va, te = split.collect()

@@ -180,3 +180,22 @@ def test_reindex_requires_raw_id_order():
     data = index_ids(frame([("a", "x", 1)]).lazy(), order="popularity")
     with pytest.raises(TransformError, match="raw_id"):
         reindex(data, data.interactions.lazy())
+
+
+def test_input_order_numbers_by_first_appearance_in_the_input_rows() -> None:
+    """``input``: users and items by first appearance in the rows as given, not in time."""
+    import datetime as dt
+
+    t = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    frame = pl.DataFrame(
+        {
+            "user_id": ["s9", "s9", "s1", "s1"],
+            "item_id": ["b", "a", "a", "c"],
+            "timestamp": [t + dt.timedelta(days=3), t + dt.timedelta(days=2), t, t],
+        }
+    )
+    got = index_ids(frame.lazy(), order="input")
+    assert got.user_map["user_id"].to_list() == ["s9", "s1"]
+    assert got.item_map["item_id"].to_list() == ["b", "a", "c"]
+    # rows still in sequence order: user_idx, then time (s9's "a" before its "b")
+    assert got.interactions["item_idx"].to_list() == [2, 1, 2, 3]

@@ -14,10 +14,18 @@ from recdata.errors import RecipeError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
+    DropRareItemsStep,
+    DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
     FilterRatingStep,
     ImplicitLabelStep,
     KcoreStep,
+    KeepEventsStep,
+    RemoveRepeatsStep,
     SampleUsersStep,
+    SessionizeStep,
+    SrgnnStep,
     TimeWindowStep,
 )
 
@@ -79,7 +87,9 @@ class PolarsEngine(Engine[pl.DataFrame]):
             return T.sample_users(
                 lf, n=step.n, fraction=step.fraction, seed=step.seed, user=_RAW_USER
             ).collect(), {}
-        raise RecipeError(f"unknown step {step!r}")
+        if isinstance(step, KeepEventsStep | EventWeightsStep | ExposuresToImpressionsStep):
+            return _event_step(step, lf)
+        return _session_step(step, lf)
 
     def index(self, frame: pl.DataFrame, *, order: IndexOrder) -> Indexed[pl.DataFrame]:
         from recdata.transforms import index_ids
@@ -142,3 +152,53 @@ class PolarsEngine(Engine[pl.DataFrame]):
 
     def columns(self, frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
         return frame.lazy().collect_schema().names()
+
+
+def _event_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The event and impression steps of :mod:`recdata.events` over a raw-id frame."""
+    from recdata import events as EV
+
+    if isinstance(step, KeepEventsStep):
+        return EV.keep_events(lf, events=step.events).collect(), {}
+    if isinstance(step, EventWeightsStep):
+        return EV.event_weights(
+            lf, weights=step.weights, default=step.default, column=step.column
+        ).collect(), {}
+    out = EV.exposures_to_impressions(
+        lf, group=step.group, clicked=step.clicked, user=_RAW_USER, item=_RAW_ITEM
+    ).collect()
+    return out, {}
+
+
+def _session_step(step: Any, lf: pl.LazyFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The session steps of :mod:`recdata.sessions` over a raw-id frame."""
+    from recdata import sessions as SS
+
+    if isinstance(step, SessionizeStep):
+        return SS.sessionize(lf, gap=step.gap, user=_RAW_USER, time=S.TIME).collect(), {}
+    if isinstance(step, DropShortSessionsStep):
+        return SS.drop_short_sessions(lf, min_length=step.min_length).collect(), {}
+    if isinstance(step, DropRareItemsStep):
+        out, report = SS.drop_rare_items_report(
+            lf,
+            min_count=step.min_count,
+            mode=step.mode,
+            min_session_length=step.min_session_length,
+            max_rounds=step.max_rounds,
+            item=_RAW_ITEM,
+        )
+        return out, {"rounds": report.rounds, "converged": report.converged}
+    if isinstance(step, RemoveRepeatsStep):
+        return SS.remove_repeats(lf, item=_RAW_ITEM, time=S.TIME).collect(), {}
+    if isinstance(step, SrgnnStep):
+        out, srgnn = SS.srgnn_preprocess_report(
+            lf,
+            dataset=step.dataset,
+            timezone=step.timezone,
+            min_item_count=step.min_item_count,
+            order=step.order,
+            item=_RAW_ITEM,
+            time=S.TIME,
+        )
+        return out, srgnn.as_dict()
+    raise RecipeError(f"unknown step {step!r}")

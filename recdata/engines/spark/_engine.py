@@ -82,6 +82,7 @@ class SparkEngine(Engine[Any]):
         (without their ``_row``, ids decoded). The rows arrive unordered and are sorted here by
         that unique key (one driver sort instead of Spark's sampled range sort)."""
         if S.INTERACTION in frame.columns:
+            frame = frame.drop(ROW) if ROW in frame.columns else frame
             return to_polars(frame, self._schema).sort(S.INTERACTION)
         if ROW in frame.columns:
             got = decode_ids(to_polars(frame).sort(ROW).drop(ROW), self._codes)

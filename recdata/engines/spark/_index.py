@@ -32,10 +32,15 @@ def _entity_index(frame: Any, raw: str, idx: str, order: str) -> Any:
     if order == "popularity":
         counts = frame.groupBy(raw).agg(F.count(F.lit(1)).alias("_n"))
         return _ranked(counts, [F.col("_n").desc(), F.col(raw).asc()], idx).drop("_n")
+    if order == "input":  # first appearance in the input rows
+        first = frame.groupBy(raw).agg(F.min(F.col(ROW)).alias("_f"))
+        return _ranked(first, [F.col("_f").asc()], idx).drop("_f")
     if order == "first_seen":
         first = frame.groupBy(raw).agg(F.min(F.struct(time_key(frame), F.col(ROW))).alias("_f"))
         return _ranked(first, [F.col("_f").asc()], idx).drop("_f")
-    raise TransformError(f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity")
+    raise TransformError(
+        f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, input"
+    )
 
 
 def _sequence_numbers(frame: Any) -> Any:

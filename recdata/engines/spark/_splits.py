@@ -193,16 +193,23 @@ def global_temporal(
     cutoffs: Any = None,
     quantiles: Any = None,
     unseen: str = "keep",
+    gap: float = 0,
     history: bool = False,
     history_cap: int | None = None,
 ) -> SplitResult[Any]:
-    """``train < t1 <= valid < t2 <= test``; unseen valid/test users/items kept or dropped."""
+    """``train < t1 <= valid < t2 <= test``; unseen valid/test users/items kept or dropped
+    (``drop_users``: only rows of unseen users); rows within ``gap`` seconds before a cut-off
+    dropped."""
     from pyspark.sql import functions as F
 
     if (cutoffs is None) == (quantiles is None):
         raise TransformError("global_temporal: give exactly one of cutoffs or quantiles")
-    if unseen not in ("keep", "drop"):
-        raise TransformError(f"global_temporal: unseen={unseen!r} is not one of keep, drop")
+    if unseen not in ("keep", "drop", "drop_users"):
+        raise TransformError(
+            f"global_temporal: unseen={unseen!r} is not one of keep, drop, drop_users"
+        )
+    if gap < 0:
+        raise TransformError(f"global_temporal: gap must be >= 0 seconds, got {gap!r}")
     rows_in = frame.count()
     if cutoffs is not None:
         if len(cutoffs) != 2:
@@ -220,7 +227,17 @@ def global_temporal(
     if history:
         frame = add_history(frame, cap=history_cap)
     key = _ms(frame)
-    part = F.when(key < t1, TRAIN).when(key < t2, VALID).otherwise(TEST).cast("byte")
+    gap_ms = int(round(gap * 1000))
+    in_gap = F.lit(False)
+    if gap_ms:
+        in_gap = ((key >= t1 - gap_ms) & (key < t1)) | ((key >= t2 - gap_ms) & (key < t2))
+    part = (
+        F.when(in_gap, DROPPED)
+        .when(key < t1, TRAIN)
+        .when(key < t2, VALID)
+        .otherwise(TEST)
+        .cast("byte")
+    )
     frame = checkpoint(frame.withColumn(PART, part))
     train = frame.filter(F.col(PART) == TRAIN)
     seen_u = train.select(S.USER).distinct().withColumn("_su", F.lit(True))
@@ -228,8 +245,8 @@ def global_temporal(
     flagged = (
         frame.join(seen_u, S.USER, "left")
         .join(seen_i, S.ITEM, "left")
-        .withColumn("_nu", F.col("_su").isNull() & (F.col(PART) != TRAIN))
-        .withColumn("_ni", F.col("_si").isNull() & (F.col(PART) != TRAIN))
+        .withColumn("_nu", F.col("_su").isNull() & F.col(PART).isin(VALID, TEST))
+        .withColumn("_ni", F.col("_si").isNull() & F.col(PART).isin(VALID, TEST))
     )
     flagged = checkpoint(flagged.withColumn("_new", F.col("_nu") | F.col("_ni")))
     sums = flagged.groupBy(PART).agg(
@@ -247,15 +264,23 @@ def global_temporal(
         counts[f"{name}_unseen_rows"] = int(row["n"] or 0) if row else 0
         if unseen == "drop":
             dropped[f"{name}_unseen"] = counts[f"{name}_unseen_rows"]
-    if unseen == "drop":
+    if unseen == "drop_users":
+        for name, code in (("valid", VALID), ("test", TEST)):
+            row = got.get(code)
+            dropped[f"{name}_unseen_users"] = int(row["u"] or 0) if row else 0
+    drop = {"drop": "_new", "drop_users": "_nu"}.get(unseen)
+    if drop is not None:
         flagged = flagged.withColumn(
-            PART, F.when(F.col("_new"), F.lit(DROPPED).cast("byte")).otherwise(F.col(PART))
+            PART, F.when(F.col(drop), F.lit(DROPPED).cast("byte")).otherwise(F.col(PART))
         )
+    if gap_ms:
+        dropped["gap"] = int(frame.filter(in_gap).count())
     columns = [c for c in frame.columns]
     report_params = {
         "cutoffs": [t1, t2],
         "quantiles": list(quantiles) if quantiles is not None else None,
         "unseen": unseen,
+        "gap": gap,
         "history": history,
         "history_cap": history_cap,
     }
