@@ -23,6 +23,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "export": ("recdata.exporters", "export"),
     "to_hf": ("recdata.exporters", "to_hf"),
     "add_features": ("recdata.features", "add_features"),
+    "add_semantic_ids": ("recdata.semantic_ids", "add_semantic_ids"),
     "add_candidates": ("recdata.candidates", "add_candidates"),
     "report": ("recdata.reports", "report"),
 }

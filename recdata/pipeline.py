@@ -60,10 +60,22 @@ class _Log:
     started: float = field(default_factory=time.perf_counter)
 
     def stage(self, message: str) -> None:
-        log.info("%s", message)
-        self.lines.append(f"[{time.perf_counter() - self.started:8.2f}s] {message}")
+        memory = _memory_note()
+        log.info("%s%s", message, memory)
+        self.lines.append(f"[{time.perf_counter() - self.started:8.2f}s] {message}{memory}")
         if self.callback is not None:
             self.callback(message)
+
+
+def _memory_note() -> str:
+    """`` (rss X GB, peak so far Y GB)`` of this process on Linux, for build.log; else ``""``."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+        values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss, peak = (int(values[k].split()[0]) * 1024 / 1e9 for k in ("VmRSS", "VmHWM"))
+    except (OSError, KeyError, ValueError):
+        return ""
+    return f" (rss {rss:.2f} GB, peak so far {peak:.2f} GB)"
 
 
 # --------------------------------------------------------------------------- fetch
@@ -185,7 +197,9 @@ def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
 
     assert recipe.synthetic is not None
     spec = recipe.synthetic
-    data = generate(spec.size, n_users=spec.n_users, n_items=spec.n_items, seed=spec.seed)
+    data = generate(
+        spec.size, n_users=spec.n_users, n_items=spec.n_items, seed=spec.seed, categorical=True
+    )
     inter = to_timestamp(data.interactions.lazy(), column=S.TIME, unit="s").collect()
     return canonical_interactions(inter), data.items
 
@@ -240,9 +254,26 @@ def _source_records(
     return records
 
 
-def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_options: Any) -> _Inputs:
+Fits = Callable[[int, str], None]
+"""``fits(rows, what)`` raises :class:`UsageError` when ``rows`` interactions will not fit."""
+
+
+def _memory_check(engine: Engine[Any]) -> Fits:
+    """The polars engine's memory check (a budget taken now); no check for other engines."""
+    if engine.name != "polars":
+        return lambda rows, what: None
+    from recdata.engines.polars._memory import check_fits, memory_budget
+
+    budget = memory_budget()
+    return lambda rows, what: check_fits(rows, what=what, budget=budget)
+
+
+def _read_inputs(
+    recipe: Recipe, stage: _Log, warnings: list[str], fits: Fits, **fetch_options: Any
+) -> _Inputs:
     """Fetch the sources (or generate), read and map every table into canonical columns."""
     if recipe.synthetic is not None:
+        fits(recipe.synthetic.size, f"{recipe.name} (size={recipe.synthetic.size})")
         stage.stage(f"generating {recipe.synthetic.size:,} synthetic interactions")
         inter, items_meta = _synthetic(recipe)
         return _Inputs(inter, items=items_meta)
@@ -254,6 +285,9 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
     stage.stage("reading interactions")
     path = _table_path(recipe.interactions, fetched)
     assert path is not None
+    from recdata.engines.polars._memory import rows_from_file
+
+    fits(rows_from_file(path, recipe.interactions.format), path.name)
     inter = _read_all(
         recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
     )
@@ -264,6 +298,7 @@ def _read_inputs(recipe: Recipe, stage: _Log, warnings: list[str], **fetch_optio
             inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))
         inputs.users_are_sessions = fields.get(_RAW_USER, fields[S.SESSION]) == fields[S.SESSION]
     inter = canonical_interactions(inter)
+    fits(inter.height, path.name)
     keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
     if keyed.height < inter.height:
         warnings.append(
@@ -617,14 +652,15 @@ def _build(
     """The stages in order: read -> map -> steps -> index -> splits -> candidates ->
     graphs/features -> statistics -> write."""
     warnings: list[str] = []
-    inputs = _read_inputs(recipe, stage, warnings, **fetch_options)
-    inter = engine.load(inputs.interactions)
-    inputs.interactions = pl.DataFrame()  # the engine holds it now
+    inputs = _read_inputs(recipe, stage, warnings, _memory_check(engine), **fetch_options)
     checked = _variant_checks(recipe, inputs.fetched, warnings)
-    inter, step_records, stages = _run_steps(engine, checked, inter, stage, warnings)
+    inter, step_records, stages = _run_steps(
+        engine, checked, _hand_over(engine, inputs), stage, warnings
+    )
 
     stage.stage("assigning indices")
     indexed: Indexed[Any] = engine.index(inter, order=recipe.index.order)
+    del inter  # each stage's input is freed as soon as its output exists
     impressions = None
     if S.IMPRESSIONS in engine.columns(indexed.interactions):
         mapped, report = map_impressions(engine.collect(indexed.interactions), indexed.item_map)
@@ -692,10 +728,23 @@ def _build(
     tables.candidates = candidates.frames
     build_log = _build_log(stage, recipe, inputs.fetched, raw_dir)
     path = write_dataset(
-        out_path, tables, manifest, overwrite=overwrite, build_log=build_log, protect=protect
+        out_path,
+        tables,
+        manifest,
+        overwrite=overwrite,
+        build_log=build_log,
+        protect=protect,
+        max_rows_per_file=recipe.output.max_rows_per_file,
     )
     stage.stage(f"done: {path}")
     return path
+
+
+def _hand_over(engine: Engine[Any], inputs: _Inputs) -> Any:
+    """The mapped interactions as an engine frame; ``inputs`` lets go of them (so the steps
+    stage is their only holder and frees each step's input as soon as its output exists)."""
+    frame, inputs.interactions = inputs.interactions, pl.DataFrame()
+    return engine.load(frame)
 
 
 def _collect_tables(

@@ -101,6 +101,15 @@ ITEM_TEXT = pa.schema([pa.field(ITEM, pa.int32(), nullable=False), pa.field("tex
 """Columns of ``features/item_text.parquet``."""
 
 
+SEMANTIC_IDS = pa.schema(
+    [
+        pa.field(ITEM, pa.int32(), nullable=False),
+        pa.field("codes", pa.list_(pa.int16())),
+    ]
+)
+"""Columns of ``features/semantic_ids-<method>.parquet`` (codes of fixed length, unique tuples)."""
+
+
 def embedding_schema(dim: int) -> pa.Schema:
     """Schema of ``features/<kind>-<model>.parquet``: item_idx and a fixed-size float32 vector."""
     return pa.schema(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from recdata import schema as S
@@ -30,8 +31,47 @@ def _distribution(counts: pl.LazyFrame) -> dict[str, float]:
     return {k: (round(float(v), 4) if v is not None else None) for k, v in row.items()}
 
 
+def _packable(column: pl.Series) -> bool:
+    if not column.dtype.is_integer() or column.null_count():
+        return False
+    return not len(column) or (column.min() >= 0 and column.max() < 1 << 31)  # type: ignore[operator]
+
+
+def _pairs_and_ties(
+    frame: pl.DataFrame, user: str, item: str, time: str | None
+) -> tuple[int | None, int | None]:
+    """Distinct (user, item) pairs and rows in tied (user, time) groups of an in-memory frame,
+    by numpy (a sorted 64-bit key per row; adjacent rows when sorted by user and time), which
+    needs a fraction of a group-by's memory; None for what the polars path must count."""
+    users, items = frame.get_column(user), frame.get_column(item)
+    if not (_packable(users) and _packable(items)):
+        return None, None
+    u = users.cast(pl.Int64).to_numpy()
+    keys = u << 32
+    keys |= items.cast(pl.Int64).to_numpy()
+    keys.sort()
+    pairs = int(len(keys) and 1 + np.count_nonzero(keys[1:] != keys[:-1]))
+    del keys
+    if time is None or time not in frame.columns:
+        return pairs, None
+    times = frame.get_column(time)
+    if times.null_count() or not times.dtype.is_temporal() and not times.dtype.is_integer():
+        return pairs, None
+    t = times.to_physical().to_numpy()
+    if len(t) < 2:
+        return pairs, 0
+    same_user = u[1:] == u[:-1]
+    if np.any(same_user & (t[1:] < t[:-1])) or np.any(u[1:] < u[:-1]):
+        return pairs, None  # not in (user, time) order: ties are not adjacent
+    same = same_user & (t[1:] == t[:-1])
+    tied = np.zeros(len(t), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    return pairs, int(np.count_nonzero(tied))
+
+
 def interaction_stats(
-    lf: pl.LazyFrame,
+    lf: pl.LazyFrame | pl.DataFrame,
     *,
     user: str = S.USER,
     item: str = S.ITEM,
@@ -41,8 +81,13 @@ def interaction_stats(
 
     ``tied_timestamp_share`` is the share of interactions whose (user, timestamp) is shared with
     another interaction of the same user: how much the tie order (source order) matters.
-    ``duplicate_pairs`` counts rows beyond the first of each repeated (user, item).
+    ``duplicate_pairs`` counts rows beyond the first of each repeated (user, item). An
+    in-memory frame (a ``DataFrame``) of integer indices is counted with less memory.
     """
+    fast_pairs = fast_tied = None
+    if isinstance(lf, pl.DataFrame):
+        fast_pairs, fast_tied = _pairs_and_ties(lf, user, item, time)
+        lf = lf.lazy()
     schema = lf.collect_schema()
     has_time = time is not None and time in schema
     head = (
@@ -64,8 +109,11 @@ def interaction_stats(
         .row(0, named=True)
     )
     n, users, items = head["interactions"], head["users"], head["items"]
-    pairs = lf.group_by(user, item).agg(pl.len().alias("n"))
-    distinct_pairs = pairs.select(pl.len()).collect(engine="streaming").item()
+    if fast_pairs is None:
+        pairs = lf.group_by(user, item).agg(pl.len().alias("n"))
+        distinct_pairs = pairs.select(pl.len()).collect(engine="streaming").item()
+    else:
+        distinct_pairs = fast_pairs
     out: dict[str, Any] = {
         "users": int(users),
         "items": int(items),
@@ -79,15 +127,17 @@ def interaction_stats(
         out["timestamp_min"] = None if head["t_min"] is None else str(head["t_min"])
         out["timestamp_max"] = None if head["t_max"] is None else str(head["t_max"])
         out["timestamp_nulls"] = int(head["t_null"])
-        tied = (
-            lf.filter(pl.col(time).is_not_null())
-            .group_by(user, time)
-            .agg(pl.len().alias("n"))
-            .filter(pl.col("n") > 1)
-            .select(pl.col("n").sum())
-            .collect(engine="streaming")
-            .item()
-        )
+        tied = fast_tied
+        if tied is None:
+            tied = (
+                lf.filter(pl.col(time).is_not_null())
+                .group_by(user, time)
+                .agg(pl.len().alias("n"))
+                .filter(pl.col("n") > 1)
+                .select(pl.col("n").sum())
+                .collect(engine="streaming")
+                .item()
+            )
         out["tied_timestamp_share"] = round((tied or 0) / n, 6) if n else 0.0
     return out
 

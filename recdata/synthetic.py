@@ -60,18 +60,62 @@ class SyntheticData:
     items: pl.DataFrame
 
 
+CHUNK = 1 << 22
+"""Rows drawn and converted per block: memory stays at the output plus one block, and the
+values are those of drawing everything at once (numpy consumes the stream element by element)."""
+
+
+def _blocks(n: int) -> range:
+    return range(0, n, CHUNK)
+
+
 def _zipf_draw(rng: np.random.Generator, n: int, k: int, exponent: float) -> np.ndarray:
     """``n`` draws of ranks ``0..k-1`` with probability proportional to ``(rank+1) ** -exponent``."""
     cdf = np.cumsum(np.arange(1, k + 1, dtype=np.float64) ** -exponent)
     cdf /= cdf[-1]
-    return np.minimum(np.searchsorted(cdf, rng.random(n)), k - 1).astype(np.int32)
+    out = np.empty(n, dtype=np.int32)
+    for start in _blocks(n):
+        stop = min(n, start + CHUNK)
+        out[start:stop] = np.minimum(np.searchsorted(cdf, rng.random(stop - start)), k - 1)
+    return out
 
 
-def _ids(prefix: str, codes: np.ndarray, rng: np.random.Generator, k: int) -> pl.Series:
-    """Raw string ids: a seeded relabelling so raw id order is unrelated to popularity."""
+def _choice(rng: np.random.Generator, values: np.ndarray, n: int, p: list[float]) -> np.ndarray:
+    """``rng.choice(values, size=n, p=p)`` block by block (the same draws, no n-long temporaries)."""
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    out = np.empty(n, dtype=values.dtype)
+    for start in _blocks(n):
+        stop = min(n, start + CHUNK)
+        out[start:stop] = values[cdf.searchsorted(rng.random(stop - start), side="right")]
+    return out
+
+
+def _ids(
+    prefix: str, codes: np.ndarray, rng: np.random.Generator, k: int, categorical: bool
+) -> pl.Series:
+    """Raw string ids: a seeded relabelling so raw id order is unrelated to popularity.
+
+    ``categorical``: the same values as a Categorical column (codes plus the ``k`` distinct
+    strings), 4 bytes a row instead of a string view of 16.
+    """
     label = rng.permutation(k).astype(np.int64)
-    digits = pl.Series(label[codes]).cast(pl.String)
-    return pl.select(pl.concat_str(pl.lit(prefix), digits)).to_series()
+    if categorical:
+        import pyarrow as pa
+
+        names = pl.select(
+            pl.concat_str(pl.lit(prefix), pl.Series(label).cast(pl.String))
+        ).to_series()
+        return pl.from_arrow(pa.DictionaryArray.from_arrays(codes, names.to_arrow()))  # type: ignore[return-value]
+    blocks = [
+        pl.select(
+            pl.concat_str(pl.lit(prefix), pl.Series(label[codes[s : s + CHUNK]]).cast(pl.String))
+        ).to_series()
+        for s in _blocks(len(codes))
+    ]
+    if not blocks:
+        return pl.Series("literal", [], dtype=pl.String)
+    return pl.concat(blocks, rechunk=True)
 
 
 def generate(
@@ -80,11 +124,13 @@ def generate(
     n_users: int | None = None,
     n_items: int | None = None,
     seed: int = 0,
+    categorical: bool = False,
 ) -> SyntheticData:
     """Generate ``n_interactions`` power-law interactions and an item table, deterministically.
 
     ``n_users`` defaults to ``n_interactions // 8`` and ``n_items`` to ``n_interactions // 20``
-    (at least 1); ids are strings ``u<number>`` / ``i<number>``.
+    (at least 1); ids are strings ``u<number>`` / ``i<number>`` (Categorical columns of the
+    same values with ``categorical``, which a 10^8-row build needs to stay small).
     """
     n = int(n_interactions)
     if n < 0:
@@ -95,15 +141,23 @@ def generate(
     u = _zipf_draw(rng, n, nu, USER_EXPONENT)
     i = _zipf_draw(rng, n, ni, ITEM_EXPONENT)
     mean_gap = max(1, SPAN_S // max(n, 1))
-    gaps = rng.integers(0, 2 * mean_gap + 1, size=n, dtype=np.int64)
-    ts = START_S + np.cumsum(gaps)
-    rating = rng.choice(
-        np.array([1, 2, 3, 4, 5], dtype=np.float32), size=n, p=[0.05, 0.07, 0.15, 0.30, 0.43]
+    ts = np.empty(n, dtype=np.int64)
+    for start in _blocks(n):
+        stop = min(n, start + CHUNK)
+        ts[start:stop] = rng.integers(0, 2 * mean_gap + 1, size=stop - start, dtype=np.int64)
+    np.cumsum(ts, out=ts)
+    ts += START_S
+    rating = _choice(
+        rng, np.array([1, 2, 3, 4, 5], dtype=np.float32), n, [0.05, 0.07, 0.15, 0.30, 0.43]
     )
+    user_id = _ids("u", u, rng, nu, categorical)
+    del u
+    item_id = _ids("i", i, rng, ni, categorical)
+    del i
     interactions = pl.DataFrame(
         {
-            "user_id": _ids("u", u, rng, nu),
-            "item_id": _ids("i", i, rng, ni),
+            "user_id": user_id,
+            "item_id": item_id,
             "rating": pl.Series(rating, dtype=pl.Float32),
             "timestamp": pl.Series(ts, dtype=pl.Int64),
         }

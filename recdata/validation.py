@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from recdata import schema as S
 from recdata._types import SPLIT_PARTS
-from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256
+from recdata.dataset import MANIFEST_NAME, Manifest, file_sha256, part_file, table_files
 from recdata.dataset._check import changed_file, required_schema, same_type
 from recdata.errors import DatasetError
 
@@ -85,8 +85,12 @@ class _Context:
         self.readable: dict[str, pa.Schema] = {}
         self.violations: list[Violation] = []
 
+    def files_of(self, rel: str) -> list[str]:
+        """The files of table ``rel``: itself, or its parts in order (as the manifest lists them)."""
+        return table_files(self.manifest.files, rel)
+
     def scan(self, rel: str) -> pl.LazyFrame:
-        return pl.scan_parquet(self.folder / rel)
+        return pl.scan_parquet([self.folder / f for f in self.files_of(rel)])
 
     def add(self, check: str, rel: str, message: str, **kwargs: Any) -> None:
         self.violations.append(Violation(check=check, file=rel, message=message, **kwargs))
@@ -139,9 +143,10 @@ def validate(path: str | Path) -> ValidationReport:
     unique; interactions in sequence order; every interaction's user and item exist; splits
     disjoint and (for partitioning protocols) covering the interactions exactly; no valid/test
     row earlier than its user's train rows where the protocol promises it; graph edges only
-    from train; embeddings one row per item and free of NaN; candidate lists one per valid/test
-    row with its positive, negatives in range, unique, outside the excluded set and n long
-    unless counted short; manifest checksums match.
+    from train; embeddings one row per item and free of NaN; semantic IDs one row per item,
+    of fixed length, within their levels' sizes and unique; candidate lists one per
+    valid/test row with its positive, negatives in range, unique, outside the excluded set
+    and n long unless counted short; manifest checksums match.
     """
     folder = Path(path)
     if not (folder / MANIFEST_NAME).is_file():
@@ -171,13 +176,19 @@ def validate(path: str | Path) -> ValidationReport:
 
 
 def _check_files(ctx: _Context) -> None:
-    """Required tables and every listed file exist, Parquet ones readable; no unlisted Parquet."""
-    expected = set(_TABLES) | set(ctx.manifest.files)
-    expected |= {rel for _, _, rel in ctx.split_files()}
-    expected |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    """Required tables (one file or parts) and every listed file exist and are readable Parquet,
+    parts numbered without gaps and of one schema; nothing unlisted."""
+    tables = set(_TABLES) | {rel for _, _, rel in ctx.split_files()}
+    tables |= set(ctx.manifest.graphs) | set(ctx.manifest.features)
+    expected = set(ctx.manifest.files)
     expected |= {
         p.file for r in ctx.manifest.candidates.values() for p in r.parts.values() if p.file
     }
+    for rel in sorted(tables):
+        files = ctx.files_of(rel)
+        expected |= set(files)
+        if files != [rel]:
+            _check_part_numbers(ctx, rel, files)
     for rel in sorted(expected):
         file = ctx.folder / rel
         if not file.is_file():
@@ -189,10 +200,29 @@ def _check_files(ctx: _Context) -> None:
             ctx.readable[rel] = pq.read_schema(file)
         except (pa.ArrowInvalid, OSError) as exc:
             ctx.add("unreadable", rel, f"not readable as Parquet: {exc}")
+    for rel in sorted(tables):
+        files = ctx.files_of(rel)
+        if files == [rel] or not all(f in ctx.readable for f in files):
+            continue
+        first = ctx.readable[files[0]]
+        odd = [f for f in files[1:] if not ctx.readable[f].equals(first, check_metadata=False)]
+        for f in odd:
+            ctx.add("type", f, f"part's schema differs from {files[0]}'s")
+        if not odd:
+            ctx.readable[rel] = first
     for file in sorted(ctx.folder.rglob("*.parquet")):
         rel = file.relative_to(ctx.folder).as_posix()
         if rel not in expected:
             ctx.add("unlisted_file", rel, "file is not listed in manifest.json (stale or foreign)")
+
+
+def _check_part_numbers(ctx: _Context, rel: str, files: list[str]) -> None:
+    """Parts of a table are numbered 0..n-1: a gap is a missing part."""
+    for index in range(len(files)):
+        want = part_file(rel, index)
+        if want not in files:
+            ctx.add("missing_file", want, f"part {index} of {rel} is not listed in manifest.json")
+            return
 
 
 def _check_checksums(ctx: _Context) -> None:
@@ -289,6 +319,12 @@ def _check_types(ctx: _Context) -> None:
             _check_required(ctx, rel, S.ITEM_TEXT)
             continue
         schema = ctx.readable[rel]
+        if record.kind == "semantic_ids":
+            if schema.names != S.SEMANTIC_IDS.names:
+                ctx.add("type", rel, f"columns are {schema.names}, expected {S.SEMANTIC_IDS.names}")
+                continue
+            _check_required(ctx, rel, S.SEMANTIC_IDS)
+            continue
         if schema.names != [S.ITEM, "embedding"]:
             ctx.add("type", rel, f"columns are {schema.names}, expected ['item_idx', 'embedding']")
             continue
@@ -524,7 +560,7 @@ def _check_splits(ctx: _Context) -> None:
         where = f"splits/{protocol}"
         if index_is_position:
             if columns is None:
-                columns = _read_index_columns(ctx.folder / inter)
+                columns = _read_index_columns([ctx.folder / f for f in ctx.files_of(inter)])
             _check_split_rows_by_position(ctx, where, record.partition, rels, *columns)
         else:
             _check_split_rows_by_join(ctx, where, record.partition, rels)
@@ -532,18 +568,20 @@ def _check_splits(ctx: _Context) -> None:
             _check_temporal_order(ctx, where, rels)
 
 
-def _read_index_columns(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """user_idx and item_idx of a Parquet file as two preallocated int32 arrays, batch by batch."""
-    file = pq.ParquetFile(path)
-    n = file.metadata.num_rows
+def _read_index_columns(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """user_idx and item_idx of Parquet files (a table's parts, in order) as two preallocated
+    int32 arrays, batch by batch."""
+    files = [pq.ParquetFile(path) for path in paths]
+    n = sum(file.metadata.num_rows for file in files)
     users = np.empty(n, dtype=np.int32)
     items = np.empty(n, dtype=np.int32)
     start = 0
-    for batch in file.iter_batches(batch_size=1 << 20, columns=[S.USER, S.ITEM]):
-        stop = start + batch.num_rows
-        users[start:stop] = batch.column(0).to_numpy(zero_copy_only=False)
-        items[start:stop] = batch.column(1).to_numpy(zero_copy_only=False)
-        start = stop
+    for file in files:
+        for batch in file.iter_batches(batch_size=1 << 20, columns=[S.USER, S.ITEM]):
+            stop = start + batch.num_rows
+            users[start:stop] = batch.column(0).to_numpy(zero_copy_only=False)
+            items[start:stop] = batch.column(1).to_numpy(zero_copy_only=False)
+            start = stop
     return users, items
 
 
@@ -563,28 +601,33 @@ def _check_split_rows_by_position(
     seen = np.zeros(n, dtype=np.uint8)
     bad_rows: list[dict[str, Any]] = []
     bad = 0
-    for part, rel in rels.items():
-        for batch in pq.ParquetFile(ctx.folder / rel).iter_batches(
+    batches = (
+        (part, batch)
+        for part, rel in rels.items()
+        for file in ctx.files_of(rel)
+        for batch in pq.ParquetFile(ctx.folder / file).iter_batches(
             batch_size=1 << 20, columns=[S.INTERACTION, S.USER, S.ITEM]
-        ):
-            idx = batch.column(0).to_numpy(zero_copy_only=False)
-            user = batch.column(1).to_numpy(zero_copy_only=False)
-            item = batch.column(2).to_numpy(zero_copy_only=False)
-            known = (idx >= 0) & (idx < n)
-            safe = np.where(known, idx, 0)
-            wrong = ~known | (users[safe] != user) | (items[safe] != item)
-            if wrong.any():
-                bad += int(wrong.sum())
-                for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
-                    bad_rows.append(
-                        {
-                            "part": part,
-                            S.INTERACTION: int(idx[pos]),
-                            S.USER: int(user[pos]),
-                            S.ITEM: int(item[pos]),
-                        }
-                    )
-            np.add.at(seen, idx[known], 1)
+        )
+    )
+    for part, batch in batches:
+        idx = batch.column(0).to_numpy(zero_copy_only=False)
+        user = batch.column(1).to_numpy(zero_copy_only=False)
+        item = batch.column(2).to_numpy(zero_copy_only=False)
+        known = (idx >= 0) & (idx < n)
+        safe = np.where(known, idx, 0)
+        wrong = ~known | (users[safe] != user) | (items[safe] != item)
+        if wrong.any():
+            bad += int(wrong.sum())
+            for pos in np.flatnonzero(wrong)[: MAX_EXAMPLES - len(bad_rows)]:
+                bad_rows.append(
+                    {
+                        "part": part,
+                        S.INTERACTION: int(idx[pos]),
+                        S.USER: int(user[pos]),
+                        S.ITEM: int(item[pos]),
+                    }
+                )
+        np.add.at(seen, idx[known], 1)
     if bad:
         ctx.add(
             "split_mismatch",
@@ -759,7 +802,7 @@ def _check_features(ctx: _Context) -> None:
     """Embeddings: one row per item, item_idx valid, no NaN."""
     n_items = _entity_count(ctx, "items.parquet", S.ITEM)
     for rel, record in sorted(ctx.manifest.features.items()):
-        column = "embedding" if record.kind != "item_text" else "text"
+        column = {"item_text": "text", "semantic_ids": "codes"}.get(record.kind, "embedding")
         if not _typed(ctx, rel, S.ITEM, column):
             continue
         lf = ctx.scan(rel)
@@ -788,6 +831,8 @@ def _check_features(ctx: _Context) -> None:
                 "reference an item_idx not in items.parquet",
                 column=S.ITEM,
             )
+        if record.kind == "semantic_ids":
+            _check_semantic_ids(ctx, rel, lf, record.details)
         if column == "embedding" and isinstance(lf.collect_schema()["embedding"], pl.Array):
             nan_rows = lf.filter(
                 pl.col("embedding").arr.eval(pl.element().is_nan()).arr.any()
@@ -795,6 +840,61 @@ def _check_features(ctx: _Context) -> None:
             ctx.add_rows(
                 "embedding_nan", rel, nan_rows, "have NaN in their embedding", column="embedding"
             )
+
+
+def _check_semantic_ids(ctx: _Context, rel: str, lf: pl.LazyFrame, details: dict[str, Any]) -> None:
+    """Semantic IDs: codes of the recorded fixed length, no nulls, each level within its recorded
+    size (0 <= code < size), and every item's tuple unique."""
+    if not same_type(ctx.readable[rel].field("codes").type, S.SEMANTIC_IDS.field("codes").type):
+        return  # reported by the type check
+    length = details.get("code_length")
+    sizes = details.get("level_sizes")
+    codes = pl.col("codes")
+    if length is None:
+        lengths = lf.select(codes.list.len().n_unique()).collect().item()
+        if lengths > 1:
+            ctx.add(
+                "semantic_ids_length",
+                rel,
+                f"codes have {lengths} different lengths",
+                column="codes",
+            )
+        return
+    ctx.add_rows(
+        "semantic_ids_length",
+        rel,
+        lf.filter(codes.is_null() | (codes.list.len() != length)).select(S.ITEM, "codes"),
+        f"have codes of a length other than the recorded {length} (or null codes)",
+        column="codes",
+    )
+    fixed = lf.filter(codes.is_not_null() & (codes.list.len() == length))
+    if sizes is not None and len(sizes) == length:
+        bad = pl.any_horizontal(
+            [
+                (codes.list.get(i) < 0) | (codes.list.get(i) >= size) | codes.list.get(i).is_null()
+                for i, size in enumerate(sizes)
+            ]
+        )
+        ctx.add_rows(
+            "semantic_ids_range",
+            rel,
+            fixed.filter(bad).select(S.ITEM, "codes"),
+            f"have a code outside its level's recorded size {sizes}",
+            column="codes",
+        )
+    dup = (
+        fixed.group_by("codes")
+        .agg(pl.col(S.ITEM).sort().alias("items"), pl.len().alias("rows"))
+        .filter(pl.col("rows") > 1)
+        .select("codes", "items")
+    )
+    ctx.add_rows(
+        "semantic_ids_collision",
+        rel,
+        dup,
+        "are code tuples shared by several items",
+        column="codes",
+    )
 
 
 # -- candidates -----------------------------------------------------------------------------

@@ -20,11 +20,19 @@ from recdata.candidates._hash import counters, draw, row_keys
 CHUNK_ROWS = 1 << 13
 """Rows sampled together (bounds memory: about 40 bytes per row and negative)."""
 MAX_ROUNDS = 32
-"""Rejection rounds before the remaining rows take the exact small-set path."""
+"""Rejection rounds after the first before the remaining rows take the exact small-set path."""
 _DENSE_CELLS = 1 << 22
 """Row x item cells of one small-set block (32 MB of float64 keys)."""
 _SMALL_ATTEMPT = 0xFFFF_FFFF
-"""The attempt label of the small-set keys (never reached by rejection rounds)."""
+"""The attempt label of the small-set keys (the rejection stream uses attempt 0)."""
+_ROUND_CELLS = 1 << 20
+"""Row x slot cells of one rejection block (bounds memory: about 40 bytes per cell)."""
+_MARGIN = 2.0
+"""The first round aims at this many standard deviations (about sqrt(n)) over n."""
+_LATER_SHARE = 4
+"""Later rounds read this fraction of the first round's slots (rows short by a few)."""
+_MAX_WIDTH = 16
+"""The first round reads at most this many slots per negative."""
 
 
 @dataclass(frozen=True)
@@ -170,64 +178,102 @@ class Sampler:
         return _assemble(len(rows), lengths, pieces)
 
     def _items_of(self, u: np.ndarray) -> np.ndarray:
-        """Items from uniforms: inverse CDF of the weights (or uniform over 1..n_items)."""
+        """Items from uniforms: Walker's alias table of the weights (or uniform 1..n_items).
+
+        ``u * n_items`` picks a column (its integer part) and a coin (its fraction): the
+        column's own item when the coin is under the column's share, else its alias. O(1) per
+        draw, and each item's total probability is its share of the weight.
+        """
         if self.cdf is None:
             return (u * self.n_items).astype(np.int64) + 1
-        return np.searchsorted(self.cdf, u * self.cdf[-1], side="right").astype(np.int64) + 1
+        share, alias = self._alias()
+        x = u * len(share)
+        col = x.astype(np.intp)
+        x -= col
+        out = np.where(x < share.take(col), col, alias.take(col))  # take: faster than []
+        out += 1
+        return out
+
+    def _alias(self) -> tuple[np.ndarray, np.ndarray]:
+        """(share, alias) of each column 0..n_items-1 (item = column + 1); built once."""
+        cached = self.__dict__.get("_alias_table")
+        if cached is None:
+            cached = self._alias_table = alias_table(self.weights[1:])
+        return cached
+
+    def _stream_width(self) -> int:
+        """Draws per row in the first round: enough for ``n`` fresh eligible items on average.
+
+        The expected number of distinct drawable items in ``m`` i.i.d. draws, each counted
+        with the share of users not excluding it, must reach ``n`` plus a margin (rows left
+        short take further rounds, so this changes the cost only, never the lists).
+        """
+        cached = self.__dict__.get("_width")
+        if cached is not None:
+            return cached
+        n_users = max(1, len(self.exclusion.offsets) - 2)
+        excl_items = self.exclusion.keys % self.exclusion.stride
+        kept_share = 1.0 - np.bincount(excl_items, minlength=self.n_items + 1) / n_users
+        if self.weights is None:
+            p = np.where(self.drawable, 1.0 / max(1, self.n_drawable), 0.0)
+        else:
+            p = self.weights / self.weights.sum()
+        p, kept_share = p[self.drawable], np.clip(kept_share[self.drawable], 0.0, 1.0)
+        target = self.n + 1 + _MARGIN * np.sqrt(self.n)
+        log_q = np.log1p(-np.minimum(p, 1.0 - 1e-16))
+        if float((-np.expm1(self.n * log_q) * kept_share).sum()) >= self.n - 1:
+            self._width = self.n  # under one draw lost per row: no surplus, no ranking
+            return self._width
+        lo, hi = self.n, _MAX_WIDTH * self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if float((-np.expm1(mid * log_q) * kept_share).sum()) >= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        self._width = int(lo)
+        return self._width
 
     def _rejection(self, rows: Rows) -> tuple[list[tuple[np.ndarray, Lists]], np.ndarray]:
         """(row positions, lists) of the rows solved within MAX_ROUNDS; the other rows.
 
-        Rows are tracked as one sorted array of keys ``row * stride + item`` (kept negatives),
-        so each membership test is a ``searchsorted`` of sorted queries.
+        Each row's draws are one i.i.d. stream (slot 0, 1, 2, ...); its negatives are the
+        first N distinct eligible items of the stream, which is successive sampling. The first
+        round reads enough slots of every row for most rows, each later round a quarter as many
+        more of the rows still short (the lists do not depend on these sizes). Kept negatives are one sorted array of keys ``row * stride + item``.
         """
         n, stride, n_rows = self.n, self.n_items + 1, len(rows)
+        first = self._stream_width()
         keys = row_keys(self.key, rows.ids)
         pos = rows.positives.astype(np.int64)
-        cand = self._items_of(draw(keys[:, None], counters(0, np.arange(n))[None, :]))
-        cand.sort(axis=1)
-        valid2d = cand != pos[:, None]
-        valid2d[:, 1:] &= cand[:, 1:] != cand[:, :-1]
-        base = np.arange(n_rows, dtype=np.int64) * stride
-        cand += base[:, None]
-        flat = cand.ravel()  # sorted: rows in order, items sorted within a row
-        valid = valid2d.ravel()
         ex_keys, ex_items = self.exclusion.expand(rows.users)  # this chunk's excluded pairs
         ex_keys *= stride
         ex_keys += ex_items
-        _mark(valid, flat, ex_keys)
-        kept = flat[valid]
-        need = n - valid2d.sum(axis=1)
-        if not need.any():
-            kept -= np.repeat(base, n)
-            return [(np.arange(n_rows), _full_lists(kept, n_rows, n))], np.zeros(0, np.int64)
-        extra = np.zeros(0, dtype=np.int64)  # keys accepted in later rounds (sorted, small)
-        for attempt in range(1, MAX_ROUNDS + 1):
-            active = np.flatnonzero(need > 0)
+        need = np.full(n_rows, n, dtype=np.int64)
+        kept = extra = np.zeros(0, dtype=np.int64)
+        active = np.arange(n_rows, dtype=np.int64)
+        start = 0
+        for attempt in range(MAX_ROUNDS + 1):
+            width = first
+            if attempt:
+                active = np.flatnonzero(need > 0)
+                width = max(8, first // _LATER_SHARE)
             if len(active) == 0:
                 break
-            counts = 2 * need[active] + 2  # extra draws; only the first `need` fresh ones count
-            new_row = np.repeat(active, counts)
-            slot = np.arange(len(new_row)) - np.repeat(np.cumsum(counts) - counts, counts)
-            new_item = self._items_of(draw(keys[new_row], counters(attempt, slot)))
-            query = new_row * stride + new_item
-            order = np.argsort(query, kind="stable")
-            query, new_row, new_item = query[order], new_row[order], new_item[order]
-            slot = slot[order]
-            ok = np.ones(len(query), dtype=bool)
-            ok[1:] = query[1:] != query[:-1]
-            ok &= new_item != pos[new_row]
-            ok[np.flatnonzero(ok)[_isin_sorted(query[ok], ex_keys)]] = False
-            ok[np.flatnonzero(ok)[_isin_sorted(query[ok], kept)]] = False
-            ok[np.flatnonzero(ok)[_isin_sorted(query[ok], extra)]] = False
-            # stream order: each row takes its first `need` fresh draws by slot
-            cand_idx = np.flatnonzero(ok)
-            by_slot = cand_idx[np.lexsort((slot[cand_idx], new_row[cand_idx]))]
-            rank = _rank_within(new_row[by_slot])
-            ok[by_slot[rank >= need[new_row[by_slot]]]] = False
-            fresh = query[ok]
-            extra = np.insert(extra, np.searchsorted(extra, fresh), fresh)
-            need -= np.bincount(new_row[ok], minlength=n_rows)
+            block = max(1, _ROUND_CELLS // width)
+            fresh = [
+                self._round(
+                    keys, pos, active[s : s + block], start, width, need, ex_keys, kept, extra
+                )
+                for s in range(0, len(active), block)
+            ]
+            start += width
+            fresh = np.concatenate(fresh)
+            need -= np.bincount(fresh // stride, minlength=n_rows)
+            if attempt == 0:
+                kept = fresh
+            else:  # later rounds add few: keep them apart, merge once at the end
+                extra = np.insert(extra, np.searchsorted(extra, fresh), fresh)
         kept = np.insert(kept, np.searchsorted(kept, extra), extra)
         kept_rows = kept // stride
         failed = need > 0
@@ -237,6 +283,56 @@ class Sampler:
         kept -= kept_rows * stride
         solved = np.flatnonzero(~failed)
         return [(solved, _full_lists(kept, len(solved), n))], np.flatnonzero(failed)
+
+    def _round(
+        self,
+        keys: np.ndarray,
+        pos: np.ndarray,
+        active: np.ndarray,
+        start: int,
+        width: int,
+        need: np.ndarray,
+        ex_keys: np.ndarray,
+        kept: np.ndarray,
+        extra: np.ndarray,
+    ) -> np.ndarray:
+        """Sorted keys of the fresh negatives in slots ``start..start+width`` of the active rows.
+
+        A draw counts when its item is not excluded, not the positive, not kept already and
+        not drawn at an earlier slot of this round; each row takes its first ``need`` by slot.
+        """
+        n_act, stride = len(active), self.n_items + 1
+        u = draw(keys[active][:, None], counters(0, np.arange(start, start + width))[None, :])
+        items = self._items_of(u)
+        ranked = width > need[active].min()  # else every fresh draw is kept, in any order
+        if ranked:  # sort each row by (item, slot): the first of equal items is the earliest
+            small = (self.n_items + 1) * width < 2**31
+            code = items.astype(np.int32 if small else np.int64)
+            code *= width
+            code += np.arange(width, dtype=code.dtype)[None, :]
+            code.sort(axis=1)
+            items = (code // width).astype(np.int64)
+            slots = code % width
+        else:
+            items.sort(axis=1)
+        ok = items != pos[active][:, None]
+        ok[:, 1:] &= items[:, 1:] != items[:, :-1]
+        items += (active * stride)[:, None]
+        flat, okf = items.ravel(), ok.ravel()  # sorted: rows in order, items within a row
+        _mark(okf, flat, ex_keys)
+        _mark(okf, flat, kept)
+        _mark(okf, flat, extra)
+        if not ranked:
+            return flat[okf]
+        # rank of each fresh draw among its row's fresh draws, in slot order
+        at = slots
+        at += (np.arange(n_act, dtype=at.dtype) * width)[:, None]
+        by_slot = np.zeros((n_act, width), dtype=np.int32)
+        by_slot.put(at, ok)
+        np.cumsum(by_slot, axis=1, out=by_slot)
+        rank = by_slot.take(at)
+        ok &= rank <= need[active][:, None]
+        return flat[okf]
 
     def _small(self, rows: Rows) -> Lists:
         """Exact path: rank every eligible item by its seeded key; keep the N smallest."""
@@ -276,29 +372,34 @@ class Sampler:
         return _lists_from_mask(items, mask)
 
 
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction) of non-negative weights with a positive sum.
+
+    Column i is kept with probability ``share[i]``, else ``alias[i]`` is drawn; a weight-0
+    item is never drawn (share 0, and no column aliases it).
+    """
+    k = len(weights)
+    scaled = weights * (k / weights.sum())
+    share = np.zeros(k, dtype=np.float64)
+    alias = np.arange(k, dtype=np.int32 if k < 2**31 else np.int64)
+    small = np.flatnonzero(scaled < 1.0).tolist()
+    large = np.flatnonzero(scaled >= 1.0).tolist()
+    left = scaled.tolist()
+    while small and large:  # over items, once per sampler
+        s, g = small.pop(), large[-1]
+        share[s], alias[s] = left[s], g
+        left[g] -= 1.0 - left[s]
+        if left[g] < 1.0:
+            small.append(large.pop())
+    heaviest = int(np.argmax(weights))
+    for i in large + small:  # leftovers hold about 1 (float rounding)
+        share[i], alias[i] = (1.0, i) if weights[i] > 0 else (0.0, heaviest)
+    return share, alias
+
+
 def _full_lists(values: np.ndarray, n_rows: int, n: int) -> Lists:
     """Lists of ``n`` values for each of ``n_rows`` rows."""
     return Lists(np.arange(n_rows + 1, dtype=np.int64) * n, values.astype(np.int32))
-
-
-def _isin_sorted(query: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Whether each of ``query`` is in the sorted array ``sorted_keys``."""
-    if len(sorted_keys) == 0:
-        return np.zeros(len(query), dtype=bool)
-    at = np.searchsorted(sorted_keys, query)
-    at[at == len(sorted_keys)] = 0
-    return sorted_keys[at] == query
-
-
-def _rank_within(groups: np.ndarray) -> np.ndarray:
-    """0, 1, 2... within each run of equal values of a grouped array."""
-    if len(groups) == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.ones(len(groups), dtype=bool)
-    starts[1:] = groups[1:] != groups[:-1]
-    first = np.flatnonzero(starts)
-    run = np.cumsum(starts) - 1
-    return np.arange(len(groups)) - first[run]
 
 
 def _mark(valid: np.ndarray, sorted_keys: np.ndarray, hits: np.ndarray) -> None:

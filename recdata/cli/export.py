@@ -22,6 +22,7 @@ FORMATS = (
     "rechorus",
     "elliot",
     "ncf",
+    "semantic-ids",
 )
 
 

@@ -12,6 +12,7 @@ into the same one-line error, naming the file whose checksum no longer matches t
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -40,8 +41,15 @@ def same_type(actual: pa.DataType, expected: pa.DataType) -> bool:
     return False
 
 
+_PART = re.compile(r"^(?P<table>.+)/part-\d{5}\.parquet$")
+
+
 def required_schema(rel: str, manifest: Manifest) -> pa.Schema | None:
-    """The columns a file of the folder must have, by its place in the folder (None: any)."""
+    """The columns a file of the folder must have, by its place in the folder (None: any);
+    a part (``interactions/part-00000.parquet``) must have its table's."""
+    part = _PART.match(rel)
+    if part is not None:
+        rel = f"{part.group('table')}.parquet"
     if rel == "interactions.parquet" or rel.startswith("splits/"):
         parts = rel.split("/")
         if rel.startswith("splits/") and parts[-1] not in (
@@ -62,6 +70,8 @@ def required_schema(rel: str, manifest: Manifest) -> pa.Schema | None:
     record = manifest.features.get(rel)
     if record is not None and record.kind == "item_text":
         return S.ITEM_TEXT
+    if record is not None and record.kind == "semantic_ids":
+        return S.SEMANTIC_IDS
     if record is not None:
         return pa.schema([pa.field(S.ITEM, pa.int32())])
     return None
@@ -107,7 +117,7 @@ def check_files(folder: Path, manifest: Manifest, rels: Iterable[str]) -> None:
         if (
             problem is None
             and rel in manifest.features
-            and manifest.features[rel].kind != "item_text"
+            and manifest.features[rel].kind not in ("item_text", "semantic_ids")
         ):
             dtype = schema.field("embedding").type if "embedding" in schema.names else None
             if dtype is None or not (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import itertools
 import logging
 import os
+import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,10 @@ log = logging.getLogger("recdata.dataset")
 
 BUILD_LOG = "build.log"
 _ROW_GROUP = 1 << 20
+PART_ROWS = 1 << 25
+"""Rows per part (33,554,432) when no ``max_rows_per_file`` is given: a larger interactions or
+split table is written as a folder of parts, every part but the last holding exactly this many."""
+_PART = re.compile(r"^part-\d{5}\.parquet$")
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
@@ -36,6 +44,13 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def feature_sha256(key: str, frame: pl.DataFrame) -> str:
+    """The sha256 that ``features/<key>.parquet`` will have once written (same bytes, in memory)."""
+    buffer = io.BytesIO()
+    write_parquet(_feature_table(key, frame), buffer)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
@@ -60,19 +75,76 @@ def _conform(frame: pl.DataFrame, required: pa.Schema, what: str) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """One zstd Parquet file with fixed settings, so equal tables give equal bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        compression_level=3,
-        row_group_size=_ROW_GROUP,
-        use_dictionary=True,
-        write_statistics=True,
-        store_schema=True,
-    )
+def part_file(rel: str, index: int) -> str:
+    """Relative path of part ``index`` of table ``rel``: ``interactions/part-00000.parquet``."""
+    return f"{rel.removesuffix('.parquet')}/part-{index:05d}.parquet"
+
+
+def table_files(files: Iterable[str], rel: str) -> list[str]:
+    """The files holding table ``rel`` (``interactions.parquet``) among ``files``, in row order.
+
+    ``[rel]`` when the table is one file (or absent), else its parts ``<stem>/part-NNNNN.parquet``
+    sorted by number. ``files`` are paths relative to the folder (a manifest's ``files``).
+    """
+    files = list(files)
+    if rel in files:
+        return [rel]
+    prefix = rel.removesuffix(".parquet") + "/"
+    parts = sorted(f for f in files if f.startswith(prefix) and _PART.match(f.removeprefix(prefix)))
+    return parts or [rel]
+
+
+class _HashingWriter(io.RawIOBase):
+    """A write-only file that hashes and counts the bytes on their way to ``handle``."""
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(data)
+        self.handle.write(view)
+        self.digest.update(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+
+def write_parquet(table: pa.Table | Iterable[pa.Table], path: Path | io.BytesIO) -> FileRecord:
+    """One zstd Parquet file (or in-memory buffer) with fixed settings, so equal tables give
+    equal bytes.
+
+    ``table`` may also be row groups in order (every one but the last of ``2**20`` rows, one
+    schema): the file is the same as for their concatenation, and only one is in memory.
+    Returns its record (sha256 and size computed while writing, rows).
+    """
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = iter([table] if isinstance(table, pa.Table) else table)
+    first = next(chunks)
+    rows = 0
+    opened = open(path, "wb") if isinstance(path, Path) else contextlib.nullcontext(path)
+    with opened as handle:
+        sink = _HashingWriter(handle)
+        with pq.ParquetWriter(
+            sink,
+            first.schema,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=True,
+            write_statistics=True,
+            store_schema=True,
+        ) as writer:
+            for chunk in itertools.chain([first], chunks):
+                writer.write_table(chunk, row_group_size=_ROW_GROUP)
+                rows += chunk.num_rows
+    return FileRecord(sha256=sink.digest.hexdigest(), bytes=sink.size, rows=rows)
 
 
 @dataclass
@@ -92,13 +164,16 @@ class DatasetTables:
     """``{protocol: {"valid": df, "test": df}}``; written to ``splits/<p>/candidates-<part>.parquet``."""
 
 
-def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
-    """Relative path -> conformed Arrow table, for every table of the folder."""
-    files: dict[str, pa.Table] = {
-        "interactions.parquet": _conform(tables.interactions, S.INTERACTIONS, "interactions"),
-        "items.parquet": _conform(tables.items, S.ITEMS, "items"),
-        "users.parquet": _conform(tables.users, S.USERS, "users"),
-    }
+_Producer = Callable[[], Iterable[pa.Table]]
+
+
+def _table_jobs(
+    tables: DatasetTables, max_rows_per_file: int | None
+) -> Iterator[tuple[str, int, _Producer]]:
+    """``(relative path, rows, producer)`` per file, conformed one file at a time (so only one
+    file's Arrow copy is ever in memory); large interaction-shaped tables become parts."""
+    part_rows = max_rows_per_file or PART_ROWS
+    interaction_tables = {"interactions.parquet": (tables.interactions, "interactions")}
     for protocol, parts in tables.splits.items():
         unknown = set(parts) - set(SPLIT_PARTS)
         if unknown:
@@ -107,20 +182,59 @@ def _tables_to_files(tables: DatasetTables) -> dict[str, pa.Table]:
             )
         for part in SPLIT_PARTS:
             if part in parts:
-                files[f"splits/{protocol}/{part}.parquet"] = _conform(
-                    parts[part], S.INTERACTIONS, f"split {protocol}/{part}"
-                )
+                rel = f"splits/{protocol}/{part}.parquet"
+                interaction_tables[rel] = (parts[part], f"split {protocol}/{part}")
+    singles: dict[str, tuple[int, _Producer]] = {
+        "items.parquet": (tables.items.height, lambda: [_conform(tables.items, S.ITEMS, "items")]),
+        "users.parquet": (tables.users.height, lambda: [_conform(tables.users, S.USERS, "users")]),
+    }
+    for rel, (frame, what) in interaction_tables.items():
+        if frame.height <= part_rows:
+            singles[rel] = (frame.height, _conformer(frame, what))
+            continue
+        for index, start in enumerate(range(0, frame.height, part_rows)):
+            piece = frame.slice(start, part_rows)
+            singles[part_file(rel, index)] = (
+                piece.height,
+                _conformer(piece, f"{what} part {index}"),
+            )
     for key, frame in tables.features.items():
-        files[f"features/{key}.parquet"] = _feature_table(key, frame)
+        singles[f"features/{key}.parquet"] = (frame.height, _feature_producer(key, frame))
     for key, frame in tables.graphs.items():
-        files[f"graphs/{key}.parquet"] = _conform(frame, S.GRAPH, f"graph {key}").select(
-            S.GRAPH.names
-        )
+        singles[f"graphs/{key}.parquet"] = (frame.height, _graph_producer(key, frame))
     for protocol, parts in tables.candidates.items():
         for part, frame in parts.items():
             rel = f"splits/{protocol}/candidates-{part}"
-            files[f"{rel}.parquet"] = _candidates_table(rel, frame)
-    return files
+            singles[f"{rel}.parquet"] = (frame.height, _candidates_producer(rel, frame))
+    for rel in sorted(singles):
+        rows, produce = singles[rel]
+        yield rel, rows, produce
+
+
+def _row_groups(
+    frame: pl.DataFrame, convert: Callable[[pl.DataFrame], pa.Table]
+) -> Iterator[pa.Table]:
+    """``convert`` applied to each row group's slice of ``frame`` (one slice if it is empty)."""
+    for start in range(0, max(frame.height, 1), _ROW_GROUP):
+        yield convert(frame.slice(start, _ROW_GROUP))
+
+
+def _conformer(frame: pl.DataFrame, what: str) -> _Producer:
+    return lambda: _row_groups(frame, lambda piece: _conform(piece, S.INTERACTIONS, what))
+
+
+def _feature_producer(key: str, frame: pl.DataFrame) -> _Producer:
+    return lambda: [_feature_table(key, frame)]
+
+
+def _candidates_producer(rel: str, frame: pl.DataFrame) -> _Producer:
+    return lambda: [_candidates_table(rel, frame)]
+
+
+def _graph_producer(key: str, frame: pl.DataFrame) -> _Producer:
+    return lambda: _row_groups(
+        frame, lambda piece: _conform(piece, S.GRAPH, f"graph {key}").select(S.GRAPH.names)
+    )
 
 
 def _candidates_table(rel: str, frame: pl.DataFrame) -> pa.Table:
@@ -141,6 +255,8 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     """item_text keeps (item_idx, text); embeddings become (item_idx, fixed_size_list<float32>[d])."""
     if key == "item_text":
         return _conform(frame, S.ITEM_TEXT, "features/item_text").select(S.ITEM_TEXT.names)
+    if key.startswith("semantic_ids-"):
+        return _conform(frame, S.SEMANTIC_IDS, f"features/{key}").select(S.SEMANTIC_IDS.names)
     if "embedding" not in frame.columns:
         raise SchemaError(
             f"features/{key}: needs columns item_idx and embedding; has {frame.columns}"
@@ -157,10 +273,6 @@ def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
         dim = int(lengths[0])
     frame = frame.select(S.ITEM, pl.col("embedding").cast(pl.Array(pl.Float32, dim)))
     return _conform(frame, S.embedding_schema(dim), f"features/{key}")
-
-
-def _record(path: Path, rows: int | None) -> FileRecord:
-    return FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=rows)
 
 
 def _finish(tmp: Path, manifest: Manifest) -> None:
@@ -187,7 +299,8 @@ def _finish(tmp: Path, manifest: Manifest) -> None:
     for rel, text in texts.items():
         (tmp / rel).unlink(missing_ok=True)  # never write through a hard link into the original
         (tmp / rel).write_text(text, encoding="utf-8")
-        tables[rel] = _record(tmp / rel, None)
+        path = tmp / rel
+        tables[rel] = FileRecord(sha256=file_sha256(path), bytes=path.stat().st_size, rows=None)
     final = manifest.model_copy(update={"files": dict(sorted(tables.items()))})
     (tmp / MANIFEST_NAME).unlink(missing_ok=True)
     (tmp / MANIFEST_NAME).write_text(final.to_json(), encoding="utf-8")
@@ -201,6 +314,7 @@ def write_dataset(
     overwrite: bool = False,
     build_log: str | None = None,
     protect: Protect | None = None,
+    max_rows_per_file: int | None = None,
 ) -> Path:
     """Write a dataset folder: temporary sibling folder, then an atomic rename.
 
@@ -218,22 +332,26 @@ def write_dataset(
         Free text (timings, absolute paths) written to ``build.log``, outside the manifest.
     protect
         Paths ``out`` must not be, contain or lie in (label -> paths, e.g. ``--raw-dir``).
+    max_rows_per_file
+        Write the interactions and each split part with more rows than this as a folder of
+        parts of exactly this many rows (the last one shorter); default :data:`PART_ROWS`.
 
     Besides the tables it writes ``README.md`` (dataset card) and ``croissant.json``, both
     listed in the manifest with their checksums.
     """
     out = Path(out)
+    if max_rows_per_file is not None and max_rows_per_file < 1:
+        raise UsageError(f"max_rows_per_file must be >= 1, got {max_rows_per_file}")
     check_target(out, overwrite=overwrite, protect=protect)
-    files = _tables_to_files(tables)
+    jobs = list(_table_jobs(tables, max_rows_per_file))
     with atomic_folder(out, overwrite=overwrite, protect=protect) as tmp:
         records: dict[str, FileRecord] = {}
-        for rel, table in sorted(files.items()):
-            write_parquet(table, tmp / rel)
-            records[rel] = _record(tmp / rel, table.num_rows)
+        for rel, _rows, produce in jobs:
+            records[rel] = write_parquet(produce(), tmp / rel)
         _finish(tmp, manifest.model_copy(update={"files": records}))
         if build_log is not None:
             (tmp / BUILD_LOG).write_text(build_log, encoding="utf-8")
-    log.info("wrote %s (%d files)", out.name, len(files))
+    log.info("wrote %s (%d files)", out.name, len(records))
     return out
 
 
@@ -289,8 +407,7 @@ def update_dataset(
         for rel, table in sorted(files.items()):
             target = tmp / rel
             target.unlink(missing_ok=True)  # never write through a hard link into the original
-            write_parquet(table, target)
-            records[rel] = _record(target, table.num_rows)
+            records[rel] = write_parquet(table, target)
         _finish(tmp, update_manifest(manifest).model_copy(update={"files": records}))
     return folder
 
@@ -350,6 +467,28 @@ class Dataset:
     features: dict[str, pl.LazyFrame]
     graphs: dict[str, pl.LazyFrame]
 
+    def semantic_ids(self, method: str | None = None) -> pl.LazyFrame:
+        """The semantic IDs of ``method`` (``item_idx``, ``codes``); None: the only (or first) one."""
+        known = sorted(
+            rel for rel, rec in self.manifest.features.items() if rec.kind == "semantic_ids"
+        )
+        if method is not None:
+            rel = f"features/semantic_ids-{method}.parquet"
+            if rel not in known:
+                have = ", ".join(Path(r).stem.removeprefix("semantic_ids-") for r in known)
+                raise UsageError(
+                    f"{self.path.name} has no semantic IDs of method {method!r}; it has: {have or 'none'} "
+                    f"(add them with `recdata features {self.path.name} --semantic-ids {method}`)"
+                )
+        elif not known:
+            raise UsageError(
+                f"{self.path.name} has no semantic IDs; add them with "
+                f"`recdata features {self.path.name} --semantic-ids rq-kmeans`"
+            )
+        else:
+            rel = known[0]
+        return self.features[Path(rel).stem]
+
     def split(self, name: str | None = None) -> SplitFrames:
         """One split protocol by name; the manifest's default split when ``name`` is None."""
         name = name or self.manifest.default_split or next(iter(self.splits), None)
@@ -357,6 +496,11 @@ class Dataset:
             known = ", ".join(self.splits) or "none"
             raise UsageError(f"{self.path.name} has no split {name!r}; splits: {known}")
         return self.splits[name]
+
+
+def scan_table(folder: Path, manifest: Manifest, rel: str) -> pl.LazyFrame:
+    """A lazy scan of table ``rel`` of a folder: its one file, or its parts in order."""
+    return pl.scan_parquet([folder / f for f in table_files(manifest.files, rel)])
 
 
 def load(path: str | Path) -> Dataset:
@@ -371,10 +515,10 @@ def load(path: str | Path) -> Dataset:
         what = "is not a folder" if folder.exists() else "does not exist"
         raise UsageError(f"{folder} {what}; pass a dataset folder written by recdata build")
     manifest = Manifest.read(folder)
-    check_files(folder, manifest, table_files(manifest))
+    check_files(folder, manifest, _scanned_files(manifest))
 
     def scan(rel: str) -> pl.LazyFrame:
-        return pl.scan_parquet(folder / rel)
+        return scan_table(folder, manifest, rel)
 
     splits: dict[str, SplitFrames] = {}
     for protocol in manifest.splits:
@@ -406,9 +550,9 @@ def _listed(manifest: Manifest, prefix: str) -> list[str]:
     return [rel for rel in manifest.files if rel.startswith(prefix) and rel.endswith(".parquet")]
 
 
-def table_files(manifest: Manifest) -> list[str]:
-    """Every Parquet file ``load`` scans: the three tables, each split part, features, graphs
-    and candidate lists."""
+def _scanned_files(manifest: Manifest) -> list[str]:
+    """Every Parquet file ``load`` scans: the three tables (or their parts), each split part,
+    features, graphs and candidate lists."""
     rels = ["interactions.parquet", "items.parquet", "users.parquet"]
     rels += [
         f"splits/{protocol}/{part}.parquet" for protocol in manifest.splits for part in SPLIT_PARTS
@@ -420,4 +564,5 @@ def table_files(manifest: Manifest) -> list[str]:
         for p in record.parts.values()
         if p.file
     ]
-    return rels + _listed(manifest, "features/") + _listed(manifest, "graphs/")
+    rels += _listed(manifest, "features/") + _listed(manifest, "graphs/")
+    return [file for rel in rels for file in table_files(manifest.files, rel)]

@@ -97,11 +97,14 @@ def folder_schema() -> dict[str, Any]:
         "x-files": {
             "manifest.json": "manifest.schema.json",
             "interactions.parquet": "#/$defs/interaction",
+            "interactions/part-<NNNNN>.parquet": "#/$defs/interaction",
             "items.parquet": "#/$defs/item",
             "users.parquet": "#/$defs/user",
             "splits/<protocol>/{train,valid,test}.parquet": "#/$defs/split_row",
+            "splits/<protocol>/{train,valid,test}/part-<NNNNN>.parquet": "#/$defs/split_row",
             "features/item_text.parquet": "#/$defs/item_text",
             "features/{text,image}-<model>.parquet": "#/$defs/embedding",
+            "features/semantic_ids-<method>.parquet": "#/$defs/semantic_ids",
             "graphs/<name>.parquet": "#/$defs/edge",
             "splits/<protocol>/candidates-{valid,test}.parquet": "#/$defs/candidates",
         },
@@ -118,6 +121,10 @@ def folder_schema() -> dict[str, Any]:
                 "description": "embedding is fixed_size_list<float32>[d]; d is the manifest's features[...].dim"
             },
             "edge": _table("edge", S.GRAPH, extra=False),
+            "semantic_ids": _table("semantic ids", S.SEMANTIC_IDS, extra=False)
+            | {
+                "description": "codes is list<int16> of the manifest's features[...].details.code_length; tuples are unique"
+            },
             "candidates": _table("candidate list", S.CANDIDATES, extra=False)
             | {"description": "item_idx is the positive; negatives are sorted item_idx"},
         },

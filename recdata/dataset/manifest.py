@@ -85,10 +85,11 @@ class SplitRecord(_Model):
 
 
 class FeatureRecord(_Model):
-    """One file under ``features/`` (an embedding table or the rendered item texts)."""
+    """One file under ``features/`` (an embedding table, the rendered item texts or semantic IDs)."""
 
-    kind: Literal["text", "image", "item_text"]
-    """What the file holds."""
+    kind: Literal["text", "image", "item_text", "semantic_ids"]
+    """What the file holds (``semantic_ids``: code tuples; method, parameters, embedding and
+    quality metrics are in ``details``)."""
     model: str | None = None
     """Model name or local path's base name."""
     revision: str | None = None

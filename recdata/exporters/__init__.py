@@ -15,6 +15,7 @@ from recdata.exporters._prompts import TEMPLATES, PromptTemplate, export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._semantic_ids import export_semantic_ids
 from recdata.exporters._srgnn import export_srgnn
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "export_rechorus",
     "export_recbole",
     "export_sasrec",
+    "export_semantic_ids",
     "export_srgnn",
     "exporter_options",
     "sample_negatives",

@@ -23,6 +23,7 @@ from recdata.exporters._prompts import export_prompts
 from recdata.exporters._recbole import export_recbole
 from recdata.exporters._rechorus import export_rechorus
 from recdata.exporters._sasrec import export_sasrec
+from recdata.exporters._semantic_ids import export_semantic_ids
 from recdata.exporters._srgnn import export_srgnn
 
 log = logging.getLogger("recdata.exporters")
@@ -40,6 +41,7 @@ EXPORTERS: dict[str, Exporter] = {
     "rechorus": export_rechorus,
     "elliot": export_elliot,
     "ncf": export_ncf,
+    "semantic-ids": export_semantic_ids,
 }
 """Format name -> exporter ``(dataset, out_folder, *, **options) -> ExportResult``."""
 
@@ -99,7 +101,7 @@ def export(
     ----------
     to
         One of :data:`EXPORTERS` (``recbole``, ``sasrec``, ``amazon2023``, ``graph``, ``hf``,
-        ``prompts``, ``srgnn``, ``rechorus``, ``elliot``, ``ncf``).
+        ``prompts``, ``srgnn``, ``rechorus``, ``elliot``, ``ncf``, ``semantic-ids``).
     split
         The split protocol to export (default: the folder's default split), for formats with splits.
     overwrite

@@ -68,6 +68,12 @@ def _items_table(ds: Dataset) -> pa.Table:
     for key in sorted(ds.features):
         if key == "item_text":
             continue
+        if key.startswith("semantic_ids-"):  # codes: a fixed-length int16 column
+            codes = ds.features[key].select(S.ITEM, pl.col("codes").alias(key)).collect()
+            length = int(codes[key].list.len().max() or 0)
+            frame = frame.join(codes, on=S.ITEM, how="left", maintain_order="left")
+            fields.append((key, pa.list_(pa.int16(), length)))
+            continue
         emb = ds.features[key].select(S.ITEM, pl.col("embedding").alias(key)).collect()
         dim = (
             emb.schema[key].size
@@ -95,7 +101,8 @@ def to_hf(
     ``event`` (strings), ``weight`` (float32) and ``impressions`` (list of int32 item_idx) when
     the folder has them and, with ``history``,
     the user's earlier item_idx as a list of int32. With ``embeddings`` an ``items`` entry is
-    added: item_idx, item_id, title and one fixed-length float32 column per ``features/`` file.
+    added: item_idx, item_id, title and one fixed-length float32 column per ``features/`` file
+    (semantic IDs: a fixed-length int16 column).
     With ``negatives`` and candidate lists in the split, valid and test rows also carry
     ``negatives`` (list of int32 item_idx, the row's sampled negatives).
     """

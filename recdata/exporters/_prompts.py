@@ -8,6 +8,7 @@ items the user never interacted with before the target (nor the target itself).
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,8 @@ def export_prompts(
     history_cap: int | None = 20,
     n_candidates: int = 20,
     seed: int = 0,
+    items: str = "title",
+    sid_method: str | None = None,
 ) -> ExportResult:
     """Write ``<part>.jsonl`` instruction records for each requested split part.
 
@@ -174,7 +177,14 @@ def export_prompts(
         Most recent items shown in the prompt (None: all). Negatives avoid the whole history.
     n_candidates, seed
         Candidate list size (target included) and the seed of the negatives and their order.
+    items
+        How items are written: ``title`` (the raw item_id when an item has no title) or ``sid``,
+        the item's semantic-ID tokens joined (``<a_12><b_7><c_3><d_0>``, as LC-Rec writes them).
+    sid_method
+        With ``items="sid"``: which semantic IDs of the folder (default: the only or first one).
     """
+    if items not in ("title", "sid"):
+        raise UsageError(f"unknown items option {items!r}; use title or sid")
     if template not in TEMPLATES:
         raise UsageError(f"unknown prompt template {template!r}; use one of {sorted(TEMPLATES)}")
     parts = [parts] if isinstance(parts, str) else list(parts)
@@ -184,12 +194,19 @@ def export_prompts(
     if n_candidates < 1:
         raise UsageError(f"n_candidates must be >= 1, got {n_candidates}")
     tpl = TEMPLATES[template]
+    if items == "sid":  # the answer is the item's semantic ID, not its title
+        tpl = dataclasses.replace(
+            tpl, instruction=tpl.instruction.replace("its title only", "its semantic ID only")
+        )
     split_name, frames = split_with_history(ds, split, cap=None)
-    names = ds.items.collect_schema().names()
-    title = pl.col("title") if "title" in names else pl.lit(None, pl.String)
-    titles = ds.items.select(
-        S.ITEM, pl.coalesce(title, pl.col(S.ITEM_ID)).alias("_title")
-    ).collect()
+    if items == "sid":
+        titles, sid_method = _sid_titles(ds, sid_method)
+    else:
+        names = ds.items.collect_schema().names()
+        title = pl.col("title") if "title" in names else pl.lit(None, pl.String)
+        titles = ds.items.select(
+            S.ITEM, pl.coalesce(title, pl.col(S.ITEM_ID)).alias("_title")
+        ).collect()
     max_item = int(titles[S.ITEM].max() or 0)
     for number, part in enumerate(SPLIT_PARTS):
         if part not in parts:
@@ -269,7 +286,9 @@ def export_prompts(
         conversions=[
             "one record per split row with a non-empty history (train rows: earlier train items; "
             "valid/test rows: all earlier items), history capped to the most recent history_cap",
-            "items are shown by title (the raw item_id when an item has no title)",
+            "items are shown by title (the raw item_id when an item has no title)"
+            if items == "title"
+            else f"items are shown as their semantic-ID tokens ({sid_method}), levels joined: <a_x><b_y>...",
             "candidates: target + n_candidates - 1 negatives never in the user's earlier items, "
             "sampled and placed with numpy.random.default_rng([seed, part number])",
         ],
@@ -279,5 +298,19 @@ def export_prompts(
             "history_cap": history_cap,
             "n_candidates": n_candidates,
             "seed": seed,
+            "items": items,
+            "sid_method": sid_method,
         },
     )
+
+
+def _sid_titles(ds: Dataset, method: str | None) -> tuple[pl.DataFrame, str]:
+    """(``item_idx``, ``_title`` = the item's semantic-ID tokens joined) and the method used."""
+    from recdata.exporters._semantic_ids import level_tokens, semantic_id_table
+
+    method, frame = semantic_id_table(ds, method)
+    length = int(frame["codes"].list.len().max())
+    titles = frame.select(
+        S.ITEM, level_tokens(pl.col("codes"), length).list.join("").alias("_title")
+    )
+    return titles, method

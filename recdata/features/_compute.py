@@ -150,8 +150,30 @@ def compute_features(
                         f"image embeddings: {missing:,} item(s) without a downloadable image (null embeddings)"
                     )
                 embeddings["image"] = result.frame
+    if features.semantic_ids is not None:
+        _semantic_ids(out, features, items)
     _graphs(out, train, graphs, split, embeddings, engine)
     return out
+
+
+def _semantic_ids(out: FeatureOutputs, features: FeaturesSpec, items: pl.DataFrame) -> None:
+    """Semantic IDs from an embedding built above (skipped with a warning without one or the extra)."""
+    from recdata.semantic_ids._stage import semantic_ids_for_build, semantic_ids_record
+
+    spec = features.semantic_ids
+    assert spec is not None
+    made = {k: v for k, v in out.features.items() if k.startswith(("text-", "image-"))}
+    if not made:
+        out.warnings.append("semantic IDs skipped: the build made no embedding to quantise")
+        return
+    try:
+        key, result = semantic_ids_for_build(made, spec=spec, items=items)
+    except MissingExtra as exc:
+        out.warnings.append(f"semantic IDs skipped: pip install 'recdata[{exc.extra}]'")
+        return
+    out.features[key] = result.frame
+    out.feature_records[f"features/{key}.parquet"] = semantic_ids_record(result)
+    out.warnings.extend(result.warnings)
 
 
 def _graphs(

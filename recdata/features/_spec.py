@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from recdata.semantic_ids._spec import SemanticIdsSpec
+
 DEFAULT_TEMPLATE = (
     "{title}\nBrand: {brand}\nCategories: {categories}\n{description}\nPrice: {price}"
 )
@@ -74,6 +76,16 @@ class FeaturesSpec(_Spec):
     """Image embeddings (used only when the items have ``image_urls``)."""
     item_text: bool = True
     """Write the rendered texts to ``features/item_text.parquet``."""
+    semantic_ids: SemanticIdsSpec | None = None
+    """Semantic IDs quantised from an embedding of this build (computed after the embeddings),
+    e.g. ``{method: rq-kmeans, levels: 3, codebook: 256}``; ``true`` means the defaults."""
+
+    @field_validator("semantic_ids", mode="before")
+    @classmethod
+    def _true_means_default(cls, value: object) -> object:
+        if value is True:
+            return SemanticIdsSpec()
+        return None if value is False else value
 
 
 class UserItemSpec(_Spec):

@@ -8,7 +8,7 @@ import polars as pl
 
 from recdata import schema as S
 from recdata.errors import FeatureError
-from recdata.graphs._common import as_lazy, finish_edges, require_columns
+from recdata.graphs._common import as_lazy, count_pairs, finish_edges, packable, require_columns
 
 UserItemWeight: TypeAlias = Literal["count", "rating"]
 
@@ -28,6 +28,9 @@ def user_item(
     lf = as_lazy(train)
     if weight == "count":
         require_columns(lf, (user, item), "user_item graph")
+        counted = _pair_counts(lf, user, item)
+        if counted is not None:  # final types, sorted by (src, dst)
+            return counted
         agg = pl.len().alias("weight")
     elif weight == "rating":
         require_columns(lf, (user, item, S.RATING), "user_item graph (weight='rating')")
@@ -43,3 +46,13 @@ def user_item(
                 "use weight='count'"
             )
     return edges
+
+
+def _pair_counts(lf: pl.LazyFrame, user: str, item: str) -> pl.DataFrame | None:
+    """(src, dst, weight=count) counted by :func:`count_pairs`; None for keys it cannot pack."""
+    pairs = lf.select(user, item).collect()
+    if not all(packable(pairs.get_column(c)) for c in (user, item)):
+        return None
+    src, dst = (pairs.get_column(c).cast(pl.Int32).to_numpy() for c in (user, item))
+    del pairs
+    return count_pairs(src, dst)

@@ -251,6 +251,55 @@ def _read_quoted(
     return frame, linenos, 0
 
 
+SCAN_MIN_BYTES = 256 << 20
+"""From this size on, a plain UTF-8 quoted file is first read by polars' streaming CSV scan
+(the file is never held whole in memory; declared types are cast as it streams); on any
+error the exact reader runs instead, so results and error messages do not change."""
+
+
+def _plain_utf8(path: Path) -> bool:
+    """True for an uncompressed file without a byte-order mark (what a scan reads as is)."""
+    with open(path, "rb") as handle:
+        head = handle.read(3)
+    return not head.startswith(b"\x1f\x8b") and not head.startswith(b"\xef\xbb\xbf")
+
+
+def _scan_quoted(
+    path: Path,
+    *,
+    sep: str,
+    quote_char: str,
+    columns: list[str] | None,
+    has_header: bool,
+    null_values: list[str],
+    dtypes: Mapping[str, Any] | None,
+) -> pl.DataFrame | None:
+    """The quoted reader's frame, typed, by a streaming scan; None when the exact reader must
+    run (a parse or cast error, a field count or a dtype name it must report)."""
+    dtypes = dtypes or {}
+    try:
+        lf = pl.scan_csv(
+            path,
+            separator=sep,
+            quote_char=quote_char,
+            has_header=has_header,
+            new_columns=columns,
+            infer_schema=False,
+            null_values=null_values or None,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+        names = lf.collect_schema().names()
+        if (columns is not None and len(names) != len(columns)) or set(dtypes) - set(names):
+            return None
+        casts = [pl.col(name).cast(_dtype(dtype), strict=True) for name, dtype in dtypes.items()]
+        frame = lf.with_columns(casts).collect(engine="streaming")
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    inferred = [name for name in frame.columns if name not in dtypes]
+    return frame.with_columns(_infer_column(frame.get_column(name)) for name in inferred)
+
+
 def read_delimited(
     path: str | Path,
     *,
@@ -289,6 +338,26 @@ def read_delimited(
         raise UsageError("sep must not be empty")
     if quote_char is _AUTO:
         quote_char = '"' if sep == "," else None
+    if (
+        quote_char is not None
+        and len(sep) == 1
+        and skip_rows == 0
+        and encoding.lower().replace("_", "-") in ("utf8", "utf-8")
+        and path.is_file()
+        and path.stat().st_size >= SCAN_MIN_BYTES
+        and _plain_utf8(path)
+    ):
+        scanned = _scan_quoted(
+            path,
+            sep=sep,
+            quote_char=quote_char,
+            columns=list(columns) if columns is not None else None,
+            has_header=has_header,
+            null_values=list(null_values or []),
+            dtypes=dtypes,
+        )
+        if scanned is not None:
+            return ReadResult(frame=scanned.lazy(), bad_lines=0, path=path)
     data = read_text_bytes(path, encoding=encoding)
     options = dict(
         sep=sep,

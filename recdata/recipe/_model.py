@@ -63,6 +63,15 @@ class IndexSpec(_Model):
     """``raw_id`` (sorted raw ids), ``first_seen`` or ``popularity`` (most frequent first)."""
 
 
+class OutputSpec(_Model):
+    """How the folder's tables are laid out on disk (never what they hold)."""
+
+    max_rows_per_file: int | None = Field(default=None, ge=1)
+    """Write the interactions and each split part with more rows than this as a folder of
+    ordered parts of exactly this many rows (``interactions/part-00000.parquet``, ...); null:
+    33,554,432 (``recdata.dataset.PART_ROWS``)."""
+
+
 def _check_table(kind: str, table: TableSpec, sources: list[Source]) -> None:
     names = [s.name for s in sources]
     if table.source not in names:
@@ -133,6 +142,8 @@ class Recipe(_Model):
     the build warns when the folder falls short."""
     check_stats: bool = True
     """Fail the build when a count differs from ``expected`` (``--set check_stats=false``)."""
+    output: OutputSpec = Field(default_factory=OutputSpec)
+    """File layout: ``max_rows_per_file`` (``--set output.max_rows_per_file=1000000``)."""
 
     @field_validator("steps", mode="before")
     @classmethod

@@ -126,7 +126,8 @@ def test_chunking_and_threads_do_not_change_the_draws(problem, chunk) -> None:  
     st.lists(st.sampled_from([0.0, 1e-9, 0.25, 1.0, 7.0, 1e6]), min_size=1, max_size=300),
     st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=200),
 )
-def test_popularity_draws_are_the_inverse_cdf(weights, uniforms) -> None:
+def test_popularity_draws_follow_the_weights(weights, uniforms) -> None:
+    """The alias table gives each item its share of the weight; weight-0 items never come."""
     w = np.array([0.0, *weights])
     if w.sum() == 0:
         return
@@ -136,11 +137,22 @@ def test_popularity_draws_are_the_inverse_cdf(weights, uniforms) -> None:
         n_users=1,
     )
     sampler = Sampler(n=1, exclusion=excl, weights=w, key=stream_key(0, "p", "t"))
-    u = np.array(uniforms)
-    cdf = np.cumsum(w[1:])
-    expected = np.searchsorted(cdf, u * cdf[-1], side="right") + 1
-    assert sampler._items_of(u).tolist() == expected.tolist()
-    assert w[sampler._items_of(u)].min() > 0  # a weight-0 item is never drawn
+    share, alias = sampler._alias()
+    k = len(weights)
+    # the probability of item i: column i kept, plus every column aliasing i not kept
+    implied = np.zeros(k + 1)
+    for col in range(k):
+        implied[col + 1] += share[col] / k
+        implied[alias[col] + 1] += (1.0 - share[col]) / k
+    np.testing.assert_allclose(implied, w / w.sum(), rtol=1e-9, atol=1e-12)
+    # a draw: column int(u * k), kept when the fraction is under its share
+    expected = []
+    for u in uniforms:
+        col = int(u * k)
+        expected.append(col + 1 if u * k - col < share[col] else int(alias[col]) + 1)
+    got = sampler._items_of(np.array(uniforms))
+    assert got.tolist() == expected
+    assert w[got].min() > 0  # a weight-0 item is never drawn
 
 
 def _chi_square(counts: np.ndarray, probs: np.ndarray) -> float:

@@ -21,6 +21,11 @@ def test_record_and_byte_identical_outputs(to: str, toy: Path, tmp_path: Path) -
         pytest.importorskip("datasets")
     if to == "graph":
         pytest.importorskip("scipy")
+    if to == "semantic-ids":  # the format needs semantic IDs in the folder
+        pytest.importorskip("faiss")
+        from recdata.semantic_ids import add_semantic_ids
+
+        add_semantic_ids(toy, codebook=2, min_items_per_code=1)
     if to in ("rechorus", "elliot", "ncf"):  # formats with negatives need candidate lists
         add_candidates(toy, n=1, exclude="train")
     a = export(toy, to=to, out=tmp_path / "a")
