@@ -95,12 +95,22 @@ class ExportError(RecdataError):
     """A dataset folder could not be written in the requested format."""
 
 
+EMBED_INSTALL = "pip install torch==2.13.0 'recdata[embed]'"
+"""The embed extra's install command: torch pinned to its CPU build (an open range pulls CUDA)."""
+
+
+def install_command(extra: str) -> str:
+    """The exact pip command that installs recdata's optional ``extra``."""
+    return EMBED_INSTALL if extra == "embed" else f"pip install 'recdata[{extra}]'"
+
+
 class MissingExtra(RecdataError):
-    """An optional dependency is not installed; the message names the extra to install."""
+    """An optional dependency is not installed; the message names the command that installs it."""
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
         super().__init__(
-            f"{purpose} needs {package!r}, which is not installed: pip install 'recdata[{extra}]'"
+            f"{purpose} needs {package!r}, which is not installed: {install_command(extra)}"
         )
         self.package = package
         self.extra = extra
+        self.install = install_command(extra)

@@ -513,7 +513,7 @@ def _features_and_graphs(
     splits: dict[str, SplitResult[Any]],
     stage: _Log,
     warnings: list[str],
-    bars: bool | None,
+    bars: bool | Callable[[str, int], Any] | None,
 ) -> _Extras:
     """Texts and embeddings (here, over the items table) and train graphs (on the engine)."""
     out = _Extras()
@@ -601,7 +601,8 @@ def build(
     check_stats
         Override the recipe's ``check_stats`` (a mismatch raises :class:`StatsMismatch`).
     progress
-        A callable receiving stage messages, or a bool for the download/embedding bars.
+        A callable receiving stage messages (the CLI's also has ``bar(description, total)``,
+        the embedding steps' items done / total), or a bool for the download/embedding bars.
     engine
         ``"polars"`` (here, the default), ``"spark"`` or an :class:`~recdata.engines.Engine`;
         both give the same folder contents.
@@ -612,6 +613,7 @@ def build(
     """
     stage = _Log(progress if callable(progress) else None)
     bars = progress if isinstance(progress, bool) else None
+    item_bars = getattr(progress, "bar", None) if callable(progress) else None
     resolved = resolve(recipe, overrides)
     if check_stats is not None:
         resolved = resolved.model_copy(update={"check_stats": check_stats})
@@ -625,7 +627,7 @@ def build(
             resolved,
             out_path,
             stage,
-            bars,
+            item_bars if item_bars is not None else bars,
             features,
             overwrite,
             raw_dir,
@@ -642,7 +644,7 @@ def _build(
     recipe: Recipe,
     out_path: Path,
     stage: _Log,
-    bars: bool | None,
+    bars: bool | Callable[[str, int], Any] | None,
     features: bool,
     overwrite: bool,
     raw_dir: Any,

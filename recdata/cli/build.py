@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from recdata.cli._console import labelled, stderr, stdout
+from recdata.cli._console import stderr, stdout
 from recdata.cli._options import recipe_overrides, source_options
-
-
-@contextlib.contextmanager
-def _status() -> Iterator[Any]:
-    """A rich status line on a terminal (stderr); a no-op elsewhere."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with stderr.status("starting") as status:
-        yield lambda message: status.update(message)
+from recdata.cli._progress import RunProgress
 
 
 def summary_table(folder: Path) -> Any:
@@ -105,7 +93,7 @@ def command(
     """Build dataset RECIPE (a catalog name or a YAML file) into a folder."""
     from recdata.pipeline import build
 
-    with _status() as callback:
+    with RunProgress(stderr, live=stderr.is_terminal) as run:
         folder = build(
             recipe,
             out=out,
@@ -114,13 +102,10 @@ def command(
             mirror=mirror,
             features=not no_features,
             strict=strict,
-            progress=callback,
+            progress=run,
             overwrite=overwrite,
             engine=engine,
             spark_master=spark_master,
         )
-    from recdata.dataset import Manifest
-
     stdout.print(summary_table(folder))
-    for warning in Manifest.read(folder).warnings:
-        stderr.print(labelled("warning", "yellow", warning))
+    # The build's warnings were logged by the library (shown once by the CLI's log handler).

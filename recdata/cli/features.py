@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from recdata.cli._console import labelled, stderr, stdout
+from recdata.cli._console import stderr, stdout
+from recdata.cli._progress import RunProgress
 from recdata.semantic_ids._spec import COLLISIONS, METHODS
 
 
@@ -111,7 +112,7 @@ from recdata.semantic_ids._spec import COLLISIONS, METHODS
     "--progress/--no-progress",
     "progress",
     default=None,
-    help="Progress bars (default: on a terminal).",
+    help="Progress: live on a terminal, else one line per embedding step (default); none with --no-progress.",
 )
 def command(
     folder: Path,
@@ -144,41 +145,46 @@ def command(
 
     before = Manifest.read(folder)
     others = text is not None or image is not None or graphs or knn is not None
-    if semantic_ids is None or others:
-        add_features(
-            folder,
-            text=text,
-            image=image,
-            graphs=graphs,
-            knn=knn,
-            split=split,
-            template=template,
-            batch_size=batch_size,
-            device=device,
-            window=window,
-            progress=progress,
-        )
-    if semantic_ids is not None:
-        add_semantic_ids(
-            folder,
-            method=semantic_ids,
-            levels=levels,
-            codebook=codebook,
-            embedding=embedding,
-            collisions=collisions,
-            seed=seed,
-        )
+    show = stderr.is_terminal if progress is None else progress
+    with RunProgress(stderr, live=show) as run:
+        if semantic_ids is None or others:
+            add_features(
+                folder,
+                text=text,
+                image=image,
+                graphs=graphs,
+                knn=knn,
+                split=split,
+                template=template,
+                batch_size=batch_size,
+                device=device,
+                window=window,
+                progress=run.bar if progress is not False else False,
+            )
+        if semantic_ids is not None:
+            add_semantic_ids(
+                folder,
+                method=semantic_ids,
+                levels=levels,
+                codebook=codebook,
+                embedding=embedding,
+                collisions=collisions,
+                seed=seed,
+            )
     after = Manifest.read(folder)
+    changed = 0
     for rel in sorted(set(after.features) | set(after.graphs)):
         record = after.files.get(rel)
         if record is None or before.files.get(rel) == record:
             continue
+        changed += 1
         mark = "replaced" if rel in before.files else "added"
         rows = f" ({record.rows:,} rows)" if record.rows is not None else ""
         stderr.print(f"{mark} {rel}{rows}")
-    for warning in after.warnings:
-        if warning not in before.warnings:
-            stderr.print(labelled("warning", "yellow", warning))
+    if not changed:
+        present = ", ".join(sorted(set(after.features) | set(after.graphs)))
+        stderr.print(f"nothing to add: {folder.name} is unchanged (it already has {present})")
+    # Warnings are logged by the library (shown once by the CLI's log handler), not repeated here.
     if semantic_ids is not None:
         _print_quality(after, f"features/semantic_ids-{semantic_ids}.parquet")
 

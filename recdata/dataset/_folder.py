@@ -508,6 +508,34 @@ class Dataset:
     features: dict[str, pl.LazyFrame]
     graphs: dict[str, pl.LazyFrame]
 
+    def __repr__(self) -> str:
+        """A few lines: name, path, counts, splits, features and graphs (never the manifest)."""
+        m = self.manifest
+
+        def rows(rel: str) -> str:  # a table's rows, summed over its parts when it has them
+            records = [m.files.get(f) for f in table_files(m.files, rel)]
+            if any(r is None or r.rows is None for r in records):
+                return "?"
+            return f"{sum(r.rows for r in records):,}"  # type: ignore[union-attr, misc]
+
+        splits = [
+            f"{name} ({' / '.join(rows(f'splits/{name}/{p}.parquet') for p in SPLIT_PARTS)}"
+            + (", default)" if name == m.default_split else ")")
+            for name in self.splits
+        ]
+        return "\n".join(
+            [
+                f"Dataset {m.name!r} at {str(self.path)!r}",
+                f"  {rows('users.parquet')} users, {rows('items.parquet')} items, "
+                f"{rows('interactions.parquet')} interactions",
+                f"  splits: {', '.join(splits) or 'none'}",
+                f"  features: {', '.join(sorted(self.features)) or 'none'}",
+                f"  graphs: {', '.join(sorted(self.graphs)) or 'none'}",
+            ]
+        )
+
+    __str__ = __repr__
+
     def semantic_ids(self, method: str | None = None) -> pl.LazyFrame:
         """The semantic IDs of ``method`` (``item_idx``, ``codes``); None: the only (or first) one."""
         known = sorted(

@@ -12,6 +12,7 @@ from recdata.dataset import Dataset, GraphRecord, Manifest, load, update_dataset
 from recdata.dataset._check import reads_folder
 from recdata.errors import FeatureError, UsageError
 from recdata.features._compute import FeatureOutputs, compute_features
+from recdata.features._embed import BarFactory
 from recdata.features._models import ensure_embed_extra
 from recdata.features._spec import (
     DEFAULT_TEMPLATE,
@@ -42,7 +43,7 @@ def add_features(
     batch_size: int = 64,
     device: str = "cpu",
     window: int | None = 1,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
     cache_dir: Path | None = None,
 ) -> Path:
     """Add features and graphs to the dataset folder ``path`` and return it.

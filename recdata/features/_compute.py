@@ -11,7 +11,7 @@ import polars as pl
 
 from recdata.dataset import FeatureRecord, GraphRecord
 from recdata.errors import MissingExtra
-from recdata.features._embed import EmbedResult, embed_texts
+from recdata.features._embed import BarFactory, EmbedResult, embed_texts
 from recdata.features._models import ensure_embed_extra, model_key
 from recdata.features._spec import DEFAULT_TEMPLATE, FeaturesSpec, GraphsSpec
 from recdata.features._text import has_text, render_item_text
@@ -60,7 +60,7 @@ def compute_features(
     features: FeaturesSpec,
     graphs: GraphsSpec,
     split: str | None,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
     cache_dir: Path | None = None,
     engine: Any = None,
 ) -> FeatureOutputs:
@@ -80,7 +80,8 @@ def compute_features(
     split
         The split's name, recorded in the graph records.
     progress
-        Progress bars on stderr (None: only on a terminal).
+        Progress bars on stderr (None: only on a terminal), or a bar factory
+        ``factory(description, total)`` for the embedding steps (the CLI's).
     cache_dir
         Embedding cache root (default ``$RECDATA_HOME/embeddings``).
     engine
@@ -109,7 +110,7 @@ def compute_features(
         try:
             ensure_embed_extra("text embeddings")
         except MissingExtra as exc:
-            out.warnings.append(f"text embeddings skipped: pip install 'recdata[{exc.extra}]'")
+            out.warnings.append(f"text embeddings skipped: {exc.install}")
         else:
             result = embed_texts(texts, text_spec, cache_dir=cache_dir, progress=progress)
             key = f"text-{model_key(result.model.name)}"
@@ -126,7 +127,7 @@ def compute_features(
             try:
                 ensure_embed_extra("image embeddings")
             except MissingExtra as exc:
-                out.warnings.append(f"image embeddings skipped: pip install 'recdata[{exc.extra}]'")
+                out.warnings.append(f"image embeddings skipped: {exc.install}")
             else:
                 from recdata.features._image import embed_images
 

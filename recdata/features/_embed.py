@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,22 @@ class EmbedResult:
     """Inputs encoded by this run (the rest came from the cache); not recorded in the manifest."""
 
 
-def want_progress(progress: bool | None) -> bool:
-    """None means: a bar only when stderr is a terminal."""
+BarFactory = Callable[[str, int], Any]
+"""``factory(description, total)`` returns a bar with ``update(n)`` and ``close()``: how a caller
+(the CLI) shows the items done / total of an embedding step."""
+
+
+def want_progress(progress: bool | BarFactory | None) -> bool | BarFactory:
+    """None means: a bar only when stderr is a terminal; a factory is used as given."""
+    if callable(progress):
+        return progress
     return sys.stderr.isatty() if progress is None else progress
 
 
-def progress_bar(total: int, desc: str, enabled: bool) -> Any:
-    """A tqdm bar (tqdm comes with the embed extra) or a no-op."""
+def progress_bar(total: int, desc: str, enabled: bool | BarFactory) -> Any:
+    """The caller's bar (a factory), a tqdm bar (tqdm comes with the embed extra) or a no-op."""
+    if callable(enabled):
+        return enabled(desc, total)
     if enabled:
         try:
             from tqdm.auto import tqdm
@@ -59,6 +69,23 @@ class _NoBar:
 
     def close(self) -> None:  # noqa: D102
         pass
+
+
+def batch_hook(model: Any, advance: Callable[[int], None]) -> Any:
+    """Call ``advance(batch size)`` after each batch the model encodes (a forward hook on its
+    last module), so progress moves per batch rather than per cache chunk; None if impossible."""
+    children = getattr(model, "children", None)
+    last = next(reversed(list(children())), None) if callable(children) else None
+    if last is None or not hasattr(last, "register_forward_hook"):
+        return None
+
+    def hook(module: Any, args: Any, output: Any) -> None:
+        try:
+            advance(len(output["sentence_embedding"]))
+        except (KeyError, TypeError):
+            pass
+
+    return last.register_forward_hook(hook)
 
 
 def cache_root(cache_dir: Path | None) -> Path:
@@ -98,7 +125,7 @@ def embed_texts(
     spec: TextSpec,
     *,
     cache_dir: Path | None = None,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
 ) -> EmbedResult:
     """Embed ``texts`` (item_idx, text): cached vectors are reused, new texts encoded in chunks.
 
@@ -137,9 +164,17 @@ def embed_texts(
     )
     bar = progress_bar(len(todo), f"text {ref.name}", want_progress(progress))
     chunk = spec.batch_size * CHUNK_BATCHES
+    counted = [0]  # items the batch hook reported in the current chunk
+
+    def advance(n: int) -> None:
+        counted[0] += n
+        bar.update(n)
+
+    hook = batch_hook(model, advance) if todo else None
     try:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
+            counted[0] = 0
             encoded = model.encode(
                 [text for _, text in part],
                 batch_size=spec.batch_size,
@@ -151,8 +186,11 @@ def embed_texts(
             part_keys = [key for key, _ in part]
             cache.put(part_keys, encoded)
             vectors.update(zip(part_keys, encoded, strict=True))
-            bar.update(len(part))
+            if counted[0] < len(part):  # a model whose batches the hook cannot see
+                bar.update(len(part) - counted[0])
     finally:
+        if hook is not None:
+            hook.remove()
         bar.close()
     cache.compact()
     frame = assemble(texts[S.ITEM], keys, vectors, dim)

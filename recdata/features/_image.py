@@ -28,6 +28,7 @@ from recdata.errors import FeatureError
 from recdata.features._cache import EmbeddingCache, recdata_home
 from recdata.features._embed import (
     CHUNK_BATCHES,
+    BarFactory,
     EmbedResult,
     assemble,
     cache_root,
@@ -111,7 +112,7 @@ def fetch_image(urls: list[str] | None, spec: ImageSpec, folder: Path) -> Fetche
 
 
 def fetch_images(
-    url_lists: list[list[str] | None], spec: ImageSpec, folder: Path, *, progress: bool
+    url_lists: list[list[str] | None], spec: ImageSpec, folder: Path, *, progress: bool | BarFactory
 ) -> list[Fetched]:
     """:func:`fetch_image` for every item with ``spec.concurrency`` threads, in input order."""
     bar = progress_bar(len(url_lists), "images", progress)
@@ -154,7 +155,7 @@ def embed_images(
     *,
     cache_dir: Path | None = None,
     image_dir: Path | None = None,
-    progress: bool | None = None,
+    progress: bool | BarFactory | None = None,
 ) -> EmbedResult:
     """Embed each item's first decodable image from ``image_urls`` (null when none works)."""
     if "image_urls" not in items.columns:

@@ -126,17 +126,19 @@ def test_without_embed_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         split="loo",
         progress=False,
     )
-    assert "text embeddings skipped: pip install 'recdata[embed]'" in out.warnings
+    assert "text embeddings skipped: pip install torch==2.13.0 'recdata[embed]'" in out.warnings
     assert "item_knn graph skipped: no text embeddings were built" in out.warnings
     assert set(out.features) == {"item_text"} and set(out.graphs) == {"user_item", "item_item"}
     assert set(out.feature_records) == {"features/item_text.parquet"}
     assert set(out.graph_records) == {"graphs/user_item.parquet", "graphs/item_item.parquet"}
     folder = make_small_dataset(tmp_path / "small")
-    with pytest.raises(Exception, match=r"pip install 'recdata\[embed\]'"):
+    with pytest.raises(Exception, match=r"pip install torch==2\.13\.0 'recdata\[embed\]'"):
         add_features(folder, text="all-MiniLM-L6-v2")
     add_features(folder)  # the default skips embeddings with a warning, adds the rest
     manifest = Manifest.read(folder)
-    assert "text embeddings skipped: pip install 'recdata[embed]'" in manifest.warnings
+    assert (
+        "text embeddings skipped: pip install torch==2.13.0 'recdata[embed]'" in manifest.warnings
+    )
     assert "features/item_text.parquet" in manifest.files
 
 

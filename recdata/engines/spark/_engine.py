@@ -1,0 +1,200 @@
+"""The Spark engine: each stage of :class:`~recdata.engines.Engine` on Spark DataFrames."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recdata import schema as S
+from recdata._types import IndexOrder
+from recdata.engines._base import Engine, Indexed, SplitResult
+from recdata.engines.spark import _graphs, _index, _splits, _stats, _steps
+from recdata.engines.spark._frames import (
+    ROW,
+    Staging,
+    checkpoint,
+    decode_ids,
+    encode_ids,
+    to_polars,
+)
+from recdata.engines.spark._session import spark_session
+from recdata.errors import UsageError
+from recdata.recipe._steps import (
+    ActivityFilterStep,
+    DedupStep,
+    FilterRatingStep,
+    ImplicitLabelStep,
+    KcoreStep,
+    SampleUsersStep,
+    TimeWindowStep,
+)
+
+log = logging.getLogger("recdata.engines.spark")
+
+_KNOWN_TYPES: dict[str, pl.DataType] = {
+    S.INTERACTION: pl.Int64,
+    S.USER: pl.Int32,
+    S.ITEM: pl.Int32,
+    S.HISTORY: pl.List(pl.Int32),
+}
+
+
+class SparkEngine(Engine[Any]):
+    """Stages on Apache Spark; the mapped interactions arrive from the driver with their source
+    row number (``_row``), and finished tables return to the driver as Arrow, in order.
+
+    ``master``: a Spark master URL (default ``local[*]``, or Spark Connect via
+    ``SPARK_REMOTE``); ``spark``: an existing session to use (it is then not stopped);
+    ``staging``: a folder every executor can read, for the hand-over Parquet files."""
+
+    name = "spark"
+
+    def __init__(
+        self,
+        *,
+        master: str | None = None,
+        spark: Any = None,
+        staging: str | Path | None = None,
+        conf: dict[str, str] | None = None,
+    ) -> None:
+        self._own = spark is None
+        self.spark = spark if spark is not None else spark_session(master, conf=conf)
+        self.staging = Staging(staging)
+        self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
+        self._codes: dict[str, pl.Series] = {}
+
+    # ------------------------------------------------------------------ data in and out
+
+    def load(self, interactions: pl.DataFrame) -> Any:
+        clash = {ROW} & set(interactions.columns)
+        if clash:
+            raise UsageError(f"--engine spark: the interactions have a column named {ROW!r}")
+        self._schema = {**interactions.schema, **_KNOWN_TYPES}
+        numbered = interactions.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
+        numbered, self._codes = encode_ids(numbered)
+        return self.staging.put(self.spark, numbered)
+
+    def collect(self, frame: Any) -> pl.DataFrame:
+        """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
+        (without their ``_row``, ids decoded). The rows arrive unordered and are sorted here by
+        that unique key (one driver sort instead of Spark's sampled range sort)."""
+        if S.INTERACTION in frame.columns:
+            frame = frame.drop(ROW) if ROW in frame.columns else frame
+            return to_polars(frame, self._schema).sort(S.INTERACTION)
+        if ROW in frame.columns:
+            got = decode_ids(to_polars(frame).sort(ROW).drop(ROW), self._codes)
+            return got.cast({k: v for k, v in self._schema.items() if k in got.columns})
+        return to_polars(frame, self._schema)
+
+    def close(self) -> None:
+        self.staging.close()
+        if self._own:
+            self.spark.stop()
+
+    # ------------------------------------------------------------------ stages
+
+    def counts(self, frame: Any) -> dict[str, int]:
+        from pyspark.sql import functions as F
+
+        row = frame.agg(
+            F.count(F.lit(1)).alias("interactions"),
+            F.countDistinct(S.USER_ID).alias("users"),
+            F.countDistinct(S.ITEM_ID).alias("items"),
+        ).collect()[0]
+        return {k: int(row[k]) for k in ("interactions", "users", "items")}
+
+    def step(self, step: Any, frame: Any) -> tuple[Any, dict[str, Any]]:
+        details: dict[str, Any] = {}
+        if isinstance(step, DedupStep):
+            out = _steps.dedup(frame, keep=step.keep)
+        elif isinstance(step, FilterRatingStep):
+            out = _steps.filter_rating(frame, min_rating=step.min_rating)
+        elif isinstance(step, ImplicitLabelStep):
+            out = _steps.implicit_label(frame, threshold=step.threshold, label=step.label)
+            self._schema[step.label] = pl.Int8
+        elif isinstance(step, KcoreStep):
+            out, rounds, converged = _steps.kcore(
+                frame,
+                user_k=step.user_k,
+                item_k=step.item_k,
+                mode=step.mode,
+                max_rounds=step.max_rounds,
+            )
+            details = {"rounds": rounds, "converged": converged}
+            log.info("kcore %s: %d rounds", step.mode, rounds)
+        elif isinstance(step, ActivityFilterStep):
+            out = _steps.activity_filter(
+                frame,
+                min_interactions=step.min_interactions,
+                max_interactions=step.max_interactions,
+            )
+        elif isinstance(step, TimeWindowStep):
+            out = _steps.time_window(frame, start=step.start, end=step.end)
+        elif isinstance(step, SampleUsersStep):
+            out = _steps.sample_users(
+                frame,
+                n=step.n,
+                fraction=step.fraction,
+                seed=step.seed,
+                spark=self.spark,
+                stage=self.staging,
+                codes=self._codes,
+            )
+        else:
+            name = getattr(step, "key", type(step).__name__)
+            raise UsageError(
+                f"--engine spark: step {name!r} has no Spark implementation; "
+                "build with --engine polars"
+            )
+        return checkpoint(out), details
+
+    def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
+        interactions, user_map, item_map = _index.index(frame, order=order)
+        maps = decode_ids(user_map, self._codes)
+        user_map = maps.with_columns(pl.col(S.USER_ID).cast(pl.String))
+        items = decode_ids(item_map, self._codes)
+        item_map = items.with_columns(pl.col(S.ITEM_ID).cast(pl.String))
+        return Indexed(interactions, user_map, item_map)
+
+    def split(
+        self, interactions: Any, *, protocol: str, params: dict[str, Any]
+    ) -> SplitResult[Any]:
+        if protocol == "leave_one_out":
+            return _splits.leave_one_out(interactions, params, **params)
+        if protocol == "global_temporal":
+            return _splits.global_temporal(interactions, params, **params)
+        if protocol == "ratio":
+            return _splits.ratio(interactions, params, spark=self.spark, **params)
+        if protocol == "cold_start":
+            return _splits.cold_start(
+                interactions, params, spark=self.spark, staging=self.staging, **params
+            )
+        raise UsageError(f"--engine spark: split protocol {protocol!r} has no Spark implementation")
+
+    def user_item(self, train: Any, *, weight: str) -> pl.DataFrame:
+        return _graphs.user_item(train, weight=weight)
+
+    def item_item(
+        self,
+        train: Any,
+        *,
+        window: int | None,
+        symmetric: bool,
+        top_k: int | None,
+        self_loops: bool,
+        order: list[str],
+    ) -> pl.DataFrame:
+        return _graphs.item_item(
+            train,
+            window=window,
+            symmetric=symmetric,
+            top_k=top_k,
+            self_loops=self_loops,
+            order=order,
+        )
+
+    def statistics(self, interactions: Any) -> dict[str, Any]:
+        return _stats.interaction_stats(interactions)

@@ -1,0 +1,98 @@
+"""Moving frames between polars (the driver) and Spark, and the order columns Spark needs.
+
+Spark has no implicit row order, so a loaded frame carries the source row number in ``_row``
+(assigned on the driver, where the source was read in file order); every tie-break uses it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from recdata import schema as S
+
+ROW = "_row"
+"""The source row number (int64, from 0): the explicit form of polars' row order."""
+
+LONG_MIN = -(2**63)
+
+
+def time_key(frame: Any, time: str = S.TIME) -> Any:
+    """Int64 order key of the time column, nulls first (as polars' ``order_key``)."""
+    from pyspark.sql import functions as F
+
+    if time not in frame.columns:
+        return F.lit(0).cast("long")
+    return F.coalesce(F.unix_micros(F.col(time)), F.lit(LONG_MIN).cast("long"))
+
+
+def checkpoint(frame: Any) -> Any:
+    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step)."""
+    return frame.localCheckpoint(eager=True)
+
+
+class Staging:
+    """A folder for the Parquet files that hand driver-side frames to Spark (removed on close).
+
+    On a cluster it must be on a filesystem every executor sees (``staging`` option)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="recdata-spark-", dir=root))
+
+    def put(self, spark: Any, frame: pl.DataFrame) -> Any:
+        """``frame`` as a Spark DataFrame (through one Parquet file; row order is carried in
+        the frame's own columns, never in the file's)."""
+        path = self.root / f"{uuid.uuid4().hex}.parquet"
+        frame.write_parquet(path, compression="lz4", statistics=False)
+        return spark.read.parquet(str(path))
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    """Collect a Spark frame to the driver as polars (Arrow, no pandas), casting the columns
+    named in ``schema`` back to their polars types (Spark's timestamps are microseconds)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
+        table: pa.Table = frame.toArrow()
+    out = pl.from_arrow(table)
+    assert isinstance(out, pl.DataFrame)
+    if schema:
+        casts = [
+            pl.col(name).cast(dtype)
+            for name, dtype in schema.items()
+            if name in out.columns and out.schema[name] != dtype
+        ]
+        if casts:
+            out = out.with_columns(casts)
+    return out
+
+
+def encode_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """String ``user_id``/``item_id`` as int64 codes in the order of their sorted values (so
+    ordering by code is ordering by raw id, as polars sorts strings), and the sorted values
+    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings."""
+    codes: dict[str, pl.Series] = {}
+    for name in (S.USER_ID, S.ITEM_ID):
+        if frame.schema.get(name) == pl.String:
+            values = frame[name].unique().sort()
+            codes[name] = values
+            coded = frame[name].rank("dense").cast(pl.Int64) - 1
+            frame = frame.with_columns(coded.alias(name))
+    return frame, codes
+
+
+def decode_ids(frame: pl.DataFrame, codes: dict[str, pl.Series]) -> pl.DataFrame:
+    """Codes of :func:`encode_ids` back to the raw string ids."""
+    for name, values in codes.items():
+        if name in frame.columns:
+            frame = frame.with_columns(values.gather(frame[name]).alias(name))
+    return frame

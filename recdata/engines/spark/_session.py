@@ -1,0 +1,111 @@
+"""Starting (or joining) a Spark session quietly: local mode, a master URL or Spark Connect."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from recdata.errors import UsageError
+
+LOG4J = Path(__file__).with_name("log4j2.properties")
+
+DEFAULT_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+"""Settings every recdata session gets (the time zone matters: timestamps are UTC instants)."""
+
+
+def _check_java() -> None:
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise UsageError(
+            "--engine spark needs a Java 17 runtime: install openjdk-17-jre-headless "
+            "(or set JAVA_HOME)"
+        )
+
+
+@contextlib.contextmanager
+def _jvm_output_to(path: Path) -> Iterator[None]:
+    """While the JVM starts, point this process's stdout/stderr at ``path``: the JVM inherits
+    them, so its start-up banner and any later console output go there, not to the user."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _local_cores(master: str) -> int | None:
+    """Cores of a ``local[N]``/``local[*]``/``local`` master; None for a cluster."""
+    if master == "local":
+        return 1
+    got = re.fullmatch(r"local\[(\d+|\*)(?:,\s*\d+)?\]", master)
+    if got is None:
+        return None
+    return os.cpu_count() or 1 if got.group(1) == "*" else int(got.group(1))
+
+
+def spark_session(
+    master: str | None = None,
+    *,
+    conf: dict[str, str] | None = None,
+    driver_memory: str | None = None,
+) -> Any:
+    """A SparkSession for recdata: ``master`` (default ``local[*]``), or Spark Connect when
+    ``SPARK_REMOTE`` is set and no master is given. Console noise is off (log level ERROR, no
+    progress bar, no UI); the session time zone is UTC."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise UsageError("--engine spark needs pyspark>=4: pip install 'recdata[spark]'") from exc
+    remote = os.environ.get("SPARK_REMOTE")
+    builder = SparkSession.builder.appName("recdata")
+    settings = {**DEFAULT_CONF, **(conf or {})}
+    if master is None and remote:
+        builder = builder.remote(remote)
+        settings = {k: v for k, v in settings.items() if k.startswith("spark.sql.")}
+    else:
+        _check_java()
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = builder.master(master or "local[*]")
+        java_opts = f"-Dlog4j2.configurationFile=file:{LOG4J}"
+        settings.setdefault("spark.driver.extraJavaOptions", java_opts)
+        settings.setdefault("spark.executor.extraJavaOptions", java_opts)
+        if driver_memory is not None:
+            settings["spark.driver.memory"] = driver_memory
+    cores = _local_cores(master or "local[*]") if not (master is None and remote) else None
+    if cores is not None:  # small shuffles on one machine: 200 partitions is all overhead
+        settings.setdefault("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    console = Path(tempfile.gettempdir()) / "recdata-spark-console.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
+        if master is None and remote:
+            session = builder.getOrCreate()
+        else:
+            with _jvm_output_to(console):
+                session = builder.getOrCreate()
+            session.sparkContext.setLogLevel("ERROR")
+    return session

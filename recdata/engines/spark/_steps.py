@@ -1,0 +1,167 @@
+"""Recipe steps over raw-id Spark frames: dedup, rating filters, k-core, activity, time, sample.
+
+Each gives the rows the polars transform keeps (row order is the ``_row`` column).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from recdata import schema as S
+from recdata.engines.spark._frames import ROW, checkpoint, time_key
+from recdata.errors import TransformError
+
+U, IT = S.USER_ID, S.ITEM_ID
+
+
+def _window(*partition: str) -> Any:
+    from pyspark.sql import Window
+
+    return Window.partitionBy(*partition)
+
+
+def _same_type_literal(frame: Any, column: str, value: float) -> Any:
+    """A literal compared as polars compares it: in the column's own float type."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import FloatType
+
+    lit = F.lit(float(value))
+    if isinstance(frame.schema[column].dataType, FloatType):
+        lit = lit.cast("float")
+    return lit
+
+
+def dedup(frame: Any, *, keep: str) -> Any:
+    """One row per (user, item): the first (earliest time, then row) or the last."""
+    from pyspark.sql import functions as F
+
+    if keep == "none":
+        return frame
+    if keep not in ("first", "last"):
+        raise TransformError(f"dedup: keep={keep!r} is not one of first, last, none")
+    key, row = time_key(frame), F.col(ROW)
+    order = [key.asc(), row.asc()] if keep == "first" else [key.desc(), row.desc()]
+    rank = F.row_number().over(_window(U, IT).orderBy(*order))
+    return frame.withColumn("_rank", rank).filter(F.col("_rank") == 1).drop("_rank")
+
+
+def filter_rating(frame: Any, *, min_rating: float) -> Any:
+    """Rows with ``rating >= min_rating`` (null ratings dropped)."""
+    from pyspark.sql import functions as F
+
+    return frame.filter(F.col(S.RATING) >= _same_type_literal(frame, S.RATING, min_rating))
+
+
+def implicit_label(frame: Any, *, threshold: float, label: str) -> Any:
+    """An int8 ``label``: 1 where ``rating >= threshold``, else 0 (null stays null)."""
+    from pyspark.sql import functions as F
+
+    cond = F.col(S.RATING) >= _same_type_literal(frame, S.RATING, threshold)
+    return frame.withColumn(label, cond.cast("byte"))
+
+
+def kcore(
+    frame: Any, *, user_k: int, item_k: int, mode: str, max_rounds: int | None
+) -> tuple[Any, int, bool]:
+    """k-core by counting and semi-joins, one materialised round at a time.
+
+    Each round counts users and items on the rows alive at its start and drops, together,
+    the rows of users below ``user_k`` and items below ``item_k`` (as polars' ``kcore_mask``).
+    Returns the kept rows, the rounds that dropped rows, and whether the result is a k-core.
+    """
+    from pyspark.sql import functions as F
+
+    for name, k in (("user_k", user_k), ("item_k", item_k)):
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise TransformError(f"kcore: {name} must be an integer >= 0, got {k!r}")
+    if mode not in ("iterative", "single_pass"):
+        raise TransformError(f"kcore: mode={mode!r} is not one of iterative, single_pass")
+    limit = 1 if mode == "single_pass" else max_rounds
+    rows = frame.count()
+    rounds = 0
+    fixed = False
+    while limit is None or rounds < limit:
+        good_u = frame.groupBy(U).count().filter(F.col("count") >= user_k).select(U)
+        good_i = frame.groupBy(IT).count().filter(F.col("count") >= item_k).select(IT)
+        kept = frame.join(good_u, U, "left_semi").join(good_i, IT, "left_semi")
+        kept = checkpoint(kept.select(*frame.columns))
+        left = kept.count()
+        if left == rows:
+            fixed = True  # nothing fell below k: every user and item meets it
+            break
+        frame, rows, rounds = kept, left, rounds + 1
+    if fixed:
+        return frame, rounds, True
+    low_u = frame.groupBy(U).count().filter(F.col("count") < user_k).limit(1).count()
+    low_i = frame.groupBy(IT).count().filter(F.col("count") < item_k).limit(1).count()
+    return frame, rounds, low_u == 0 and low_i == 0
+
+
+def activity_filter(
+    frame: Any, *, min_interactions: int | None, max_interactions: int | None
+) -> Any:
+    """Users whose interaction count lies in ``[min_interactions, max_interactions]``."""
+    from pyspark.sql import functions as F
+
+    if min_interactions is None and max_interactions is None:
+        return frame
+    count = F.col("_count")
+    cond = F.lit(True)
+    if min_interactions is not None:
+        cond = cond & (count >= min_interactions)
+    if max_interactions is not None:
+        cond = cond & (count <= max_interactions)
+    counted = frame.withColumn("_count", F.count(F.lit(1)).over(_window(U)))
+    return counted.filter(cond).drop("_count")
+
+
+def time_window(frame: Any, *, start: Any, end: Any) -> Any:
+    """Rows with ``start <= timestamp < end`` (bounds: datetimes, naive = UTC, or epoch ms)."""
+    from pyspark.sql import functions as F
+
+    from recdata.splits._split import to_ms
+
+    if start is None and end is None:
+        return frame
+    cond = F.lit(True)
+    if start is not None:
+        cond = cond & (F.col(S.TIME) >= F.timestamp_millis(F.lit(to_ms(start, "start"))))
+    if end is not None:
+        cond = cond & (F.col(S.TIME) < F.timestamp_millis(F.lit(to_ms(end, "end"))))
+    return frame.filter(cond)
+
+
+def sample_users(
+    frame: Any,
+    *,
+    n: int | None,
+    fraction: float | None,
+    seed: int,
+    spark: Any,
+    stage: Any,
+    codes: dict[str, pl.Series],
+) -> Any:
+    """All rows of a seeded sample of users: the distinct users go to the driver, where
+    polars' own :func:`~recdata.transforms.sample_users` picks them (it depends only on the
+    set of users and the seed), and the pick comes back as a semi-join."""
+    from recdata.engines.spark._frames import decode_ids, to_polars
+    from recdata.transforms import sample_users as pick
+
+    users = to_polars(frame.select(U).distinct())
+    raw = decode_ids(users, codes).with_columns(users[U].alias("_code"))
+    chosen = pick(raw.lazy(), n=n, fraction=fraction, seed=seed, user=U).collect()
+    chosen = chosen.select(pl.col("_code").alias(U))
+    return frame.join(stage.put(spark, chosen), U, "left_semi").select(*frame.columns)
+
+
+__all__ = [
+    "activity_filter",
+    "dedup",
+    "filter_rating",
+    "implicit_label",
+    "kcore",
+    "sample_users",
+    "time_window",
+]
