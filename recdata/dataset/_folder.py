@@ -257,6 +257,9 @@ def _is_candidates_key(key: str) -> bool:
 def _feature_table(key: str, frame: pl.DataFrame) -> pa.Table:
     """item_text keeps (item_idx, text); embeddings become (item_idx, fixed_size_list<float32>[d])."""
     if key == "item_text":
+        # one chunk: the text column's pages (dictionary fallback) must not follow how the
+        # frame happens to be chunked, or equal texts could give different bytes
+        frame = frame.rechunk()
         return _conform(frame, S.ITEM_TEXT, "features/item_text").select(S.ITEM_TEXT.names)
     if key.startswith("semantic_ids-"):
         return _conform(frame, S.SEMANTIC_IDS, f"features/{key}").select(S.SEMANTIC_IDS.names)

@@ -35,6 +35,32 @@ def test_same_frames_give_byte_identical_folders(tmp_path: Path) -> None:
     assert manifest_hash(a) == manifest_hash(b)
 
 
+def test_item_text_bytes_do_not_depend_on_how_the_frame_is_chunked(tmp_path: Path) -> None:
+    # enough distinct text that the writer's dictionary overflows and falls back part-way
+    texts = pl.DataFrame(
+        {
+            S.ITEM: range(80_000),
+            "text": [f"item {i} {i * 7919 % 100_003:06d}" for i in range(80_000)],
+        }
+    )
+    folders = []
+    for cut in (None, 20_000, 51_111):
+        chunked = (
+            texts
+            if cut is None
+            else pl.concat([texts.slice(0, cut), texts.slice(cut)], rechunk=False)
+        )
+        assert chunked.n_chunks() == (1 if cut is None else 2)
+        tables = small_tables()
+        tables.features = {"item_text": chunked}
+        folders.append(write_dataset(tmp_path / f"f{cut}", tables, small_manifest()))
+    files = [(f / "features" / "item_text.parquet").read_bytes() for f in folders]
+    assert files[0] == files[1] == files[2]
+    assert pl.read_parquet(folders[1] / "features" / "item_text.parquet").equals(
+        texts.with_columns(pl.col(S.ITEM).cast(pl.Int32))
+    )
+
+
 def test_different_frames_give_different_hash(tmp_path: Path) -> None:
     a = write_dataset(tmp_path / "a", small_tables(), small_manifest())
     tables = small_tables()
