@@ -21,6 +21,7 @@ ALLOWED = {
     "sources/_archive.py": "replaces extractions inside the cache",
     "features/_cache.py": "renames embedding chunks inside the cache",
     "features/_image.py": "renames downloaded images inside the cache",
+    "engines/spark/_frames.py": "removes the fresh mkdtemp staging folder it created itself",
 }
 
 
