@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from recdata._format import format_value
 from recdata._types import SPLIT_PARTS
 from recdata.dataset.manifest import Manifest
 
@@ -104,18 +105,8 @@ def _header(manifest: Manifest, files: list[str]) -> dict[str, Any]:
     return header
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
 def _cell(value: Any) -> str:
-    return _number(value).replace("|", "\\|").replace("\n", " ")
+    return format_value(value).replace("|", "\\|").replace("\n", " ")
 
 
 def markdown_table(head: list[str], rows: list[list[Any]]) -> str:
@@ -156,7 +147,7 @@ def summary_rows(manifest: Manifest) -> list[list[Any]]:
             rows.append(
                 [
                     f"interactions {key.replace('_', ' ')} (min / median / mean / max)",
-                    " / ".join(_number(dist.get(k)) for k in ("min", "median", "mean", "max")),
+                    " / ".join(format_value(dist.get(k)) for k in ("min", "median", "mean", "max")),
                 ]
             )
     return rows

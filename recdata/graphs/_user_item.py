@@ -39,13 +39,19 @@ def user_item(
         raise FeatureError(f"user_item graph: weight must be 'count' or 'rating', got {weight!r}")
     edges = finish_edges(lf.group_by(user, item).agg(agg).rename({user: "src", item: "dst"}))
     if weight == "rating":
-        unrated = edges.filter(pl.col("weight").is_null()).height
-        if unrated:
-            raise FeatureError(
-                f"user_item graph (weight='rating'): {unrated:,} (user, item) pair(s) have no rating; "
-                "use weight='count'"
-            )
+        require_rated(edges)
     return edges
+
+
+def require_rated(edges: pl.DataFrame) -> None:
+    """Fail when a rating-weighted edge has no weight (its pair has no non-null rating); every
+    engine's user-item graph raises this one error."""
+    unrated = edges.filter(pl.col("weight").is_null()).height
+    if unrated:
+        raise FeatureError(
+            f"user_item graph (weight='rating'): {unrated:,} (user, item) pair(s) have no rating; "
+            "use weight='count'"
+        )
 
 
 def _pair_counts(lf: pl.LazyFrame, user: str, item: str) -> pl.DataFrame | None:

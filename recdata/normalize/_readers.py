@@ -207,6 +207,28 @@ def _locate_quoted_bad_lines(
     return bad
 
 
+def _quoted_csv_options(
+    *,
+    sep: str,
+    quote_char: str,
+    has_header: bool,
+    columns: list[str] | None,
+    null_values: list[str],
+) -> dict[str, Any]:
+    """polars' CSV options of the quoted reader: the exact read and the streaming scan share
+    them so that both parse a file alike."""
+    return {
+        "separator": sep,
+        "quote_char": quote_char,
+        "has_header": has_header,
+        "new_columns": columns,
+        "infer_schema": False,
+        "null_values": null_values or None,
+        "truncate_ragged_lines": False,
+        "raise_if_empty": False,
+    }
+
+
 def _read_quoted(
     data: bytes,
     path: Path,
@@ -226,14 +248,13 @@ def _read_quoted(
     try:
         frame = pl.read_csv(
             io.BytesIO(data),
-            separator=sep,
-            quote_char=quote_char,
-            has_header=has_header,
-            new_columns=columns,
-            infer_schema=False,
-            null_values=null_values or None,
-            truncate_ragged_lines=False,
-            raise_if_empty=False,
+            **_quoted_csv_options(
+                sep=sep,
+                quote_char=quote_char,
+                has_header=has_header,
+                columns=columns,
+                null_values=null_values,
+            ),
         )
     except pl.exceptions.PolarsError as exc:
         bad = _locate_quoted_bad_lines(
@@ -280,14 +301,13 @@ def _scan_quoted(
     try:
         lf = pl.scan_csv(
             path,
-            separator=sep,
-            quote_char=quote_char,
-            has_header=has_header,
-            new_columns=columns,
-            infer_schema=False,
-            null_values=null_values or None,
-            truncate_ragged_lines=False,
-            raise_if_empty=False,
+            **_quoted_csv_options(
+                sep=sep,
+                quote_char=quote_char,
+                has_header=has_header,
+                columns=columns,
+                null_values=null_values,
+            ),
         )
         names = lf.collect_schema().names()
         if (columns is not None and len(names) != len(columns)) or set(dtypes) - set(names):

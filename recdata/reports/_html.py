@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from recdata._format import format_value
 from recdata.reports import _plots as P
 from recdata.reports._data import ReportData
 
@@ -32,15 +33,9 @@ def _e(value: Any) -> str:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return _e(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.6g}"
     if isinstance(value, (dict, list)):
         return _e(json.dumps(value, sort_keys=True))
-    return _e(value)
+    return _e(format_value(value))
 
 
 def _table(head: list[str], rows: list[list[Any]]) -> str:

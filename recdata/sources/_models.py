@@ -5,10 +5,17 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 _HEX = "0123456789abcdef"
 
@@ -22,25 +29,21 @@ def _check_hex(value: str | None, length: int, what: str) -> str | None:
     return value
 
 
+Sha256 = Annotated[str | None, AfterValidator(lambda v: _check_hex(v, 64, "sha256"))]
+"""An optional sha256 checksum, normalised to 64 lower-case hex digits."""
+Md5 = Annotated[str | None, AfterValidator(lambda v: _check_hex(v, 32, "md5"))]
+"""An optional md5 checksum, normalised to 32 lower-case hex digits."""
+
+
 class Member(BaseModel):
     """One file inside an archive, with its own checksum (used to verify extracted copies)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="path inside the archive, '/'-separated")
-    sha256: str | None = None
-    md5: str | None = None
+    sha256: Sha256 = None
+    md5: Md5 = None
     size: int | None = Field(default=None, ge=0)
-
-    @field_validator("sha256")
-    @classmethod
-    def _sha256(cls, v: str | None) -> str | None:
-        return _check_hex(v, 64, "sha256")
-
-    @field_validator("md5")
-    @classmethod
-    def _md5(cls, v: str | None) -> str | None:
-        return _check_hex(v, 32, "md5")
 
 
 class HFFile(BaseModel):
@@ -80,20 +83,10 @@ class SourceVariant(BaseModel):
 
     name: str = Field(description="short label recorded by the build, e.g. 'srgnn-sample'")
     filename: str = Field(description="the variant's file name")
-    sha256: str | None = None
-    md5: str | None = None
+    sha256: Sha256 = None
+    md5: Md5 = None
     size: int | None = Field(default=None, ge=0)
     description: str = ""
-
-    @field_validator("sha256")
-    @classmethod
-    def _sha256(cls, v: str | None) -> str | None:
-        return _check_hex(v, 64, "sha256")
-
-    @field_validator("md5")
-    @classmethod
-    def _md5(cls, v: str | None) -> str | None:
-        return _check_hex(v, 32, "md5")
 
 
 class Source(BaseModel):
@@ -103,8 +96,8 @@ class Source(BaseModel):
 
     name: str = Field(description="key used by the recipe, e.g. 'reviews', 'meta'")
     urls: list[str] = Field(default_factory=list, description="canonical URL first, then mirrors")
-    sha256: str | None = Field(default=None, description="None => trust on first use")
-    md5: str | None = Field(default=None, description="for legacy publishers that give only md5")
+    sha256: Sha256 = Field(default=None, description="None => trust on first use")
+    md5: Md5 = Field(default=None, description="for legacy publishers that give only md5")
     size: int | None = Field(default=None, ge=0)
     filename: str | None = Field(default=None, description="default: basename of urls[0]")
     archive: Literal["zip", "tar", "gzip"] | None = None
@@ -118,16 +111,6 @@ class Source(BaseModel):
         default_factory=list,
         description="other files that may stand in for this one, found locally only",
     )
-
-    @field_validator("sha256")
-    @classmethod
-    def _sha256(cls, v: str | None) -> str | None:
-        return _check_hex(v, 64, "sha256")
-
-    @field_validator("md5")
-    @classmethod
-    def _md5(cls, v: str | None) -> str | None:
-        return _check_hex(v, 32, "md5")
 
     @model_validator(mode="after")
     def _has_origin(self) -> Source:

@@ -3,9 +3,6 @@ and SR-GNN's split (with its Yoochoose fractions). Vectorised: no loop over sess
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import numpy as np
 import polars as pl
 
@@ -19,17 +16,15 @@ from recdata.splits._split import (
     TEST,
     TRAIN,
     VALID,
+    Cutoff,
     Split,
     make_split,
+    resolve_cutoffs,
     time_key,
-    to_ms,
     user_positions,
 )
 from recdata.transforms._codes import encode, encode_pair
 from recdata.transforms._sort import sequence_permutation, stable_argsort
-
-Cutoff = dt.datetime | dt.date | int
-_NULL = np.iinfo(np.int64).min
 
 
 def _need(df: pl.DataFrame, protocol: str, *columns: str) -> None:
@@ -133,15 +128,6 @@ def last_session_out(
     )
 
 
-def _quantile_cut(values: np.ndarray, q: float) -> int:
-    """The ``q`` quantile of non-null session times, "lower" rule: sorted[floor(q * (m - 1))]."""
-    vals = values[values != _NULL]
-    if len(vals) == 0:
-        raise TransformError("temporal_sessions: quantiles need at least one non-null timestamp")
-    k = int(math.floor(q * (len(vals) - 1) + 1e-9))
-    return int(np.partition(vals, k)[k])
-
-
 def temporal_sessions(
     lf: pl.LazyFrame,
     *,
@@ -179,20 +165,7 @@ def temporal_sessions(
     st = reduce.reduceat(tkey[by_p], starts) if df.height else np.zeros(0, np.int64)
     st_p = np.empty(n_p, dtype=np.int64)
     st_p[p[by_p[starts]]] = st
-    if cutoffs is not None:
-        if len(cutoffs) != 2:
-            raise TransformError(f"temporal_sessions: cutoffs must be (t1, t2), got {cutoffs!r}")
-        t1, t2 = to_ms(cutoffs[0], "cutoffs[0]"), to_ms(cutoffs[1], "cutoffs[1]")
-    else:
-        assert quantiles is not None
-        if len(quantiles) != 2 or not 0 <= quantiles[0] <= quantiles[1] <= 1:
-            raise TransformError(
-                "temporal_sessions: quantiles must be (q1, q2) with 0 <= q1 <= q2 <= 1, "
-                f"got {quantiles!r}"
-            )
-        t1, t2 = _quantile_cut(st, quantiles[0]), _quantile_cut(st, quantiles[1])
-    if t1 > t2:
-        raise TransformError(f"temporal_sessions: cut-offs must satisfy t1 <= t2, got {t1} > {t2}")
+    t1, t2 = resolve_cutoffs(st, cutoffs=cutoffs, quantiles=quantiles, protocol="temporal_sessions")
     session_part = np.where(st_p < t1, TRAIN, np.where(st_p < t2, VALID, TEST)).astype(np.int8)
     part = session_part[p]
     items = encode(df[item]).codes

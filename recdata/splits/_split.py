@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ from recdata.transforms._codes import encode, group_codes
 from recdata.transforms._sort import sequence_order
 
 TRAIN, VALID, TEST, DROPPED = 0, 1, 2, -1
+_NULL = np.iinfo(np.int64).min
+Cutoff = dt.datetime | dt.date | int
 
 
 class PartCounts(BaseModel):
@@ -108,6 +111,41 @@ def to_ms(value: dt.datetime | dt.date | int, name: str) -> int:
     if isinstance(value, dt.date):
         return to_ms(dt.datetime(value.year, value.month, value.day), name)
     raise TransformError(f"{name} must be a datetime or int ms, got {value!r}")
+
+
+def _quantile_cut(keys: np.ndarray, q: float, protocol: str) -> int:
+    """The ``q`` quantile of non-null time keys, "lower" rule: sorted[floor(q * (m - 1))]."""
+    vals = keys[keys != _NULL]
+    if len(vals) == 0:
+        raise TransformError(f"{protocol}: quantiles need at least one non-null timestamp")
+    k = int(math.floor(q * (len(vals) - 1) + 1e-9))
+    return int(np.partition(vals, k)[k])
+
+
+def resolve_cutoffs(
+    keys: np.ndarray,
+    *,
+    cutoffs: tuple[Cutoff, Cutoff] | None,
+    quantiles: tuple[float, float] | None,
+    protocol: str,
+) -> tuple[int, int]:
+    """A temporal split's two cut-offs in epoch ms: ``cutoffs`` as given, or ``quantiles`` of
+    the non-null time ``keys`` (lower rule); checked so that t1 <= t2."""
+    if cutoffs is not None:
+        if len(cutoffs) != 2:
+            raise TransformError(f"{protocol}: cutoffs must be (t1, t2), got {cutoffs!r}")
+        t1, t2 = to_ms(cutoffs[0], "cutoffs[0]"), to_ms(cutoffs[1], "cutoffs[1]")
+    else:
+        assert quantiles is not None
+        if len(quantiles) != 2 or not 0 <= quantiles[0] <= quantiles[1] <= 1:
+            raise TransformError(
+                f"{protocol}: quantiles must be (q1, q2) with 0 <= q1 <= q2 <= 1, got {quantiles!r}"
+            )
+        t1 = _quantile_cut(keys, quantiles[0], protocol)
+        t2 = _quantile_cut(keys, quantiles[1], protocol)
+    if t1 > t2:
+        raise TransformError(f"{protocol}: cut-offs must satisfy t1 <= t2, got {t1} > {t2}")
+    return t1, t2
 
 
 @dataclass(frozen=True)

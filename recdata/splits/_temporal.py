@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import numpy as np
 import polars as pl
 
@@ -17,24 +14,13 @@ from recdata.splits._split import (
     TEST,
     TRAIN,
     VALID,
+    Cutoff,
     Split,
     make_split,
+    resolve_cutoffs,
     time_key,
-    to_ms,
 )
 from recdata.transforms._codes import group_codes
-
-_NULL = np.iinfo(np.int64).min
-Cutoff = dt.datetime | dt.date | int
-
-
-def _quantile_cut(keys: np.ndarray, q: float) -> int:
-    """The ``q`` quantile of non-null time keys, "lower" rule: sorted[floor(q * (m - 1))]."""
-    vals = keys[keys != _NULL]
-    if len(vals) == 0:
-        raise TransformError("global_temporal: quantiles need at least one non-null timestamp")
-    k = int(math.floor(q * (len(vals) - 1) + 1e-9))
-    return int(np.partition(vals, k)[k])
 
 
 def global_temporal(
@@ -70,19 +56,7 @@ def global_temporal(
         raise TransformError(f"global_temporal: gap must be >= 0 seconds, got {gap!r}")
     df = lf.collect()
     keys = time_key(df[time])
-    if cutoffs is not None:
-        if len(cutoffs) != 2:
-            raise TransformError(f"global_temporal: cutoffs must be (t1, t2), got {cutoffs!r}")
-        t1, t2 = to_ms(cutoffs[0], "cutoffs[0]"), to_ms(cutoffs[1], "cutoffs[1]")
-    else:
-        assert quantiles is not None
-        if len(quantiles) != 2 or not 0 <= quantiles[0] <= quantiles[1] <= 1:
-            raise TransformError(
-                f"global_temporal: quantiles must be (q1, q2) with 0 <= q1 <= q2 <= 1, got {quantiles!r}"
-            )
-        t1, t2 = _quantile_cut(keys, quantiles[0]), _quantile_cut(keys, quantiles[1])
-    if t1 > t2:
-        raise TransformError(f"global_temporal: cut-offs must satisfy t1 <= t2, got {t1} > {t2}")
+    t1, t2 = resolve_cutoffs(keys, cutoffs=cutoffs, quantiles=quantiles, protocol="global_temporal")
     if history:
         df = add_history(df.lazy(), user=user, item=item, time=time, cap=history_cap).collect()
     part = np.where(keys < t1, TRAIN, np.where(keys < t2, VALID, TEST)).astype(np.int8)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from raw_kit import offline_overrides, write_text
 
 import recdata
 from recdata import schema as S
 from recdata.cli import main
-from recdata.recipe import resolve
 
 NEWS = (
     "N55528\tlifestyle\tlifestyleroyals\tRoyals\tabstract\thttps://x.test/a.html\t[]\t[]\n"
@@ -19,45 +19,27 @@ NEWS = (
 )
 
 
-def _offline(name: str) -> list[str]:
-    """Overrides: no checksums, URLs or expected counts (the files come from --raw-dir only)."""
-    out = ["expected={}"]
-    for source in resolve(name).sources:
-        out += [f"sources.{source.name}.{k}=null" for k in ("sha256", "md5", "size", "hf")]
-        out += [
-            f"sources.{source.name}.urls=[]",
-            f"sources.{source.name}.filename={source.file_name}",
-            f"sources.{source.name}.manual=test file in --raw-dir",
-        ]
-    return out
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf8"))
-
-
 def test_mind_impressions_give_the_shown_unclicked_items(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("RECDATA_MIRROR", raising=False)
     raw = tmp_path / "raw"
-    _write(
+    write_text(
         raw / "MINDsmall_train" / "behaviors.tsv",
         "1\tU13740\t11/11/2019 9:05:58 AM\tN55189\tN55528-1 N19639-0\n"
         "2\tU91836\t11/12/2019 6:11:30 PM\tN31739\tN19639-1 N61837-1 N55528-0\n",
     )
-    _write(raw / "MINDsmall_train" / "news.tsv", NEWS)
-    _write(
+    write_text(raw / "MINDsmall_train" / "news.tsv", NEWS)
+    write_text(
         raw / "MINDsmall_dev" / "behaviors.tsv",
         "1\tU13740\t11/15/2019 8:55:22 AM\t\tN61837-1 N19639-0 N55528-0\n"
         "2\tU91836\t11/15/2019 1:00:00 PM\tN31739\tN55528-1\n",
     )
-    _write(raw / "MINDsmall_dev" / "news.tsv", NEWS)
+    write_text(raw / "MINDsmall_dev" / "news.tsv", NEWS)
     out = tmp_path / "mind"
     args = ["build", "mind-small", "-o", str(out), "--raw-dir", str(raw), "--no-features"]
-    for item in _offline("mind-small"):
+    for item in offline_overrides("mind-small"):
         args += ["--set", item]
     assert main(args) == 0
     recdata.add_candidates(out, sampler="impressions", n=4)

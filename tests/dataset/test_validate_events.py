@@ -6,8 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from raw_kit import build_tiny
 
-from recdata.pipeline import build
 from recdata.validation import validate
 
 EVENTS = """\
@@ -22,16 +22,8 @@ timestamp,visitorid,event,itemid,transactionid
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "events.csv").write_text(EVENTS)
-    return build(
-        "retailrocket",
-        out=tmp_path / "ds",
-        raw_dir=raw,
-        features=False,
-        overrides=["expected={}"],
+    return build_tiny(
+        tmp_path, monkeypatch, "retailrocket", {"events.csv": EVENTS}, overrides=["expected={}"]
     )
 
 

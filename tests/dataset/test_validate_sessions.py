@@ -6,8 +6,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from raw_kit import build_tiny
 
-from recdata.pipeline import build
 from recdata.validation import validate
 
 CLICKS = """\
@@ -20,11 +20,7 @@ CLICKS = """\
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "yoochoose-clicks.dat").write_text(CLICKS)
-    return build("yoochoose", out=tmp_path / "ds", raw_dir=raw, features=False)
+    return build_tiny(tmp_path, monkeypatch, "yoochoose", {"yoochoose-clicks.dat": CLICKS})
 
 
 def _rewrite(folder: Path, column: pl.Expr) -> None:

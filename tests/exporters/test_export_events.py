@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from raw_kit import build_tiny
 
 from recdata.exporters import export
 from recdata.exporters._hf import to_hf
-from recdata.pipeline import build
 
 from .test_recbole import read_atomic
 
@@ -26,15 +26,11 @@ timestamp,visitorid,event,itemid,transactionid
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "events.csv").write_text(EVENTS)
-    return build(
+    return build_tiny(
+        tmp_path,
+        monkeypatch,
         "retailrocket",
-        out=tmp_path / "ds",
-        raw_dir=raw,
-        features=False,
+        {"events.csv": EVENTS},
         overrides=[
             "expected={}",
             "steps=[{event_weights: {weights: {view: 1, cart: 2, order: 3}}}]",

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from raw_kit import build_tiny
 
 from recdata.cli import main
 from recdata.exporters import export
-from recdata.pipeline import build
 
 # a yoochoose-format file: sessions a (3 clicks), b (2), c (1), d (4) at increasing times
 CLICKS = """\
@@ -28,17 +28,13 @@ CLICKS = """\
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "yoochoose-clicks.dat").write_text(CLICKS)
     # 4 session starts, lower quantile rule: t1 = the 3rd start, t2 = the 4th: 1, 2 -> train,
     # 3 -> valid, 4 -> test
-    return build(
+    return build_tiny(
+        tmp_path,
+        monkeypatch,
         "yoochoose",
-        out=tmp_path / "ds",
-        raw_dir=raw,
-        features=False,
+        {"yoochoose-clicks.dat": CLICKS},
         overrides=["splits.temporal.quantiles=[0.7, 1.0]"],
     )
 

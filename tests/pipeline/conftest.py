@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+from sources.sources_http import serve_folder
 
 
 @pytest.fixture
@@ -27,15 +20,8 @@ def mirror_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def mirror_url(mirror_dir: Path) -> Iterator[str]:
     """``http://127.0.0.1:<port>`` serving ``mirror_dir`` (a real HTTP server in a thread)."""
-    handler = functools.partial(_Quiet, directory=str(mirror_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(mirror_dir) as url:
+        yield url
 
 
 @pytest.fixture

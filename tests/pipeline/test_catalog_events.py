@@ -15,25 +15,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from raw_kit import offline_overrides, write_text
 
 from recdata import schema as S
 from recdata.cli import main
 from recdata.dataset import Manifest
 from recdata.recipe import resolve
 from recdata.validation import validate
-
-
-def _offline(name: str) -> list[str]:
-    """Overrides: no checksums, URLs or expected counts (the files come from --raw-dir only)."""
-    out = ["expected={}"]
-    for source in resolve(name).sources:
-        out += [f"sources.{source.name}.{k}=null" for k in ("sha256", "md5", "size", "hf")]
-        out += [
-            f"sources.{source.name}.urls=[]",
-            f"sources.{source.name}.filename={source.file_name}",
-            f"sources.{source.name}.manual=test file in --raw-dir",
-        ]
-    return out
 
 
 @pytest.fixture(autouse=True)
@@ -45,18 +33,13 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def _build(name: str, raw: Path, tmp_path: Path) -> tuple[Path, Manifest]:
     out = tmp_path / "out"
     args = ["build", name, "-o", str(out), "--raw-dir", str(raw), "--no-features"]
-    for item in _offline(name):
+    for item in offline_overrides(name):
         args += ["--set", item]
     code = main(args)
     assert code == 0, f"recdata build {name} exited {code}"
     report = validate(out)
     assert report.ok, report.violations
     return out, Manifest.read(out)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf8"))
 
 
 def _raw_ids(out: Path) -> pl.DataFrame:
@@ -77,7 +60,7 @@ def _ms(text: str) -> int:
 
 def test_retailrocket_events_csv(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    _write(
+    write_text(
         raw / "events.csv",
         "timestamp,visitorid,event,itemid,transactionid\n"
         "1433221332117,257597,view,355908,\n"
@@ -126,7 +109,9 @@ def test_otto_jsonl_sessions(tmp_path: Path) -> None:
         },
         {"session": 1, "events": [{"aid": 424964, "ts": 1659304800073, "type": "carts"}]},
     ]
-    _write(raw / "train.jsonl", "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+    write_text(
+        raw / "train.jsonl", "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows)
+    )
     out, manifest = _build("otto", raw, tmp_path)
     got = _raw_ids(out)
     assert got.height == 5
@@ -146,7 +131,7 @@ def test_otto_jsonl_sessions(tmp_path: Path) -> None:
 
 def test_tmall_user_log_mmdd_and_action_types(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    _write(
+    write_text(
         raw / "user_log_format1.csv",
         "user_id,item_id,cat_id,seller_id,brand_id,time_stamp,action_type\n"
         "328862,323294,833,2882,2661,829,0\n"
@@ -169,8 +154,8 @@ def test_tmall_user_log_mmdd_and_action_types(tmp_path: Path) -> None:
 
 
 def _mind(raw: Path, folder: str, behaviors: str, news: str) -> None:
-    _write(raw / folder / "behaviors.tsv", behaviors)
-    _write(raw / folder / "news.tsv", news)
+    write_text(raw / folder / "behaviors.tsv", behaviors)
+    write_text(raw / folder / "news.tsv", news)
 
 
 def test_mind_small_impressions_and_news(tmp_path: Path) -> None:
@@ -251,7 +236,7 @@ def _kuairec(raw: Path, size: str) -> None:
             "14,183,11635,6100,2020-07-05 05:28:00.057,20200705,1593898080.057,1.907377049180328\n"
             "19,148,2000,6067,2020-07-06 01:00:25.5,20200706,1593997225.5,0.3296523\n"
         )
-    _write(
+    write_text(
         raw / "KuaiRec 2.0" / "data" / f"{size}_matrix.csv",
         "user_id,video_id,play_duration,video_duration,time,date,timestamp,watch_ratio\n" + rows,
     )
@@ -282,7 +267,7 @@ def test_kuairand_exposures_become_impressions(tmp_path: Path) -> None:
         "comment_stay_time,is_profile_enter,is_rand,tab\n"
     )
     data = raw / "KuaiRand-1K" / "data"
-    _write(
+    write_text(
         data / "log_standard_4_08_to_4_21_1k.csv",
         header
         + "0,3219,20220408,1600,1649405042264,1,0,0,0,0,0,1,13000,10867,0,0,0,0,1\n"
@@ -290,11 +275,11 @@ def test_kuairand_exposures_become_impressions(tmp_path: Path) -> None:
         + "0,3219,20220408,1700,1649409000000,0,0,0,0,0,0,0,0,10867,0,0,0,0,1\n"
         + "0,8801,20220408,1700,1649409001000,1,1,0,0,0,0,1,9000,9000,0,0,0,0,1\n",
     )
-    _write(
+    write_text(
         data / "log_standard_4_22_to_5_08_1k.csv",
         header + "1,6110,20220422,1000,1650592800000,1,0,0,0,0,0,1,6000,6000,0,0,0,0,1\n",
     )
-    _write(
+    write_text(
         data / "log_random_4_22_to_5_08_1k.csv",
         header + "1,3219,20220422,1000,1650592801000,0,0,0,0,0,0,0,0,10867,0,0,0,1,1\n",
     )
@@ -373,12 +358,12 @@ def test_yambda_flat_parquet_and_benchmark_split(tmp_path: Path) -> None:
 
 def test_microlens_pairs_and_titles(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    _write(
+    write_text(
         raw / "MicroLens-100k_pairs.csv",
         "user,item,timestamp\n1,10924,1583314166000\n1,5473,1583314172000\n2,10924,1590000000000\n",
     )
     # the title file has no header and unquoted commas inside titles; a title may be empty
-    _write(
+    write_text(
         raw / "MicroLens-100k_title_en.csv",
         '10924,Spring, in the park, with "friends"\n5473,Cat video\n777,\n',
     )

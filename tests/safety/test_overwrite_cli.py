@@ -14,6 +14,13 @@ from tests.safety.conftest import raw_dir, recipe_file, run_cli, tree_hashes, us
 SMALL = ["--set", "size=600", "--set", "n_users=40", "--set", "n_items=30", "--no-features"]
 
 
+def _small(out: Path) -> Path:
+    """The library build of what ``SMALL`` asks the CLI for: a small synthetic folder at ``out``."""
+    return build(
+        "synthetic", out=out, overrides=["size=600", "n_users=40", "n_items=30"], features=False
+    )
+
+
 def _refused(result: SimpleNamespace, *words: str) -> None:
     assert result.code == 2, (result.code, result.err)
     lines = [line for line in result.err.splitlines() if line.strip()]
@@ -62,12 +69,7 @@ def test_out_holding_only_a_notes_file(tmp_path: Path) -> None:
 
 
 def test_export_onto_its_own_source(tmp_path: Path) -> None:
-    src = build(
-        "synthetic",
-        out=tmp_path / "X",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    src = _small(tmp_path / "X")
     before = tree_hashes(src)
     result = run_cli("export", str(src), "--to", "recbole", "-o", str(src), "--overwrite")
     _refused(result, "source")
@@ -76,12 +78,7 @@ def test_export_onto_its_own_source(tmp_path: Path) -> None:
 
 
 def test_export_inside_its_source(tmp_path: Path) -> None:
-    src = build(
-        "synthetic",
-        out=tmp_path / "X",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    src = _small(tmp_path / "X")
     inner = export(tmp_path / "X", to="sasrec", out=tmp_path / "elsewhere")
     (src / "rb").mkdir()  # an empty folder inside the source: still never replaced
     before = tree_hashes(src)
@@ -100,12 +97,7 @@ def test_out_is_the_home_directory(env: SimpleNamespace) -> None:
 
 def test_out_inside_the_cache(env: SimpleNamespace) -> None:
     # the cache gets a recdata-written folder: still refused, the cache is never written into
-    folder = build(
-        "synthetic",
-        out=env.cache / "x",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    folder = _small(env.cache / "x")
     before = tree_hashes(env.cache)
     result = run_cli("build", "synthetic", "-o", str(folder), *SMALL, "--overwrite")
     _refused(result, "cache")
@@ -148,12 +140,7 @@ def test_a_recdata_folder_is_still_replaced(tmp_path: Path) -> None:
 
 
 def test_an_export_folder_is_still_replaced(tmp_path: Path) -> None:
-    src = build(
-        "synthetic",
-        out=tmp_path / "X",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    src = _small(tmp_path / "X")
     out = tmp_path / "rb"
     assert run_cli("export", str(src), "--to", "recbole", "-o", str(out)).code == 0
     again = run_cli("export", str(src), "--to", "sasrec", "-o", str(out), "--overwrite")
@@ -191,18 +178,8 @@ def test_every_overwrite_case_leaves_every_user_file_intact(
     notes = tmp_path / "notes-only"
     notes.mkdir()
     (notes / "notes.txt").write_text("only this", encoding="utf8")
-    src = build(
-        "synthetic",
-        out=tmp_path / "X",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
-    edited = build(
-        "synthetic",
-        out=tmp_path / "edited",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    src = _small(tmp_path / "X")
+    edited = _small(tmp_path / "edited")
     (edited / "my-plot.png").write_bytes(b"\x89PNG...")  # a user's file inside a recdata folder
     cases = [
         ("build", str(recipe), "--raw-dir", str(raw), "-o", str(raw)),
@@ -250,12 +227,7 @@ def test_an_out_under_a_file_is_a_usage_error(env: SimpleNamespace) -> None:
 
 
 def test_features_refuse_a_dataset_folder_holding_a_user_file(tmp_path: Path) -> None:
-    folder = build(
-        "synthetic",
-        out=tmp_path / "d",
-        overrides=["size=600", "n_users=40", "n_items=30"],
-        features=False,
-    )
+    folder = _small(tmp_path / "d")
     (folder / "notes.txt").write_text("mine", encoding="utf8")
     before = tree_hashes(folder)
     result = run_cli("features", str(folder), "--graphs")

@@ -3,16 +3,14 @@ built once per session from ../shared/datasets (skipped when absent)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sid_factory import make_folder
+from sources.sources_http import serve_folder
 
 
 @pytest.fixture
@@ -56,22 +54,11 @@ def ml100k_folder(
     return build("ml-100k", out=out, raw_dir=shared_datasets / "ml-100k")
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture(scope="session")
 def amazon_mirror(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:<port>`` serving the Amazon 2018 Gift Cards files (a real HTTP server)."""
     folder = tmp_path_factory.mktemp("mirror")
     for name in ("Gift_Cards_5.json.gz", "meta_Gift_Cards.json.gz"):
         shutil.copyfile(shared_datasets / "amazon-2018" / name, folder / name)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(folder) as url:
+        yield url

@@ -11,6 +11,7 @@ from recdata import schema as S
 from recdata.engines.spark._frames import to_polars
 from recdata.errors import FeatureError
 from recdata.graphs._common import finish_edges
+from recdata.graphs._user_item import require_rated
 
 
 def user_item(train: Any, *, weight: str) -> pl.DataFrame:
@@ -31,12 +32,7 @@ def user_item(train: Any, *, weight: str) -> pl.DataFrame:
     edges = to_polars(grouped.withColumnRenamed(S.USER, "src").withColumnRenamed(S.ITEM, "dst"))
     edges = finish_edges(edges.lazy())
     if weight == "rating":
-        unrated = edges.filter(pl.col("weight").is_null()).height
-        if unrated:
-            raise FeatureError(
-                f"user_item graph (weight='rating'): {unrated:,} (user, item) pair(s) have no rating; "
-                "use weight='count'"
-            )
+        require_rated(edges)
     return edges
 
 
