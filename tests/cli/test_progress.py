@@ -28,6 +28,7 @@ def test_build_prints_one_line_per_stage_when_not_a_terminal(
         "step kcore",
         "assigning indices",
         "split loo (leave_one_out)",
+        "saving the interactions",
         "features and graphs",
         "writing the folder",
     ], lines
