@@ -704,7 +704,8 @@ def _build(
             writer.write_interactions(interactions)
             del interactions
         else:  # in ordered chunks: the engine need not hand the whole table over at once
-            writer.write_interactions(engine.collect_chunks(indexed.interactions))
+            chunks = engine.collect_chunks(indexed.interactions)
+            writer.write_interactions(chunks, rows=interaction_stats["interactions"])
         user_map = indexed.user_map
         del indexed
 
@@ -730,7 +731,11 @@ def _build(
             statistics["normalisations"] = inputs.normalisations
         for name, split in splits.items():  # each part in ordered chunks, then let go
             for part, frame in split.parts.items():
-                writer.write_split_part(name, part, engine.collect_chunks(frame))
+                rows = split.sizes.get(part)
+                if rows is None:  # no row count: the part is collected whole
+                    writer.write_split_part(name, part, engine.collect(frame))
+                else:
+                    writer.write_split_part(name, part, engine.collect_chunks(frame), rows=rows)
         tables = _collect_tables(items, users, extras)
         if sessions is not None:
             statistics["sessions"] = sessions

@@ -248,28 +248,43 @@ def write_rows(
     chunks: pl.DataFrame | Iterable[pl.DataFrame],
     *,
     what: str,
+    rows: int | None = None,
     max_rows_per_file: int | None = None,
 ) -> dict[str, FileRecord]:
     """Write an interaction-shaped table (interactions, a split part) from its rows in order,
     one chunk in memory at a time: ``rel`` when it has at most ``max_rows_per_file`` rows
     (default :data:`PART_ROWS`), else the parts ``<stem>/part-NNNNN.parquet`` of exactly that
-    many (the last one shorter). The bytes do not depend on how the rows are chunked."""
+    many (the last one shorter). The bytes do not depend on how the rows are chunked.
+
+    ``rows``, the table's row count, decides between the two before anything is written; it
+    is needed with chunks (a frame gives its own) and checked against the rows written."""
+    if isinstance(chunks, pl.DataFrame):
+        rows, chunks = chunks.height, [chunks]
+    elif rows is None:
+        raise ValueError(f"{what}: write_rows needs the row count to write chunks")
     part_rows = max_rows_per_file or PART_ROWS
-    pieces = _part_row_groups([chunks] if isinstance(chunks, pl.DataFrame) else chunks, part_rows)
+    many = rows > part_rows
     written: dict[str, FileRecord] = {}
-    for index, group in itertools.groupby(pieces, key=lambda item: item[0]):
-        label = what if index == 0 else f"{what} part {index}"
-        rel_part = part_file(rel, index)
-        written[rel_part] = write_parquet(
-            (_conform(piece, S.INTERACTIONS, label) for _, piece in group), folder / rel_part
+    got = 0
+
+    def counted(pieces: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        nonlocal got
+        for piece in pieces:
+            got += piece.height
+            yield piece
+
+    for index, group in itertools.groupby(
+        _part_row_groups(counted(chunks), part_rows), key=lambda item: item[0]
+    ):
+        label, target = (f"{what} part {index}", part_file(rel, index)) if many else (what, rel)
+        if target in written:  # a second file of a table announced as one
+            continue
+        written[target] = write_parquet(
+            (_conform(piece, S.INTERACTIONS, label) for _, piece in group), folder / target
         )
-    if len(written) > 1:
-        return written
-    ((only, record),) = written.items()
-    (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-    os.replace(folder / only, folder / rel)
-    (folder / only).parent.rmdir()
-    return {rel: record}
+    if got != rows:
+        raise SchemaError(f"{what}: {rows:,} rows were announced, {got:,} arrived")
+    return written
 
 
 def _row_groups(
@@ -416,27 +431,46 @@ class DatasetWriter:
         self._written: set[str] = set()
 
     def write_rows(
-        self, rel: str, chunks: pl.DataFrame | Iterable[pl.DataFrame], what: str
+        self,
+        rel: str,
+        chunks: pl.DataFrame | Iterable[pl.DataFrame],
+        what: str,
+        *,
+        rows: int | None = None,
     ) -> None:
-        """Write one interaction-shaped table now from its ordered chunks (:func:`write_rows`);
-        :meth:`write` then skips it."""
+        """Write one interaction-shaped table now, from a frame or its ordered chunks and row
+        count (:func:`write_rows`); :meth:`write` then skips it."""
         self.records.update(
-            write_rows(self.tmp, rel, chunks, what=what, max_rows_per_file=self.max_rows_per_file)
+            write_rows(
+                self.tmp,
+                rel,
+                chunks,
+                what=what,
+                rows=rows,
+                max_rows_per_file=self.max_rows_per_file,
+            )
         )
         self._written.add(rel)
 
-    def write_interactions(self, frame: pl.DataFrame | Iterable[pl.DataFrame]) -> None:
-        """Write ``interactions.parquet`` (or its parts) now, from the frame or its ordered
-        chunks; :meth:`write` then skips it."""
-        self.write_rows("interactions.parquet", frame, "interactions")
+    def write_interactions(
+        self, frame: pl.DataFrame | Iterable[pl.DataFrame], *, rows: int | None = None
+    ) -> None:
+        """Write ``interactions.parquet`` (or its parts) now; :meth:`write` then skips it."""
+        self.write_rows("interactions.parquet", frame, "interactions", rows=rows)
 
     def write_split_part(
-        self, protocol: str, part: str, frame: pl.DataFrame | Iterable[pl.DataFrame]
+        self,
+        protocol: str,
+        part: str,
+        frame: pl.DataFrame | Iterable[pl.DataFrame],
+        *,
+        rows: int | None = None,
     ) -> None:
-        """Write ``splits/<protocol>/<part>.parquet`` (or its parts) now, from the frame or its
-        ordered chunks; :meth:`write` then skips it."""
+        """Write ``splits/<protocol>/<part>.parquet`` (or its parts) now; :meth:`write` then
+        skips it."""
         _check_parts(protocol, [part])
-        self.write_rows(f"splits/{protocol}/{part}.parquet", frame, f"split {protocol}/{part}")
+        what = f"split {protocol}/{part}"
+        self.write_rows(f"splits/{protocol}/{part}.parquet", frame, what, rows=rows)
 
     def write(self, tables: DatasetTables, manifest: Manifest, *, build_log: str | None) -> None:
         """Write the remaining tables, the card, the Croissant file, the manifest and the log."""

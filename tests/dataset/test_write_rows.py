@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from recdata import schema as S
 from recdata.dataset import _folder as folder_module
 from recdata.dataset._folder import _conform, part_file, write_parquet, write_rows
+from recdata.errors import SchemaError
 
 ROW_GROUP = 5  # small row groups (patched), so parts hold several and chunks cut through them
 
@@ -101,7 +102,7 @@ def test_chunked_writes_equal_the_reference(
     whole_dir = tmp_path_factory.mktemp("whole")
     rel = "splits/loo/train.parquet"
     want = _reference(want_dir, rel, frame, part_rows)
-    got = write_rows(got_dir, rel, chunks, what="t", max_rows_per_file=part_rows)
+    got = write_rows(got_dir, rel, chunks, what="t", rows=n, max_rows_per_file=part_rows)
     whole = write_rows(whole_dir, rel, frame, what="t", max_rows_per_file=part_rows)
     assert got == want == whole
     assert _bytes(got_dir) == _bytes(want_dir) == _bytes(whole_dir)
@@ -109,25 +110,40 @@ def test_chunked_writes_equal_the_reference(
     assert len(files) == (1 if n <= part_rows else -(-n // part_rows))
 
 
-def test_part_boundary_and_empty_table(tmp_path: Path) -> None:
+def test_part_boundary_count_and_empty_table(tmp_path: Path) -> None:
     # exactly one file's worth of rows stays one file; one more row makes two parts
-    frame = _table(12)
-    assert list(
-        write_rows(
-            tmp_path / "a", "t.parquet", [frame[:5], frame[5:12]], what="t", max_rows_per_file=12
-        )
-    ) == ["t.parquet"]
-    assert not (tmp_path / "a" / "t").exists()
-    two = write_rows(
-        tmp_path / "b", "t.parquet", [frame, _table(13)[12:]], what="t", max_rows_per_file=12
+    frame = _table(13)
+    one = write_rows(
+        tmp_path / "a",
+        "t.parquet",
+        [frame[:5], frame[5:12]],
+        what="t",
+        rows=12,
+        max_rows_per_file=12,
     )
+    assert list(one) == ["t.parquet"]
+    assert not (tmp_path / "a" / "t").exists()
+    two = write_rows(tmp_path / "b", "t.parquet", [frame], what="t", rows=13, max_rows_per_file=12)
     assert {k: v.rows for k, v in two.items()} == {
         "t/part-00000.parquet": 12,
         "t/part-00001.parquet": 1,
     }
+    # a row count that is not the chunks' is refused, whichever way it is wrong
+    for rows in (12, 14, 30):
+        with pytest.raises(SchemaError, match=f"{rows:,} rows were announced, 13 arrived"):
+            write_rows(
+                tmp_path / f"x{rows}",
+                "t.parquet",
+                [frame],
+                what="t",
+                rows=rows,
+                max_rows_per_file=12,
+            )
+    with pytest.raises(ValueError, match="needs the row count"):
+        write_rows(tmp_path / "y", "t.parquet", [frame], what="t")
     # no rows: one file with the columns of the (empty) chunk
-    empty = write_rows(tmp_path / "c", "t.parquet", [frame.clear()], what="t")
+    empty = write_rows(tmp_path / "c", "t.parquet", [frame.clear()], what="t", rows=0)
     assert empty["t.parquet"].rows == 0
     assert pl.read_parquet(tmp_path / "c" / "t.parquet").columns == frame.columns
     with pytest.raises(ValueError, match="no chunk"):
-        write_rows(tmp_path / "d", "t.parquet", [], what="t")
+        write_rows(tmp_path / "d", "t.parquet", [], what="t", rows=0)

@@ -104,10 +104,9 @@ class IdCodes:
         self._rows: dict[str, pl.Series] = {}
         self._lookup: dict[str, pl.Series] = {}
         for name in (S.USER_ID, S.ITEM_ID):
-            dtype = frame.schema.get(name)
-            column = frame[name] if dtype is not None else None
-            if column is None:
+            if name not in frame.columns:
                 continue
+            column, dtype = frame[name], frame.schema[name]
             if dtype == pl.String:
                 values = column.unique().drop_nulls().sort()
                 self._rows[name] = column.cast(pl.Enum(values)).to_physical()
