@@ -11,7 +11,7 @@ import polars as pl
 from recdata import schema as S
 from recdata._types import IndexOrder
 from recdata.engines._base import Engine, Indexed, SplitResult
-from recdata.engines.spark import _graphs, _index, _splits, _stats, _steps
+from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
 from recdata.engines.spark._frames import (
     ROW,
     Staging,
@@ -25,10 +25,18 @@ from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
+    DropRareItemsStep,
+    DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
     FilterRatingStep,
     ImplicitLabelStep,
     KcoreStep,
+    KeepEventsStep,
+    RemoveRepeatsStep,
     SampleUsersStep,
+    SessionizeStep,
+    SrgnnStep,
     TimeWindowStep,
 )
 
@@ -143,6 +151,45 @@ class SparkEngine(Engine[Any]):
                 stage=self.staging,
                 codes=self._codes,
             )
+        elif isinstance(step, SessionizeStep):
+            out = _sessions.sessionize(
+                frame, gap=step.gap, codes=self._codes, stage=self.staging, spark=self.spark
+            )
+        elif isinstance(step, DropShortSessionsStep):
+            out = _sessions.drop_short_sessions(frame, min_length=step.min_length)
+        elif isinstance(step, DropRareItemsStep):
+            out, details = _sessions.drop_rare_items(
+                frame,
+                min_count=step.min_count,
+                mode=step.mode,
+                min_session_length=step.min_session_length,
+                max_rounds=step.max_rounds,
+            )
+        elif isinstance(step, RemoveRepeatsStep):
+            out = _sessions.remove_repeats(frame)
+        elif isinstance(step, SrgnnStep):
+            out, details = _sessions.srgnn(
+                frame,
+                dataset=step.dataset,
+                timezone=step.timezone,
+                min_item_count=step.min_item_count,
+                order=step.order,
+            )
+        elif isinstance(step, KeepEventsStep):
+            out = _events.keep_events(frame, events=step.events)
+        elif isinstance(step, EventWeightsStep):
+            out = _events.event_weights(
+                frame, weights=step.weights, default=step.default, column=step.column
+            )
+        elif isinstance(step, ExposuresToImpressionsStep):
+            out = _events.exposures_to_impressions(
+                frame,
+                group=step.group,
+                clicked=step.clicked,
+                codes=self._codes,
+                stage=self.staging,
+                spark=self.spark,
+            )
         else:
             name = getattr(step, "key", type(step).__name__)
             raise UsageError(
@@ -172,6 +219,14 @@ class SparkEngine(Engine[Any]):
             return _splits.cold_start(
                 interactions, params, spark=self.spark, staging=self.staging, **params
             )
+        if protocol == "last_session_out":
+            return _sessions.last_session_out(interactions, params, **params)
+        if protocol == "temporal_sessions":
+            return _sessions.temporal_sessions(interactions, params, **params)
+        if protocol == "srgnn":
+            return _sessions.srgnn_split(interactions, params, **params)
+        if protocol == "target_event":
+            return _events.target_event(interactions, params, spark=self.spark, **params)
         raise UsageError(f"--engine spark: split protocol {protocol!r} has no Spark implementation")
 
     def user_item(self, train: Any, *, weight: str) -> pl.DataFrame:

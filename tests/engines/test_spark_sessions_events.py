@@ -1,0 +1,327 @@
+"""Spark engine == polars engine for the session and event stages, on random frames (hypothesis).
+
+As in test_spark_equality.py, each example is a batch of independent small cases (disjoint user,
+item and session ids) concatenated into one frame, so one Spark job covers them all: timestamp
+ties, null timestamps (where the stage allows them), repeated items in a session, sessions of
+one row, users with few sessions, sessions shared by several users, null group keys and null
+click flags. The polars engine is the reference: tables are compared with assert_frame_equal
+(rows, order, columns, dtypes) and step details and split records with ==.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from recdata import schema as S
+from recdata.engines.polars import PolarsEngine
+from recdata.errors import RecdataError
+from recdata.recipe._steps import (
+    DropRareItemsStep,
+    DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
+    KeepEventsStep,
+    RemoveRepeatsStep,
+    SessionizeStep,
+    SrgnnStep,
+)
+
+pytestmark = pytest.mark.spark
+
+POLARS = PolarsEngine()
+FEW = settings(
+    max_examples=3,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each try is a Spark job
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+EVENTS = ["view", "cart", "order"]
+T0 = 1_600_000_000_000  # 2020-09-13T12:26:40Z
+
+_row = st.tuples(
+    st.integers(0, 3),  # user within the case
+    st.integers(0, 4),  # item within the case
+    st.integers(0, 12),  # time step
+    st.integers(0, 3),  # session within the case
+    st.sampled_from(EVENTS),
+    st.integers(0, 3),  # timeframe (SR-GNN's within-session order)
+    st.sampled_from([None, 0, 1, 1]),  # is_click
+    st.sampled_from([None, "a", "b"]),  # a group column (nullable)
+    st.booleans(),  # null timestamp, where allowed
+)
+
+
+@st.composite
+def frames(
+    draw: Any, *, nulls: bool = True, sessions_are_users: bool = False, step_ms: int = 600_000
+) -> pl.DataFrame:
+    """Mapped interactions in file order: the canonical columns, ``session_id``, ``event`` and
+    the extra columns the event steps read. ``step_ms`` is one time step (ties are common)."""
+    cases = draw(st.lists(st.lists(_row, max_size=20), min_size=1, max_size=6))
+    string_ids = draw(st.booleans())
+    rows = []
+    for c, case in enumerate(cases):
+        for u, i, t, s, event, frame, click, group, null in case:
+            session = f"s{c}-{s}"
+            user: Any = session if sessions_are_users else c * 10 + u
+            if string_ids and not sessions_are_users:
+                user = f"u{c}-{u}"
+            item: Any = f"i{c}-{i}" if string_ids else c * 10 + i
+            time = None if nulls and null else T0 + t * step_ms
+            rows.append((user, item, time, session, event, frame, click, group))
+    user_type = pl.String if string_ids or sessions_are_users else pl.Int64
+    df = pl.DataFrame(
+        rows,
+        schema={
+            S.USER_ID: user_type,
+            S.ITEM_ID: pl.String if string_ids else pl.Int64,
+            "t": pl.Int64,
+            S.SESSION: pl.String,
+            S.EVENT: pl.String,
+            "timeframe": pl.Int64,
+            "is_click": pl.Int64,
+            "hourmin": pl.String,
+        },
+        orient="row",
+    )
+    return df.select(
+        S.USER_ID,
+        S.ITEM_ID,
+        pl.col("t").cast(pl.Datetime("ms", "UTC")).alias(S.TIME),
+        pl.lit(None, pl.Float32).alias(S.RATING),
+        pl.exclude(S.USER_ID, S.ITEM_ID, "t"),
+    )
+
+
+def _same(engine: Any, spark_frame: Any, expected: pl.DataFrame) -> None:
+    assert_frame_equal(engine.collect(spark_frame), expected)
+
+
+def _steps(engine: Any, steps: list[Any], want: pl.DataFrame, got: Any) -> None:
+    """Each step on both engines' outputs of the previous one (a chain, as a recipe runs);
+    when polars raises a RecdataError Spark must raise the same type, and the chain stops."""
+    for step in steps:
+        try:
+            want, want_details = POLARS.step(step, want)
+        except RecdataError as exc:
+            with pytest.raises(type(exc)):
+                engine.step(step, got)
+            return
+        got, got_details = engine.step(step, got)
+        _same(engine, got, want)
+        assert got_details == want_details, step
+        assert engine.counts(got) == POLARS.counts(want), step
+
+
+# --------------------------------------------------------------------------- session steps
+
+
+@FEW
+@given(df=frames(nulls=False), gap=st.sampled_from([0, 600, 1800, 3599.5]))
+def test_sessionize_then_session_steps(engine: Any, df: pl.DataFrame, gap: float) -> None:
+    # sessions from the gap rule (labels <user>:<n>), then every generic session step on them
+    raw = df.drop(S.SESSION)
+    steps = [
+        SessionizeStep(gap=gap),
+        RemoveRepeatsStep(),
+        DropRareItemsStep(min_count=2, mode="iterative", min_session_length=2),
+        DropShortSessionsStep(min_length=2),
+    ]
+    _steps(engine, steps, raw, engine.load(raw))
+
+
+MAPPED_SESSION_STEPS = [
+    [RemoveRepeatsStep(), DropShortSessionsStep(min_length=3)],
+    [DropRareItemsStep(min_count=3, mode="once", min_session_length=2)],
+    [DropRareItemsStep(min_count=2, mode="iterative", min_session_length=3)],
+    [DropRareItemsStep(min_count=3, mode="iterative", min_session_length=2, max_rounds=1)],
+    [DropShortSessionsStep(min_length=0), DropRareItemsStep(min_count=0)],
+    [SessionizeStep(gap=60)],  # the frame already has session_id: an error on both
+]
+
+
+@FEW
+@given(df=frames())
+def test_session_steps_on_mapped_sessions(engine: Any, df: pl.DataFrame) -> None:
+    # sessions as a source maps them (shared by several users), null timestamps first in order
+    loaded = engine.load(df)
+    for steps in MAPPED_SESSION_STEPS:
+        _steps(engine, steps, df, loaded)
+
+
+def test_sessionize_refuses_null_timestamps_on_both(engine: Any) -> None:
+    df = pl.DataFrame(
+        {S.USER_ID: ["a", "a"], S.ITEM_ID: ["x", "y"], S.TIME: [T0, None]},
+        schema_overrides={S.TIME: pl.Datetime("ms", "UTC")},
+    )
+    _steps(engine, [SessionizeStep(gap=10)], df, engine.load(df))
+
+
+# --------------------------------------------------------------------------- SR-GNN
+
+
+SRGNN = [
+    SrgnnStep(dataset="diginetica", min_item_count=2, order="timeframe"),
+    SrgnnStep(dataset="yoochoose", min_item_count=1, order=None),
+    SrgnnStep(dataset="yoochoose", min_item_count=3, timezone="America/New_York"),
+]
+
+
+@FEW
+@given(df=frames(nulls=False, sessions_are_users=True, step_ms=43_200_000))
+def test_srgnn_step_and_split(engine: Any, df: pl.DataFrame) -> None:
+    # half-day steps over 6 days: the 1- and 7-day splits, sessions dated on the split day,
+    # ties of date and timeframe; then the index by first appearance and the split's fractions
+    loaded = engine.load(df)
+    for step in SRGNN:
+        try:
+            want, want_details = POLARS.step(step, df)
+        except RecdataError as exc:  # e.g. no session left after the filters
+            with pytest.raises(type(exc)):
+                engine.step(step, loaded)
+            continue
+        got, got_details = engine.step(step, loaded)
+        _same(engine, got, want)  # SR-GNN's row order, srgnn_part and srgnn_order
+        assert got_details == want_details
+        want_index = POLARS.index(want, order="input")
+        got_index = engine.index(got, order="input")
+        _same(engine, got_index.interactions, want_index.interactions)
+        assert_frame_equal(got_index.user_map, want_index.user_map)
+        assert_frame_equal(got_index.item_map, want_index.item_map)
+        for fraction in (None, 1, 4, 64):
+            params = {"fraction": fraction}
+            w = POLARS.split(want_index.interactions, protocol="srgnn", params=params)
+            g = engine.split(got_index.interactions, protocol="srgnn", params=params)
+            for part in ("train", "valid", "test"):
+                _same(engine, g.parts[part], w.parts[part])
+            assert g.record == w.record, fraction
+            assert g.sizes == w.sizes
+
+
+def test_srgnn_split_without_srgnn_order_uses_sequence_order(engine: Any) -> None:
+    # a frame labelled by hand (no srgnn_order column): clicks placed by interaction_idx
+    df = pl.DataFrame(
+        {
+            S.USER_ID: ["a", "a", "a", "b", "b", "c", "c", "c", "c"],
+            S.ITEM_ID: ["x", "y", "x", "y", "z", "x", "z", "y", "x"],
+            S.TIME: [T0 + k for k in (3, 1, 2, 0, 0, 5, 4, 4, 9)],
+            "srgnn_part": ["train"] * 5 + ["test"] * 2 + ["train"] * 2,
+        },
+        schema_overrides={S.TIME: pl.Datetime("ms", "UTC")},
+    )
+    want_index = POLARS.index(df, order="raw_id")
+    got_index = engine.index(engine.load(df), order="raw_id")
+    for fraction in (None, 2, 3):
+        w = POLARS.split(want_index.interactions, protocol="srgnn", params={"fraction": fraction})
+        g = engine.split(got_index.interactions, protocol="srgnn", params={"fraction": fraction})
+        for part in ("train", "valid", "test"):
+            _same(engine, g.parts[part], w.parts[part])
+        assert g.record == w.record
+
+
+# --------------------------------------------------------------------------- session splits
+
+
+SESSION_SPLITS = [
+    ("last_session_out", {}),
+    ("last_session_out", {"min_sessions": 2, "short_users": "drop"}),
+    ("last_session_out", {"min_sessions": 1, "history": True, "history_cap": 2}),
+    ("temporal_sessions", {"quantiles": (0.5, 0.8)}),
+    ("temporal_sessions", {"quantiles": (0.3, 0.3), "by": "end", "unseen": "drop"}),
+    ("temporal_sessions", {"cutoffs": (T0 + 3_000_000, T0 + 6_000_000), "unseen": "drop"}),
+    ("temporal_sessions", {"quantiles": (0.6, 0.9), "history": True}),
+]
+
+
+def _splits_agree(engine: Any, want_frame: pl.DataFrame, got_frame: Any, splits: list) -> None:
+    for protocol, params in splits:
+        try:
+            want = POLARS.split(want_frame, protocol=protocol, params=params)
+        except RecdataError as exc:
+            with pytest.raises(type(exc)):
+                engine.split(got_frame, protocol=protocol, params=params)
+            continue
+        got = engine.split(got_frame, protocol=protocol, params=params)
+        for part in ("train", "valid", "test"):
+            _same(engine, got.parts[part], want.parts[part])
+        assert got.record == want.record, (protocol, params)
+        assert got.sizes == want.sizes
+
+
+@FEW
+@given(df=frames())
+def test_session_splits(engine: Any, df: pl.DataFrame) -> None:
+    want_index = POLARS.index(df, order="first_seen")
+    got_index = engine.index(engine.load(df), order="first_seen")
+    _splits_agree(engine, want_index.interactions, got_index.interactions, SESSION_SPLITS)
+
+
+# --------------------------------------------------------------------------- event steps
+
+
+EVENT_STEPS = [
+    [KeepEventsStep(events=["cart", "order"])],
+    [KeepEventsStep(events=["nothing"])],
+    [EventWeightsStep(weights={"view": 1, "cart": 2.5, "order": 3.3})],
+    [EventWeightsStep(weights={"order": 0.1}, default=0.7, column="w")],
+    [EventWeightsStep(weights={"view": 1})],  # cart/order have no weight: an error on both
+    [ExposuresToImpressionsStep(group=["hourmin"], clicked="is_click")],
+    [ExposuresToImpressionsStep(group=[], clicked="is_click")],
+    [ExposuresToImpressionsStep(group=["hourmin", S.USER_ID, S.SESSION], clicked="is_click")],
+    [ExposuresToImpressionsStep(group=["missing"], clicked="is_click")],
+]
+
+
+@FEW
+@given(df=frames())
+def test_event_steps(engine: Any, df: pl.DataFrame) -> None:
+    loaded = engine.load(df)
+    for steps in EVENT_STEPS:
+        _steps(engine, steps, df, loaded)
+    # impressions already present (a second pass replaces them), then index and map them
+    step = ExposuresToImpressionsStep(group=["hourmin"], clicked="is_click")
+    twice = [step, step]
+    _steps(engine, twice, df, loaded)
+
+
+# --------------------------------------------------------------------------- target_event
+
+
+def _target(base: str, target: list[str], **kw: Any) -> tuple[str, dict[str, Any]]:
+    base_params = {k: v for k, v in kw.items() if not k.startswith("history")}
+    rest = {k: v for k, v in kw.items() if k.startswith("history")}
+    return (
+        "target_event",
+        {
+            "target": target,
+            "base": base,
+            "base_params": base_params,
+            "history": rest.get("history", False),
+            "history_cap": rest.get("history_cap"),
+        },
+    )
+
+
+TARGET_SPLITS = [
+    _target("leave_one_out", ["order"]),
+    _target("leave_one_out", ["order"], min_interactions=3, short_users="drop"),
+    _target("leave_one_out", ["cart", "order"], min_interactions=1, history=True, history_cap=3),
+    _target("ratio", ["order"], ratios=(0.5, 0.25, 0.25)),
+    _target("global_temporal", ["order"], quantiles=(0.4, 0.7), unseen="drop"),
+    _target("global_temporal", ["cart"], cutoffs=(T0 + 2_000_000, T0 + 5_000_000), gap=100),
+    _target("leave_one_out", ["nothing"]),
+]
+
+
+@FEW
+@given(df=frames())
+def test_target_event(engine: Any, df: pl.DataFrame) -> None:
+    want_index = POLARS.index(df, order="raw_id")
+    got_index = engine.index(engine.load(df), order="raw_id")
+    _splits_agree(engine, want_index.interactions, got_index.interactions, TARGET_SPLITS)
