@@ -135,11 +135,10 @@ def target_event(
         inner_params.pop(key, None)
     if S.EVENT not in frame.columns:
         raise TransformError(f"target_event: the interactions have no {S.EVENT!r} column")
-    rows_in = frame.count()
     if history:
         frame = add_history(frame, cap=history_cap)
     columns = list(frame.columns)
-    frame = checkpoint(frame.withColumn("_t", F.col(S.EVENT).isin(list(target))))
+    frame = frame.withColumn("_t", F.col(S.EVENT).isin(list(target)))
     targets = frame.filter(F.col("_t")).select(*columns)
     if base == "leave_one_out":
         inner = _splits.leave_one_out(targets, inner_params, **inner_params)
@@ -209,7 +208,7 @@ def target_event(
         ordered=True,
         dropped=dropped,
         counts=counts,
-        rows_in=rows_in,
+        rows_in=int(facts["target"] or 0) + int(facts["other"] or 0),
     )
 
 

@@ -207,7 +207,7 @@ def srgnn(
     """SR-GNN's preprocessing (see :mod:`recdata.sessions._srgnn`): the rows it keeps with
     ``srgnn_part`` and ``srgnn_order``, ``_row`` renumbered to SR-GNN's order (train sessions,
     then test, by date then first appearance; clicks by ``order`` or file order), and the
-    report of every rule as a dict."""
+    report of every rule as a dict. Two passes of window flags, each with one aggregate."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -222,8 +222,7 @@ def srgnn(
         raise TransformError(f"srgnn: the frame has no column(s) {missing} (has {names})")
     if SRGNN_PART in names or ORDER in names:
         raise TransformError(f"srgnn: the frame already has column(s) {SRGNN_PART!r}/{ORDER!r}")
-    if frame.filter(F.col(S.TIME).isNull()).limit(1).count():
-        raise TransformError(f"srgnn: column {S.TIME!r} has nulls; every click needs its date")
+    seconds, exists = _wall_seconds(frame, S.TIME, timezone)
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -231,70 +230,83 @@ def srgnn(
             f"srgnn: cannot read {S.TIME!r} as wall-clock time in {timezone!r}: "
             f"unknown time zone ({type(exc).__name__})"
         ) from exc
-    seconds, exists = _wall_seconds(frame, S.TIME, timezone)
-    # each session (keyed by its first row in file order): length and date (its last row's)
-    whole = _window(SES)
+    # pass 1: each session (keyed by its first row in file order) with its length and date
+    # (its last row's); length-1 sessions out; item counts once on what is left; sessions
+    # left below 2 out
+    whole, items = _window(SES), _window(IT)
     last = F.max_by(F.struct(seconds.alias("d"), exists.alias("e")), F.col(ROW)).over(whole)
-    keyed = frame.select(
+    first = F.min(ROW).over(whole)
+    flags = frame.select(
         *frame.columns,
-        F.min(ROW).over(whole).alias("_first"),
+        first.alias("_first"),
         F.count(F.lit(1)).over(whole).alias("_len"),
         last.alias("_de"),
     )
-    keyed = checkpoint(keyed.withColumn("_date", F.col("_de.d")))
-    sessions = checkpoint(
-        keyed.groupBy("_first").agg(
-            F.first("_len").alias("_len"),
-            F.first("_date").alias("_date"),
-            F.min(F.col("_de.e").cast("int")).alias("_ok"),
-        )
-    )
-    if sessions.filter(F.col("_ok") == 0).limit(1).count():
+    flags = flags.withColumn("_l1", F.col("_len") != 1)
+    flags = flags.withColumn("_ic", F.sum(F.col("_l1").cast("long")).over(items))
+    flags = flags.withColumn("_k1", F.col("_l1") & (F.col("_ic") >= min_item_count))
+    left = F.sum(F.col("_k1").cast("long")).over(_window("_first"))
+    flags = flags.withColumn("_alive", left >= 2)
+    flags = checkpoint(flags.withColumn("_k2", F.col("_k1") & F.col("_alive")))
+    rare = F.col("_l1") & (F.col("_ic") < min_item_count)
+    session = F.col("_first")
+    one = flags.agg(
+        F.sum(F.col(S.TIME).isNull().cast("long")).alias("nulls"),
+        F.min(F.col("_de.e").cast("int")).alias("exists"),
+        F.countDistinct(session).alias("sessions_in"),
+        F.countDistinct(F.when(F.col("_len") == 1, session)).alias("one"),
+        F.countDistinct(F.when(F.col("_l1") & ~F.col("_alive"), session)).alias("short"),
+        F.countDistinct(F.when(rare, F.col(IT))).alias("rare_items"),
+        F.max((rare & F.col(IT).isNull()).cast("int")).alias("rare_null_item"),
+        F.sum(rare.cast("long")).alias("rare_rows"),
+        F.max(F.when(F.col("_k2"), F.col("_de.d"))).alias("max_date"),
+    ).collect()[0]
+    if one["nulls"]:
+        raise TransformError(f"srgnn: column {S.TIME!r} has nulls; every click needs its date")
+    if one["exists"] == 0:
         raise TransformError(
             f"srgnn: cannot read {S.TIME!r} as wall-clock time in {timezone!r}: "
             "a session's date falls in a daylight-saving gap (non-existent local time)"
         )
-    # length-1 sessions go first; item counts once, on what is left; then sessions below 2
-    counted = keyed.drop("_de").filter(F.col("_len") != 1)
-    counted = checkpoint(counted.withColumn("_ic", F.count(F.lit(1)).over(_window(IT))))
-    rare = (
-        counted.filter(F.col("_ic") < min_item_count)
-        .agg(
-            F.countDistinct(F.col(IT)).alias("items"),
-            F.count(F.lit(1)).alias("rows"),
-            F.max(F.col(IT).isNull().cast("int")).alias("null_item"),
-        )
-        .collect()[0]
-    )
-    rare_items = int(rare["items"]) + int(rare["null_item"] or 0)
-    kept = counted.filter(F.col("_ic") >= min_item_count)
-    kept = kept.withColumn("_left", F.count(F.lit(1)).over(_window("_first")))
-    kept = checkpoint(kept.filter(F.col("_left") >= 2).drop("_len", "_ic", "_left"))
-    alive = kept.groupBy("_first").agg(F.first("_date").alias("_date"))
-    max_row = alive.agg(F.max("_date").alias("m"), F.count(F.lit(1)).alias("n")).collect()[0]
-    if not max_row["n"]:
+    if one["max_date"] is None:
         raise TransformError("srgnn: no session is left after the length and item filters")
-    max_date = int(max_row["m"])
+    max_date = int(one["max_date"])
     split = max_date - 86400 * TEST_DAYS[dataset]
-    train = kept.filter(F.col("_date") < split)
-    seen = checkpoint(train.select(F.col(IT).alias("_seen")).distinct())
-    test = kept.filter(F.col("_date") > split)
-    known = F.col(IT).eqNullSafe(F.col("_seen"))
-    unseen_rows = test.join(seen, known, "left_anti").count()
-    test = test.join(seen, known, "left_semi")
-    test = test.withColumn("_tl", F.count(F.lit(1)).over(_window("_first")))
-    test = test.filter(F.col("_tl") >= 2).drop("_tl")
-    out = train.withColumn("_test", F.lit(False)).unionByName(test.withColumn("_test", F.lit(True)))
-    out = checkpoint(out)
+    # pass 2: train before the split day, test after it with train's items and >= 2 rows
+    date = F.col("_de.d")
+    is_train = F.col("_k2") & (date < split)
+    is_test = F.col("_k2") & (date > split)
+    parts = flags.select(
+        *frame.columns,
+        "_first",
+        date.alias("_date"),
+        is_train.alias("_train"),
+        is_test.alias("_test0"),
+        (F.col("_k2") & (date == split)).alias("_split_day"),
+    )
+    seen = F.max(F.col("_train").cast("int")).over(items) == 1
+    parts = parts.withColumn("_test1", F.col("_test0") & seen)
+    test_left = F.sum(F.col("_test1").cast("long")).over(_window("_first"))
+    parts = checkpoint(parts.withColumn("_test", F.col("_test1") & (test_left >= 2)))
+    two = parts.agg(
+        F.countDistinct(F.when(F.col("_split_day"), session)).alias("split_day"),
+        F.countDistinct(F.when(F.col("_train"), session)).alias("train"),
+        F.countDistinct(F.when(F.col("_test0"), session)).alias("test_before"),
+        F.countDistinct(F.when(F.col("_test"), session)).alias("test"),
+        F.sum((F.col("_test0") & ~F.col("_test1")).cast("long")).alias("unseen"),
+        F.sum(F.col("_train").cast("long")).alias("train_rows"),
+        F.sum(F.col("_test").cast("long")).alias("test_rows"),
+        F.countDistinct(F.when(F.col("_train"), F.col(IT))).alias("train_items"),
+        F.max((F.col("_train") & F.col(IT).isNull()).cast("int")).alias("train_null_item"),
+    ).collect()[0]
     # SR-GNN's order: sessions by (part, date, first row), clicks by timeframe or file order
+    out = parts.filter(F.col("_train") | F.col("_test"))
     within = [F.col(order).cast("long")] if dataset == "diginetica" and order else []
     place = F.row_number().over(_window("_first").orderBy(*within, F.col(ROW))) - 1
-    per_session = checkpoint(
-        out.groupBy("_first", "_test", "_date").agg(F.count(F.lit(1)).alias("_n"))
-    )
+    per_session = out.groupBy("_first", "_test", "_date").agg(F.count(F.lit(1)).alias("_n"))
     ranked = Window.orderBy("_test", "_date", "_first")
-    offsets = per_session.withColumn("_off", F.sum("_n").over(ranked) - F.col("_n"))
-    placed = out.withColumn("_place", place).join(offsets.select("_first", "_off"), "_first")
+    offsets = per_session.select("_first", (F.sum("_n").over(ranked) - F.col("_n")).alias("_off"))
+    placed = out.withColumn("_place", place).join(offsets, "_first")
     columns = [
         (F.col("_off") + F.col("_place")).cast("long").alias(ROW) if c == ROW else F.col(c)
         for c in frame.columns
@@ -304,46 +316,29 @@ def srgnn(
         F.when(F.col("_test"), F.lit("test")).otherwise(F.lit("train")).alias(SRGNN_PART),
         F.col("_place").cast("int").alias(ORDER),
     )
-    # the report: per-session facts and the row counts of each rule
-    facts = sessions.join(alive.select("_first", F.lit(True).alias("_alive")), "_first", "left")
-    alive_flag = F.coalesce(F.col("_alive"), F.lit(False))
-    s = facts.agg(
-        F.count(F.lit(1)).alias("sessions_in"),
-        F.sum((F.col("_len") == 1).cast("long")).alias("one"),
-        F.sum(((F.col("_len") > 1) & ~alive_flag).cast("long")).alias("short"),
-        F.sum((alive_flag & (F.col("_date") == split)).cast("long")).alias("split_day"),
-        F.sum((alive_flag & (F.col("_date") < split)).cast("long")).alias("train"),
-        F.sum((alive_flag & (F.col("_date") > split)).cast("long")).alias("test_before"),
-    ).collect()[0]
-    parts = per_session.groupBy("_test").agg(
-        F.count(F.lit(1)).alias("sessions"), F.sum("_n").alias("rows")
-    )
-    got = {r["_test"]: r for r in parts.collect()}
-    train_rows = int(got[False]["rows"]) if False in got else 0
-    test_rows = int(got[True]["rows"]) if True in got else 0
-    n_test = int(got[True]["sessions"]) if True in got else 0
-    n_train = int(s["train"] or 0)
-    test_before = int(s["test_before"] or 0)
+    n_train, n_test = int(two["train"]), int(two["test"])
+    test_before = int(two["test_before"])
+    train_rows, test_rows = int(two["train_rows"] or 0), int(two["test_rows"] or 0)
     report = {
         "dataset": dataset,
         "timezone": timezone,
-        "sessions_in": int(s["sessions_in"]),
-        "length_one_sessions": int(s["one"] or 0),
-        "rare_items": rare_items,
-        "rare_item_rows": int(rare["rows"]),
-        "short_sessions_after_items": int(s["short"] or 0),
+        "sessions_in": int(one["sessions_in"]),
+        "length_one_sessions": int(one["one"]),
+        "rare_items": int(one["rare_items"]) + int(one["rare_null_item"] or 0),
+        "rare_item_rows": int(one["rare_rows"] or 0),
+        "short_sessions_after_items": int(one["short"]),
         "max_date": max_date,
         "split_date": split,
         "split_date_utc": dt.datetime.fromtimestamp(split, dt.UTC).isoformat(),
-        "split_day_sessions": int(s["split_day"] or 0),
+        "split_day_sessions": int(two["split_day"]),
         "train_sessions": n_train,
         "test_sessions_before_filter": test_before,
-        "test_unseen_item_rows": int(unseen_rows),
+        "test_unseen_item_rows": int(two["unseen"] or 0),
         "test_short_sessions": test_before - n_test,
         "test_sessions": n_test,
         "train_rows": train_rows,
         "test_rows": test_rows,
-        "train_items": seen.count(),
+        "train_items": int(two["train_items"]) + int(two["train_null_item"] or 0),
         "train_pairs": train_rows - n_train,
         "test_pairs": test_rows - n_test,
     }
@@ -382,7 +377,6 @@ def last_session_out(
             f"last_session_out: short_users={short_users!r} is not one of train, drop"
         )
     _need(frame, "last_session_out", S.USER, S.ITEM, SES)
-    rows_in = frame.count()
     if history:
         frame = add_history(frame, cap=history_cap)
     columns = list(frame.columns)
@@ -400,10 +394,12 @@ def last_session_out(
     )
     parted = checkpoint(ranked.withColumn(PART, part.cast("byte")))
     facts = parted.agg(
+        F.count(F.lit(1)).alias("rows_in"),
         F.sum(short.cast("long")).alias("rows"),
         F.countDistinct(F.when(short, F.col(S.USER))).alias("users"),
+        F.countDistinct(F.struct(S.USER, SES)).alias("sessions"),  # a null session is one
     ).collect()[0]
-    n_sessions = parted.select(S.USER, SES).distinct().count()
+    n_sessions, rows_in = int(facts["sessions"]), int(facts["rows_in"])
     short_rows = int(facts["rows"] or 0)
     report_params = {
         "min_sessions": min_sessions,
@@ -459,15 +455,17 @@ def temporal_sessions(
     if unseen not in ("keep", "drop"):
         raise TransformError(f"temporal_sessions: unseen={unseen!r} is not one of keep, drop")
     _need(frame, "temporal_sessions", S.USER, S.ITEM, SES, S.TIME)
-    rows_in = frame.count()
     if history:
         frame = add_history(frame, cap=history_cap)
     columns = list(frame.columns)
     reduce = F.min if by == "start" else F.max
     timed = checkpoint(frame.withColumn("_st", reduce(_ms(frame)).over(_window(S.USER, SES))))
-    times = timed.select(S.USER, SES, "_st").distinct()
-    times = checkpoint(times)
-    n_p = times.count()
+    times = checkpoint(timed.select(S.USER, SES, "_st").distinct())
+    known = F.col("_st") != F.lit(LONG_MIN).cast("long")
+    sizes = times.agg(
+        F.count(F.lit(1)).alias("n"), F.sum(known.cast("long")).alias("m")
+    ).collect()[0]
+    n_p, m = int(sizes["n"]), int(sizes["m"] or 0)
     if cutoffs is not None:
         t1, t2 = resolve_cutoffs(
             np.zeros(0, np.int64), cutoffs=cutoffs, quantiles=None, protocol="temporal_sessions"
@@ -478,11 +476,11 @@ def temporal_sessions(
                 "temporal_sessions: quantiles must be (q1, q2) with 0 <= q1 <= q2 <= 1, "
                 f"got {quantiles!r}"
             )
-        known = times.filter(F.col("_st") != F.lit(LONG_MIN).cast("long"))
-        m = known.count()
         if m == 0:
             raise TransformError("temporal_sessions: quantiles need at least one non-null timestamp")
-        t1, t2 = _session_quantile(known, quantiles[0], m), _session_quantile(known, quantiles[1], m)
+        values = times.filter(known)
+        t1 = _session_quantile(values, quantiles[0], m)
+        t2 = _session_quantile(values, quantiles[1], m)
         if t1 > t2:
             raise TransformError(
                 f"temporal_sessions: cut-offs must satisfy t1 <= t2, got {t1} > {t2}"
@@ -493,21 +491,15 @@ def temporal_sessions(
     seen = parted.filter(F.col(PART) == TRAIN).select(S.ITEM).distinct()
     flagged = parted.join(seen.withColumn("_seen", F.lit(True)), S.ITEM, "left")
     flagged = checkpoint(flagged.withColumn("_new", F.col("_seen").isNull()))
-    unseen_rows = {
-        r[PART]: int(r["n"])
-        for r in flagged.filter(F.col("_new"))
-        .groupBy(PART)
-        .agg(F.count(F.lit(1)).alias("n"))
-        .collect()
-    }
-    session_parts = {
-        r["_p"]: int(r["n"])
-        for r in times.groupBy(
-            F.when(st < t1, TRAIN).when(st < t2, VALID).otherwise(TEST).alias("_p")
-        )
-        .agg(F.count(F.lit(1)).alias("n"))
-        .collect()
-    }
+    per_part = flagged.groupBy(PART).agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.sum(F.col("_new").cast("long")).alias("unseen"),
+        F.countDistinct(F.struct(S.USER, SES)).alias("sessions"),  # a null session is one
+    )
+    got = {r[PART]: r for r in per_part.collect()}
+    rows_in = sum(int(r["rows"]) for r in got.values())
+    unseen_rows = {code: int(r["unseen"] or 0) for code, r in got.items()}
+    session_parts = {code: int(r["sessions"]) for code, r in got.items()}
     counts: dict[str, int] = {"sessions": n_p}
     dropped: dict[str, int] = {}
     for name, code in (("valid", VALID), ("test", TEST)):
@@ -553,18 +545,17 @@ def srgnn_split(
         raise TransformError(f"srgnn: fraction must be an integer >= 1, got {fraction!r}")
     _need(frame, "srgnn", S.USER, S.ITEM, SRGNN_PART)
     label = F.col(SRGNN_PART)
-    bad = (
-        frame.filter(label.isNull() | ~label.isin("train", "test"))
-        .orderBy(S.INTERACTION)
-        .select(SRGNN_PART)
-        .limit(1)
-        .collect()
-    )
-    if bad:
+    bad = label.isNull() | ~label.isin("train", "test")
+    check = frame.agg(
+        F.count(F.lit(1)).alias("rows_in"),
+        F.sum(bad.cast("long")).alias("bad"),
+        F.min_by(label, F.when(bad, F.col(S.INTERACTION))).alias("first_bad"),
+    ).collect()[0]
+    if check["bad"]:
         raise TransformError(
-            f"srgnn: {SRGNN_PART!r} holds {bad[0][SRGNN_PART]!r}; expected train or test"
+            f"srgnn: {SRGNN_PART!r} holds {check['first_bad']!r}; expected train or test"
         )
-    rows_in = frame.count()
+    rows_in = int(check["rows_in"])
     columns = list(frame.columns)
     if ORDER in frame.columns:
         pos = F.col(ORDER).cast("long")
@@ -576,17 +567,19 @@ def srgnn_split(
     later = Window.orderBy(F.col(S.USER).desc()).rowsBetween(
         Window.unboundedPreceding, Window.currentRow
     )
-    users = checkpoint(users.withColumn("_later", F.sum("_pairs").over(later) - F.col("_pairs")))
-    total = int(users.agg(F.sum("_pairs")).collect()[0][0] or 0)
-    keep = total if fraction is None else total // fraction
-    if keep == 0:  # the script's tr_seqs[-0:] is the whole list
-        keep = total
-    kept_pairs = F.least(F.greatest(F.lit(keep) - F.col("_later"), F.lit(0)), F.col("_pairs"))
+    users = users.withColumn("_later", F.sum("_pairs").over(later) - F.col("_pairs"))
+    total = F.sum("_pairs").over(Window.partitionBy())
+    users = users.withColumn("_total", total)
+    keep = F.col("_total") if fraction is None else F.expr(f"_total div {int(fraction)}")
+    users = users.withColumn("_keep", F.when(keep == 0, F.col("_total")).otherwise(keep))
+    # the script's tr_seqs[-0:] is the whole list: a keep of 0 keeps everything
+    kept_pairs = F.least(F.greatest(F.col("_keep") - F.col("_later"), F.lit(0)), F.col("_pairs"))
     users = users.withColumn("_kp", kept_pairs).withColumn(
         "_kr", F.when(F.col("_kp") > 0, F.col("_kp") + 1).otherwise(F.lit(0))
     )
     users = checkpoint(users)
     facts = users.agg(
+        F.sum("_pairs").alias("total"),
         F.sum("_kp").alias("pairs"),
         F.sum((F.col("_kp") > 0).cast("long")).alias("sessions"),
         F.sum(
@@ -599,15 +592,17 @@ def srgnn_split(
     cut = is_train & (F.col("_pos") >= F.coalesce(F.col("_kr"), F.lit(0)))
     part = F.when(~is_train, F.lit(TEST)).when(cut, F.lit(DROPPED)).otherwise(F.lit(TRAIN))
     parted = checkpoint(joined.withColumn(PART, part.cast("byte")))
-    test = parted.filter(~is_train).agg(
-        F.count(F.lit(1)).alias("rows"), F.countDistinct(S.USER).alias("users")
+    test = parted.agg(
+        F.sum((~is_train).cast("long")).alias("rows"),
+        F.countDistinct(F.when(~is_train, F.col(S.USER))).alias("users"),
+        F.sum((F.col(PART) == DROPPED).cast("long")).alias("cut"),
     ).collect()[0]
-    n_cut = parted.filter(F.col(PART) == DROPPED).count()
+    n_cut = int(test["cut"] or 0)
     counts = {
-        "train_pairs_before_fraction": total,
+        "train_pairs_before_fraction": int(facts["total"] or 0),
         "train_pairs": int(facts["pairs"] or 0),
         "train_sessions": int(facts["sessions"] or 0),
-        "test_pairs": int(test["rows"]) - int(test["users"]),
+        "test_pairs": int(test["rows"] or 0) - int(test["users"]),
         "test_sessions": int(test["users"]),
         "boundary_session_rows_dropped": int(facts["boundary"] or 0),
     }
