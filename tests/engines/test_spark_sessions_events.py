@@ -23,6 +23,7 @@ from recdata import schema as S
 from recdata.dataset import Manifest
 from recdata.engines.polars import PolarsEngine
 from recdata.errors import RecdataError
+from recdata.pipeline import build
 from recdata.recipe._steps import (
     DropRareItemsStep,
     DropShortSessionsStep,
@@ -33,7 +34,6 @@ from recdata.recipe._steps import (
     SessionizeStep,
     SrgnnStep,
 )
-from recdata.pipeline import build
 from recdata.validation import validate
 
 from .test_spark_builds import assert_same_folders
@@ -266,7 +266,10 @@ def test_session_splits(engine: Any, df: pl.DataFrame) -> None:
 
 
 EVENT_STEPS = [
-    [KeepEventsStep(events=["cart", "order"]), EventWeightsStep(weights={"cart": 2.5, "order": 3.3})],
+    [
+        KeepEventsStep(events=["cart", "order"]),
+        EventWeightsStep(weights={"cart": 2.5, "order": 3.3}),
+    ],
     [EventWeightsStep(weights={"order": 0.1}, default=0.7, column="w")],
     [EventWeightsStep(weights={"view": 1})],  # cart/order have no weight: an error on both
     [ExposuresToImpressionsStep(group=[], clicked="is_click")],
@@ -332,7 +335,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.shared
-def test_build_diginetica_srgnn(engine: Any, home: Path, shared_datasets: Path, tmp_path: Path) -> None:
+def test_build_diginetica_srgnn(
+    engine: Any, home: Path, shared_datasets: Path, tmp_path: Path
+) -> None:
     # SR-GNN's sample file: the srgnn step (its row order decides the input-order indices),
     # the srgnn split, and a temporal split of the same sessions
     opts: dict[str, Any] = {
@@ -394,3 +399,43 @@ def test_build_retailrocket_events_and_sessions(engine: Any, home: Path, tmp_pat
     ]
     assert m.steps[1].rows_before > m.steps[1].rows_after  # repeats were removed
     assert m.splits["purchase"].report["counts"]["target_rows"] > 0
+
+
+def test_build_kuairand_impressions(engine: Any, home: Path, tmp_path: Path) -> None:
+    # exposure logs in KuaiRand-1K's three files: exposures_to_impressions on Spark, then the
+    # shown ids mapped to item_idx after the Spark index, and leave-one-out with history
+    import numpy as np
+    from raw_kit import offline_overrides, write_text
+
+    header = (
+        "user_id,video_id,date,hourmin,time_ms,is_click,is_like,is_follow,is_comment,"
+        "is_forward,is_hate,long_view,play_time_ms,duration_ms,profile_stay_time,"
+        "comment_stay_time,is_profile_enter,is_rand,tab\n"
+    )
+    rng = np.random.default_rng(3)
+    data = tmp_path / "raw" / "KuaiRand-1K" / "data"
+    for name, n in (
+        ("log_standard_4_08_to_4_21_1k.csv", 400),
+        ("log_standard_4_22_to_5_08_1k.csv", 250),
+        ("log_random_4_22_to_5_08_1k.csv", 50),
+    ):
+        lines = []
+        for _ in range(n):
+            user, video, hour = rng.integers(0, 20), rng.integers(0, 60), int(rng.integers(8, 11))
+            t = 1_649_405_042_264 + hour * 3_600_000 + int(rng.integers(0, 3_600_000))
+            click = int(rng.random() < 0.3)
+            lines.append(
+                f"{user},{video},20220408,{hour}00,{t},{click},0,0,0,0,0,{click},0,1000,0,0,0,0,1\n"
+            )
+        write_text(data / name, header + "".join(lines))
+    overrides = [
+        *offline_overrides("kuairand-1k"),
+        "splits.loo={protocol: leave_one_out, history: true}",
+    ]
+    opts: dict[str, Any] = {"raw_dir": tmp_path / "raw", "features": False, "overrides": overrides}
+    a = build("kuairand-1k", out=tmp_path / "polars", **opts)
+    b = build("kuairand-1k", out=tmp_path / "spark", engine=engine, **opts)
+    assert validate(b).ok
+    assert_same_folders(a, b)
+    impressions = Manifest.read(b).statistics["impressions"]
+    assert impressions["shown"] > impressions["rows_with_impressions"] > 0

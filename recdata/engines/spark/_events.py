@@ -25,9 +25,7 @@ from recdata.splits._split import DROPPED, TEST, TRAIN, VALID
 
 def _require_event(frame: Any, step: str) -> None:
     if S.EVENT not in frame.columns:
-        raise TransformError(
-            f"{step}: the interactions have no {S.EVENT!r} column; map one first"
-        )
+        raise TransformError(f"{step}: the interactions have no {S.EVENT!r} column; map one first")
 
 
 def keep_events(frame: Any, *, events: Sequence[str]) -> Any:
@@ -88,7 +86,9 @@ def exposures_to_impressions(
     if missing:
         raise TransformError(f"exposures_to_impressions: column(s) {missing} are not mapped")
     shown = _raw_strings(frame.select(ROW, item, *keys), item, codes, stage, spark)
-    ordered = F.array_sort(F.collect_list(F.struct(F.col(ROW).alias("r"), F.col("_raw").alias("i"))))
+    ordered = F.array_sort(
+        F.collect_list(F.struct(F.col(ROW).alias("r"), F.col("_raw").alias("i")))
+    )
     renamed = [F.col(k).alias(f"_k{n}") for n, k in enumerate(keys)]
     lists = shown.groupBy(*renamed).agg(ordered.alias("_l"))
     lists = lists.select(*[f"_k{n}" for n in range(len(keys))], F.col("_l.i").alias(column))

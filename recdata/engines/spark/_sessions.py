@@ -63,7 +63,9 @@ def _order_key(frame: Any, column: str | None) -> Any:
     return F.coalesce(F.col(column).cast("long"), F.lit(LONG_MIN).cast("long"))
 
 
-def _raw_strings(frame: Any, column: str, codes: dict[str, pl.Series], stage: Any, spark: Any) -> Any:
+def _raw_strings(
+    frame: Any, column: str, codes: dict[str, pl.Series], stage: Any, spark: Any
+) -> Any:
     """``frame`` with ``_raw``: ``column`` as the string polars casts it to (codes of
     :func:`~recdata.engines.spark._frames.encode_ids` decoded by a join with their values)."""
     from pyspark.sql import functions as F
@@ -86,8 +88,8 @@ def sessionize(
 ) -> Any:
     """``session_id`` = ``<user>:<n>``: a user's rows in (time, ``_row``) order, a new session
     where the time since the previous row is strictly greater than ``gap`` seconds."""
-    from pyspark.sql import functions as F
     from pyspark.sql import Window
+    from pyspark.sql import functions as F
 
     _check_columns(frame, "sessionize", U, S.TIME)
     if SES in frame.columns:
@@ -462,9 +464,9 @@ def temporal_sessions(
     timed = checkpoint(frame.withColumn("_st", reduce(_ms(frame)).over(_window(S.USER, SES))))
     times = checkpoint(timed.select(S.USER, SES, "_st").distinct())
     known = F.col("_st") != F.lit(LONG_MIN).cast("long")
-    sizes = times.agg(
-        F.count(F.lit(1)).alias("n"), F.sum(known.cast("long")).alias("m")
-    ).collect()[0]
+    sizes = times.agg(F.count(F.lit(1)).alias("n"), F.sum(known.cast("long")).alias("m")).collect()[
+        0
+    ]
     n_p, m = int(sizes["n"]), int(sizes["m"] or 0)
     if cutoffs is not None:
         t1, t2 = resolve_cutoffs(
@@ -477,7 +479,9 @@ def temporal_sessions(
                 f"got {quantiles!r}"
             )
         if m == 0:
-            raise TransformError("temporal_sessions: quantiles need at least one non-null timestamp")
+            raise TransformError(
+                "temporal_sessions: quantiles need at least one non-null timestamp"
+            )
         values = times.filter(known)
         t1 = _session_quantile(values, quantiles[0], m)
         t2 = _session_quantile(values, quantiles[1], m)
