@@ -10,6 +10,7 @@ click flags. The polars engine is the reference: tables are compared with assert
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from polars.testing import assert_frame_equal
 from recdata import schema as S
 from recdata.dataset import Manifest
 from recdata.engines.polars import PolarsEngine
-from recdata.errors import RecdataError
+from recdata.errors import RecdataError, TransformError
 from recdata.pipeline import build
 from recdata.recipe._steps import (
     DropRareItemsStep,
@@ -204,6 +205,37 @@ def test_srgnn_step_and_split(engine: Any, df: pl.DataFrame) -> None:
                 _same(engine, g.parts[part], w.parts[part])
             assert g.record == w.record, fraction
             assert g.sizes == w.sizes
+
+
+def _dated_sessions(last: list[dt.datetime]) -> pl.DataFrame:
+    """Sessions of three clicks on items i0, i1, i2, all at their session's date."""
+    rows = [(f"s{s}", f"i{k}", t) for s, t in enumerate(last) for k in range(3)]
+    df = pl.DataFrame(rows, schema=[S.SESSION, S.ITEM_ID, "t"], orient="row")
+    return df.select(
+        pl.col(S.SESSION).alias(S.USER_ID),
+        S.ITEM_ID,
+        pl.col("t").dt.cast_time_unit("ms").dt.replace_time_zone("UTC").alias(S.TIME),
+        S.SESSION,
+    )
+
+
+def test_srgnn_dates_across_daylight_saving_changes(engine: Any) -> None:
+    # New York wall-clock dates: 01:30 on 2020-11-01 happens twice (the earlier instant is
+    # taken) and sets the split day; 02:30 on 2020-03-08 never happens (an error on both)
+    step = SrgnnStep(dataset="yoochoose", min_item_count=1, timezone="America/New_York")
+    days = [dt.datetime(2020, 10, d, 12) for d in (20, 25)]
+    ambiguous = _dated_sessions(
+        [*days, dt.datetime(2020, 11, 1, 1, 30), dt.datetime(2020, 10, 31, 1, 30, 0, 500000)]
+    )
+    want, details = POLARS.step(step, ambiguous)
+    got, got_details = engine.step(step, engine.load(ambiguous))
+    _same(engine, got, want)
+    assert got_details == details
+    assert details["split_date"] == details["max_date"] - 86_400
+    gap = _dated_sessions([*days, dt.datetime(2020, 3, 8, 2, 30)])
+    for eng, frame in ((POLARS, gap), (engine, engine.load(gap))):
+        with pytest.raises(TransformError, match="wall-clock time in 'America/New_York'"):
+            eng.step(step, frame)
 
 
 def test_srgnn_split_without_srgnn_order_uses_sequence_order(engine: Any) -> None:
