@@ -143,12 +143,14 @@ def drop_rare_items(
         if mode == "iterative" and max_rounds is not None and rounds >= max_rounds:
             converged = False
             break
+        # item counts by a partial aggregation (no task holds a popular item's rows), the
+        # kept items as a null-safe semi-join; session lengths by a window (sessions are short)
+        good = frame.groupBy(F.col(IT).alias("_good")).count().filter(F.col("count") >= min_count)
         kept = (
-            frame.withColumn("_c", F.count(F.lit(1)).over(_window(IT)))
-            .filter(F.col("_c") >= min_count)
+            frame.join(good.select("_good"), F.col(IT).eqNullSafe(F.col("_good")), "left_semi")
             .withColumn("_s", F.count(F.lit(1)).over(_window(SES)))
             .filter(F.col("_s") >= min_session_length)
-            .drop("_c", "_s")
+            .drop("_s")
         )
         kept = checkpoint(kept)
         left = kept.count()
