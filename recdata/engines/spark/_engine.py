@@ -65,6 +65,8 @@ class SparkEngine(Engine[Any]):
         self.staging = Staging(staging)
         self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
         self._codes: dict[str, pl.Series] = {}
+        self._known: tuple[Any, dict[str, int]] | None = None
+        """The last frame whose counts a stage already knows, and those counts."""
 
     # ------------------------------------------------------------------ data in and out
 
@@ -99,24 +101,32 @@ class SparkEngine(Engine[Any]):
     def counts(self, frame: Any) -> dict[str, int]:
         from pyspark.sql import functions as F
 
+        if self._known is not None and self._known[0] is frame:
+            return dict(self._known[1])
         row = frame.agg(
             F.count(F.lit(1)).alias("interactions"),
             F.countDistinct(S.USER_ID).alias("users"),
             F.countDistinct(S.ITEM_ID).alias("items"),
         ).collect()[0]
-        return {k: int(row[k]) for k in ("interactions", "users", "items")}
+        counts = {k: int(row[k]) for k in ("interactions", "users", "items")}
+        self._known = (frame, counts)
+        return dict(counts)
 
     def step(self, step: Any, frame: Any) -> tuple[Any, dict[str, Any]]:
         details: dict[str, Any] = {}
+        known: dict[str, int] | None = None
         if isinstance(step, DedupStep):
-            out = _steps.dedup(frame, keep=step.keep)
+            out = checkpoint(_steps.dedup(frame, keep=step.keep))
+            before = self._known[1] if self._known and self._known[0] is frame else None
+            if before is not None:  # one row per pair: the same users and items remain
+                known = {**before, "interactions": out.count()}
         elif isinstance(step, FilterRatingStep):
             out = _steps.filter_rating(frame, min_rating=step.min_rating)
         elif isinstance(step, ImplicitLabelStep):
             out = _steps.implicit_label(frame, threshold=step.threshold, label=step.label)
             self._schema[step.label] = pl.Int8
         elif isinstance(step, KcoreStep):
-            out, rounds, converged = _steps.kcore(
+            out, rounds, converged, known = _steps.kcore(
                 frame,
                 user_k=step.user_k,
                 item_k=step.item_k,
@@ -149,7 +159,10 @@ class SparkEngine(Engine[Any]):
                 f"--engine spark: step {name!r} has no Spark implementation; "
                 "build with --engine polars"
             )
-        return checkpoint(out), details
+        out = checkpoint(out)
+        if known is not None:
+            self._known = (out, known)
+        return out, details
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
         interactions, user_map, item_map = _index.index(frame, order=order)

@@ -34,8 +34,28 @@ def time_key(frame: Any, time: str = S.TIME) -> Any:
 
 
 def checkpoint(frame: Any) -> Any:
-    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step)."""
-    return frame.localCheckpoint(eager=True)
+    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step);
+    a frame this returned is returned as it is."""
+    if getattr(frame, _MATERIALISED, False):
+        return frame
+    out = frame.localCheckpoint(eager=True)
+    setattr(out, _MATERIALISED, True)
+    return out
+
+
+_MATERIALISED = "_recdata_materialised"
+
+BROADCAST_ROWS = 20_000_000
+"""Rows up to which a materialised per-user or per-item table joins the interactions as a
+broadcast (no shuffle of the interactions); above it Spark picks the join."""
+
+
+def small_side(table: Any) -> Any:
+    """A materialised per-entity table, marked for broadcast when it has at most
+    BROADCAST_ROWS rows."""
+    from pyspark.sql import functions as F
+
+    return F.broadcast(table) if table.count() <= BROADCAST_ROWS else table
 
 
 class Staging:

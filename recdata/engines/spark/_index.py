@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from recdata import schema as S
-from recdata.engines.spark._frames import ROW, checkpoint, time_key, to_polars
+from recdata.engines.spark._frames import ROW, checkpoint, small_side, time_key, to_polars
 from recdata.errors import TransformError
 
 U, IT = S.USER_ID, S.ITEM_ID
@@ -72,14 +72,14 @@ def index(frame: Any, *, order: str) -> tuple[Any, pl.DataFrame, pl.DataFrame]:
     users = checkpoint(_entity_index(frame, U, S.USER, order))
     rest = [c for c in frame.columns if c not in (U, IT, ROW)]
     if order == "first_seen":
-        with_users = frame.join(users, U)
+        with_users = frame.join(small_side(users), U)
         seq = checkpoint(_sequence_numbers(with_users))
         first = seq.groupBy(IT).agg(F.min(S.INTERACTION).alias("_f"))
         items = checkpoint(_ranked(first, [F.col("_f").asc()], S.ITEM).drop("_f"))
-        out = seq.join(items, IT)
+        out = seq.join(small_side(items), IT)
     else:
         items = checkpoint(_entity_index(frame, IT, S.ITEM, order))
-        out = _sequence_numbers(frame.join(users, U).join(items, IT))
+        out = _sequence_numbers(frame.join(small_side(users), U).join(small_side(items), IT))
     out = checkpoint(out.select(S.INTERACTION, S.USER, S.ITEM, *rest))
     return out, _map(users, S.USER, U), _map(items, S.ITEM, IT)
 
