@@ -20,7 +20,7 @@ from recdata.engines.spark._frames import (
     encode_ids,
     to_polars,
 )
-from recdata.engines.spark._session import spark_session
+from recdata.engines.spark._session import start_spark_session
 from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
@@ -61,12 +61,21 @@ class SparkEngine(Engine[Any]):
         conf: dict[str, str] | None = None,
     ) -> None:
         self._own = spark is None
-        self.spark = spark if spark is not None else spark_session(master, conf=conf)
+        self._spark = spark
+        self._starting = start_spark_session(master, conf=conf) if spark is None else None
         self.staging = Staging(staging)
         self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
         self._codes: dict[str, pl.Series] = {}
         self._known: tuple[Any, dict[str, int]] | None = None
         """The last frame whose counts a stage already knows, and those counts."""
+
+    @property
+    def spark(self) -> Any:
+        """The session (waiting here for the end of its start-up, begun with the engine)."""
+        if self._spark is None:
+            assert self._starting is not None
+            self._spark = self._starting.result()
+        return self._spark
 
     # ------------------------------------------------------------------ data in and out
 
@@ -93,8 +102,14 @@ class SparkEngine(Engine[Any]):
 
     def close(self) -> None:
         self.staging.close()
-        if self._own:
-            self.spark.stop()
+        if not self._own:
+            return
+        try:
+            session = self.spark
+        except Exception:  # noqa: BLE001 - a session that failed to start has nothing to stop
+            log.debug("the Spark session never started", exc_info=True)
+            return
+        session.stop()
 
     # ------------------------------------------------------------------ stages
 
