@@ -99,15 +99,31 @@ def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.Da
 def encode_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
     """String ``user_id``/``item_id`` as int64 codes in the order of their sorted values (so
     ordering by code is ordering by raw id, as polars sorts strings), and the sorted values
-    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings."""
+    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings. The
+    ranking is the polars engine's raw-id indexing (both columns at once)."""
+    import numpy as np
+
+    from recdata.transforms._codes import in_pair
+    from recdata.transforms._index import _ranked
+
+    strings = [n for n in (S.USER_ID, S.ITEM_ID) if frame.schema.get(n) == pl.String]
+    names = [n for n in strings if frame[n].null_count() == 0]
     codes: dict[str, pl.Series] = {}
-    for name in (S.USER_ID, S.ITEM_ID):
-        if frame.schema.get(name) == pl.String:
-            values = frame[name].unique().sort()
-            codes[name] = values
+    for name in strings:
+        if name not in names:  # null ids stay null (rare: the exact, slower ranking)
+            codes[name] = frame[name].unique().drop_nulls().sort()
             coded = frame[name].rank("dense").cast(pl.Int64) - 1
             frame = frame.with_columns(coded.alias(name))
-    return frame, codes
+    if len(names) == 2:
+        pair = in_pair(lambda s: _ranked(s, "raw_id"), frame[names[0]], frame[names[1]])
+        ranked = dict(zip(names, pair, strict=True))
+    else:
+        ranked = {name: _ranked(frame[name], "raw_id") for name in names}
+    columns = []
+    for name, (keys, idx_of, idx) in ranked.items():
+        codes[name] = keys.gather(np.argsort(idx_of)).alias(name)
+        columns.append((pl.Series(name, idx, dtype=pl.Int64) - 1).alias(name))
+    return frame.with_columns(columns) if columns else frame, codes
 
 
 def decode_ids(frame: pl.DataFrame, codes: dict[str, pl.Series]) -> pl.DataFrame:
