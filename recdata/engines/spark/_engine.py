@@ -131,10 +131,10 @@ class SparkEngine(Engine[Any]):
         details: dict[str, Any] = {}
         known: dict[str, int] | None = None
         if isinstance(step, DedupStep):
-            out = checkpoint(_steps.dedup(frame, keep=step.keep))
+            out, removed = _steps.dedup(frame, keep=step.keep)
             before = self._known[1] if self._known and self._known[0] is frame else None
             if before is not None:  # one row per pair: the same users and items remain
-                known = {**before, "interactions": out.count()}
+                known = {**before, "interactions": before["interactions"] - removed}
         elif isinstance(step, FilterRatingStep):
             out = _steps.filter_rating(frame, min_rating=step.min_rating)
         elif isinstance(step, ImplicitLabelStep):

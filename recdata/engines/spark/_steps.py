@@ -33,18 +33,35 @@ def _same_type_literal(frame: Any, column: str, value: float) -> Any:
     return lit
 
 
-def dedup(frame: Any, *, keep: str) -> Any:
-    """One row per (user, item): the first (earliest time, then row) or the last."""
+def dedup(frame: Any, *, keep: str) -> tuple[Any, int]:
+    """One row per (user, item): the first (earliest time, then row) or the last; and the
+    number of rows removed. The repeated pairs are found by one narrow count; only their rows
+    are ranked (a window), when there are at most BROADCAST_IDS of them."""
     from pyspark.sql import functions as F
 
     if keep == "none":
-        return frame
+        return frame, 0
     if keep not in ("first", "last"):
         raise TransformError(f"dedup: keep={keep!r} is not one of first, last, none")
+    repeated = frame.groupBy(U, IT).agg(F.count(F.lit(1)).alias("_c")).filter(F.col("_c") > 1)
+    repeated = checkpoint(repeated)
+    got = repeated.agg(F.count(F.lit(1)).alias("pairs"), F.sum("_c").alias("rows")).collect()[0]
+    pairs, rows = int(got["pairs"]), int(got["rows"] or 0)
+    if pairs == 0:
+        return frame, 0
     key, row = time_key(frame), F.col(ROW)
     order = [key.asc(), row.asc()] if keep == "first" else [key.desc(), row.desc()]
     rank = F.row_number().over(_window(U, IT).orderBy(*order))
-    return frame.withColumn("_rank", rank).filter(F.col("_rank") == 1).drop("_rank")
+
+    def first_of_each(rows: Any) -> Any:
+        return rows.withColumn("_rank", rank).filter(F.col("_rank") == 1).drop("_rank")
+
+    if pairs > BROADCAST_IDS:
+        return first_of_each(frame), rows - pairs
+    keys = F.broadcast(repeated.select(U, IT))
+    single = frame.join(keys, [U, IT], "left_anti").select(*frame.columns)
+    several = frame.join(keys, [U, IT], "left_semi").select(*frame.columns)
+    return single.unionByName(first_of_each(several)), rows - pairs
 
 
 def filter_rating(frame: Any, *, min_rating: float) -> Any:
