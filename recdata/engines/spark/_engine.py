@@ -180,7 +180,9 @@ class SparkEngine(Engine[Any]):
         return out, details
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
-        interactions, user_map, item_map = _index.index(frame, order=order)
+        interactions, user_map, item_map = _index.index(
+            frame, order=order, stage=self.staging, spark=self.spark
+        )
         maps = decode_ids(user_map, self._codes)
         user_map = maps.with_columns(pl.col(S.USER_ID).cast(pl.String))
         items = decode_ids(item_map, self._codes)

@@ -50,12 +50,13 @@ BROADCAST_ROWS = 20_000_000
 broadcast (no shuffle of the interactions); above it Spark picks the join."""
 
 
-def small_side(table: Any) -> Any:
-    """A materialised per-entity table, marked for broadcast when it has at most
-    BROADCAST_ROWS rows."""
+def small_side(table: Any, rows: int | None = None) -> Any:
+    """A per-user or per-item table (``rows`` long, counted when not given), marked for
+    broadcast when it has at most BROADCAST_ROWS rows."""
     from pyspark.sql import functions as F
 
-    return F.broadcast(table) if table.count() <= BROADCAST_ROWS else table
+    rows = table.count() if rows is None else rows
+    return F.broadcast(table) if rows <= BROADCAST_ROWS else table
 
 
 class Staging:
