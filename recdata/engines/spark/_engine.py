@@ -20,7 +20,7 @@ from recdata.engines.spark._frames import (
     encode_ids,
     to_polars,
 )
-from recdata.engines.spark._session import spark_session
+from recdata.engines.spark._session import start_spark_session
 from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
@@ -69,10 +69,21 @@ class SparkEngine(Engine[Any]):
         conf: dict[str, str] | None = None,
     ) -> None:
         self._own = spark is None
-        self.spark = spark if spark is not None else spark_session(master, conf=conf)
+        self._spark = spark
+        self._starting = start_spark_session(master, conf=conf) if spark is None else None
         self.staging = Staging(staging)
         self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
         self._codes: dict[str, pl.Series] = {}
+        self._known: tuple[Any, dict[str, int]] | None = None
+        """The last frame whose counts a stage already knows, and those counts."""
+
+    @property
+    def spark(self) -> Any:
+        """The session (waiting here for the end of its start-up, begun with the engine)."""
+        if self._spark is None:
+            assert self._starting is not None
+            self._spark = self._starting.result()
+        return self._spark
 
     # ------------------------------------------------------------------ data in and out
 
@@ -99,32 +110,46 @@ class SparkEngine(Engine[Any]):
 
     def close(self) -> None:
         self.staging.close()
-        if self._own:
-            self.spark.stop()
+        if not self._own:
+            return
+        try:
+            session = self.spark
+        except Exception:  # noqa: BLE001 - a session that failed to start has nothing to stop
+            log.debug("the Spark session never started", exc_info=True)
+            return
+        session.stop()
 
     # ------------------------------------------------------------------ stages
 
     def counts(self, frame: Any) -> dict[str, int]:
         from pyspark.sql import functions as F
 
+        if self._known is not None and self._known[0] is frame:
+            return dict(self._known[1])
         row = frame.agg(
             F.count(F.lit(1)).alias("interactions"),
             F.countDistinct(S.USER_ID).alias("users"),
             F.countDistinct(S.ITEM_ID).alias("items"),
         ).collect()[0]
-        return {k: int(row[k]) for k in ("interactions", "users", "items")}
+        counts = {k: int(row[k]) for k in ("interactions", "users", "items")}
+        self._known = (frame, counts)
+        return dict(counts)
 
     def step(self, step: Any, frame: Any) -> tuple[Any, dict[str, Any]]:
         details: dict[str, Any] = {}
+        known: dict[str, int] | None = None
         if isinstance(step, DedupStep):
-            out = _steps.dedup(frame, keep=step.keep)
+            out, removed = _steps.dedup(frame, keep=step.keep)
+            before = self._known[1] if self._known and self._known[0] is frame else None
+            if before is not None:  # one row per pair: the same users and items remain
+                known = {**before, "interactions": before["interactions"] - removed}
         elif isinstance(step, FilterRatingStep):
             out = _steps.filter_rating(frame, min_rating=step.min_rating)
         elif isinstance(step, ImplicitLabelStep):
             out = _steps.implicit_label(frame, threshold=step.threshold, label=step.label)
             self._schema[step.label] = pl.Int8
         elif isinstance(step, KcoreStep):
-            out, rounds, converged = _steps.kcore(
+            out, rounds, converged, known = _steps.kcore(
                 frame,
                 user_k=step.user_k,
                 item_k=step.item_k,
@@ -196,10 +221,15 @@ class SparkEngine(Engine[Any]):
                 f"--engine spark: step {name!r} has no Spark implementation; "
                 "build with --engine polars"
             )
-        return checkpoint(out), details
+        out = checkpoint(out)
+        if known is not None:
+            self._known = (out, known)
+        return out, details
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
-        interactions, user_map, item_map = _index.index(frame, order=order)
+        interactions, user_map, item_map = _index.index(
+            frame, order=order, stage=self.staging, spark=self.spark
+        )
         maps = decode_ids(user_map, self._codes)
         user_map = maps.with_columns(pl.col(S.USER_ID).cast(pl.String))
         items = decode_ids(item_map, self._codes)

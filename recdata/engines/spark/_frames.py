@@ -34,8 +34,29 @@ def time_key(frame: Any, time: str = S.TIME) -> Any:
 
 
 def checkpoint(frame: Any) -> Any:
-    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step)."""
-    return frame.localCheckpoint(eager=True)
+    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step);
+    a frame this returned is returned as it is."""
+    if getattr(frame, _MATERIALISED, False):
+        return frame
+    out = frame.localCheckpoint(eager=True)
+    setattr(out, _MATERIALISED, True)
+    return out
+
+
+_MATERIALISED = "_recdata_materialised"
+
+BROADCAST_ROWS = 20_000_000
+"""Rows up to which a materialised per-user or per-item table joins the interactions as a
+broadcast (no shuffle of the interactions); above it Spark picks the join."""
+
+
+def small_side(table: Any, rows: int | None = None) -> Any:
+    """A per-user or per-item table (``rows`` long, counted when not given), marked for
+    broadcast when it has at most BROADCAST_ROWS rows."""
+    from pyspark.sql import functions as F
+
+    rows = table.count() if rows is None else rows
+    return F.broadcast(table) if rows <= BROADCAST_ROWS else table
 
 
 class Staging:
@@ -79,15 +100,31 @@ def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.Da
 def encode_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
     """String ``user_id``/``item_id`` as int64 codes in the order of their sorted values (so
     ordering by code is ordering by raw id, as polars sorts strings), and the sorted values
-    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings."""
+    (code c stands for ``values[c]``). Spark then shuffles 8-byte keys, never strings. The
+    ranking is the polars engine's raw-id indexing (both columns at once)."""
+    import numpy as np
+
+    from recdata.transforms._codes import in_pair
+    from recdata.transforms._index import _ranked
+
+    strings = [n for n in (S.USER_ID, S.ITEM_ID) if frame.schema.get(n) == pl.String]
+    names = [n for n in strings if frame[n].null_count() == 0]
     codes: dict[str, pl.Series] = {}
-    for name in (S.USER_ID, S.ITEM_ID):
-        if frame.schema.get(name) == pl.String:
-            values = frame[name].unique().sort()
-            codes[name] = values
+    for name in strings:
+        if name not in names:  # null ids stay null (rare: the exact, slower ranking)
+            codes[name] = frame[name].unique().drop_nulls().sort()
             coded = frame[name].rank("dense").cast(pl.Int64) - 1
             frame = frame.with_columns(coded.alias(name))
-    return frame, codes
+    if len(names) == 2:
+        pair = in_pair(lambda s: _ranked(s, "raw_id"), frame[names[0]], frame[names[1]])
+        ranked = dict(zip(names, pair, strict=True))
+    else:
+        ranked = {name: _ranked(frame[name], "raw_id") for name in names}
+    columns = []
+    for name, (keys, idx_of, idx) in ranked.items():
+        codes[name] = keys.gather(np.argsort(idx_of)).alias(name)
+        columns.append((pl.Series(name, idx, dtype=pl.Int64) - 1).alias(name))
+    return frame.with_columns(columns) if columns else frame, codes
 
 
 def decode_ids(frame: pl.DataFrame, codes: dict[str, pl.Series]) -> pl.DataFrame:
