@@ -12,7 +12,7 @@ import polars as pl
 from recdata import schema as S
 from recdata._types import IndexOrder
 from recdata.engines._base import Engine, Indexed, SplitResult
-from recdata.engines.spark import _graphs, _index, _splits, _stats, _steps
+from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
 from recdata.engines.spark._frames import (
     ROW,
     IdCodes,
@@ -23,15 +23,23 @@ from recdata.engines.spark._frames import (
     ordered_chunks,
     to_polars,
 )
-from recdata.engines.spark._session import spark_session
+from recdata.engines.spark._session import start_spark_session
 from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
+    DropRareItemsStep,
+    DropShortSessionsStep,
+    EventWeightsStep,
+    ExposuresToImpressionsStep,
     FilterRatingStep,
     ImplicitLabelStep,
     KcoreStep,
+    KeepEventsStep,
+    RemoveRepeatsStep,
     SampleUsersStep,
+    SessionizeStep,
+    SrgnnStep,
     TimeWindowStep,
 )
 
@@ -74,10 +82,21 @@ class SparkEngine(Engine[Any]):
             raise UsageError(f"SparkEngine: chunk_rows must be >= 1, got {chunk_rows}")
         self.chunk_rows = chunk_rows
         self._own = spark is None
-        self.spark = spark if spark is not None else spark_session(master, conf=conf)
+        self._spark = spark
+        self._starting = start_spark_session(master, conf=conf) if spark is None else None
         self.staging = Staging(staging)
         self._schema: dict[str, pl.DataType] = dict(_KNOWN_TYPES)
         self._codes: dict[str, pl.Series] = {}
+        self._known: tuple[Any, dict[str, int]] | None = None
+        """The last frame whose counts a stage already knows, and those counts."""
+
+    @property
+    def spark(self) -> Any:
+        """The session (waiting here for the end of its start-up, begun with the engine)."""
+        if self._spark is None:
+            assert self._starting is not None
+            self._spark = self._starting.result()
+        return self._spark
 
     # ------------------------------------------------------------------ data in and out
 
@@ -121,32 +140,46 @@ class SparkEngine(Engine[Any]):
 
     def close(self) -> None:
         self.staging.close()
-        if self._own:
-            self.spark.stop()
+        if not self._own:
+            return
+        try:
+            session = self.spark
+        except Exception:  # noqa: BLE001 - a session that failed to start has nothing to stop
+            log.debug("the Spark session never started", exc_info=True)
+            return
+        session.stop()
 
     # ------------------------------------------------------------------ stages
 
     def counts(self, frame: Any) -> dict[str, int]:
         from pyspark.sql import functions as F
 
+        if self._known is not None and self._known[0] is frame:
+            return dict(self._known[1])
         row = frame.agg(
             F.count(F.lit(1)).alias("interactions"),
             F.countDistinct(S.USER_ID).alias("users"),
             F.countDistinct(S.ITEM_ID).alias("items"),
         ).collect()[0]
-        return {k: int(row[k]) for k in ("interactions", "users", "items")}
+        counts = {k: int(row[k]) for k in ("interactions", "users", "items")}
+        self._known = (frame, counts)
+        return dict(counts)
 
     def step(self, step: Any, frame: Any) -> tuple[Any, dict[str, Any]]:
         details: dict[str, Any] = {}
+        known: dict[str, int] | None = None
         if isinstance(step, DedupStep):
-            out = _steps.dedup(frame, keep=step.keep)
+            out, removed = _steps.dedup(frame, keep=step.keep)
+            before = self._known[1] if self._known and self._known[0] is frame else None
+            if before is not None:  # one row per pair: the same users and items remain
+                known = {**before, "interactions": before["interactions"] - removed}
         elif isinstance(step, FilterRatingStep):
             out = _steps.filter_rating(frame, min_rating=step.min_rating)
         elif isinstance(step, ImplicitLabelStep):
             out = _steps.implicit_label(frame, threshold=step.threshold, label=step.label)
             self._schema[step.label] = pl.Int8
         elif isinstance(step, KcoreStep):
-            out, rounds, converged = _steps.kcore(
+            out, rounds, converged, known = _steps.kcore(
                 frame,
                 user_k=step.user_k,
                 item_k=step.item_k,
@@ -173,16 +206,60 @@ class SparkEngine(Engine[Any]):
                 stage=self.staging,
                 codes=self._codes,
             )
+        elif isinstance(step, SessionizeStep):
+            out = _sessions.sessionize(
+                frame, gap=step.gap, codes=self._codes, stage=self.staging, spark=self.spark
+            )
+        elif isinstance(step, DropShortSessionsStep):
+            out = _sessions.drop_short_sessions(frame, min_length=step.min_length)
+        elif isinstance(step, DropRareItemsStep):
+            out, details = _sessions.drop_rare_items(
+                frame,
+                min_count=step.min_count,
+                mode=step.mode,
+                min_session_length=step.min_session_length,
+                max_rounds=step.max_rounds,
+            )
+        elif isinstance(step, RemoveRepeatsStep):
+            out = _sessions.remove_repeats(frame)
+        elif isinstance(step, SrgnnStep):
+            out, details = _sessions.srgnn(
+                frame,
+                dataset=step.dataset,
+                timezone=step.timezone,
+                min_item_count=step.min_item_count,
+                order=step.order,
+            )
+        elif isinstance(step, KeepEventsStep):
+            out = _events.keep_events(frame, events=step.events)
+        elif isinstance(step, EventWeightsStep):
+            out = _events.event_weights(
+                frame, weights=step.weights, default=step.default, column=step.column
+            )
+        elif isinstance(step, ExposuresToImpressionsStep):
+            out = _events.exposures_to_impressions(
+                frame,
+                group=step.group,
+                clicked=step.clicked,
+                codes=self._codes,
+                stage=self.staging,
+                spark=self.spark,
+            )
         else:
             name = getattr(step, "key", type(step).__name__)
             raise UsageError(
                 f"--engine spark: step {name!r} has no Spark implementation; "
                 "build with --engine polars"
             )
-        return checkpoint(out), details
+        out = checkpoint(out)
+        if known is not None:
+            self._known = (out, known)
+        return out, details
 
     def index(self, frame: Any, *, order: IndexOrder) -> Indexed[Any]:
-        interactions, user_map, item_map = _index.index(frame, order=order)
+        interactions, user_map, item_map = _index.index(
+            frame, order=order, stage=self.staging, spark=self.spark
+        )
         maps = decode_ids(user_map, self._codes)
         user_map = maps.with_columns(pl.col(S.USER_ID).cast(pl.String))
         items = decode_ids(item_map, self._codes)
@@ -202,6 +279,14 @@ class SparkEngine(Engine[Any]):
             return _splits.cold_start(
                 interactions, params, spark=self.spark, staging=self.staging, **params
             )
+        if protocol == "last_session_out":
+            return _sessions.last_session_out(interactions, params, **params)
+        if protocol == "temporal_sessions":
+            return _sessions.temporal_sessions(interactions, params, **params)
+        if protocol == "srgnn":
+            return _sessions.srgnn_split(interactions, params, **params)
+        if protocol == "target_event":
+            return _events.target_event(interactions, params, spark=self.spark, **params)
         raise UsageError(f"--engine spark: split protocol {protocol!r} has no Spark implementation")
 
     def user_item(self, train: Any, *, weight: str) -> pl.DataFrame:

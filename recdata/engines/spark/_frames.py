@@ -36,8 +36,29 @@ def time_key(frame: Any, time: str = S.TIME) -> Any:
 
 
 def checkpoint(frame: Any) -> Any:
-    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step)."""
-    return frame.localCheckpoint(eager=True)
+    """Materialise a frame on the executors and cut its lineage (k-core rounds, each step);
+    a frame this returned is returned as it is."""
+    if getattr(frame, _MATERIALISED, False):
+        return frame
+    out = frame.localCheckpoint(eager=True)
+    setattr(out, _MATERIALISED, True)
+    return out
+
+
+_MATERIALISED = "_recdata_materialised"
+
+BROADCAST_ROWS = 20_000_000
+"""Rows up to which a materialised per-user or per-item table joins the interactions as a
+broadcast (no shuffle of the interactions); above it Spark picks the join."""
+
+
+def small_side(table: Any, rows: int | None = None) -> Any:
+    """A per-user or per-item table (``rows`` long, counted when not given), marked for
+    broadcast when it has at most BROADCAST_ROWS rows."""
+    from pyspark.sql import functions as F
+
+    rows = table.count() if rows is None else rows
+    return F.broadcast(table) if rows <= BROADCAST_ROWS else table
 
 
 class Staging:
@@ -93,21 +114,35 @@ def to_polars(frame: Any, schema: dict[str, pl.DataType] | None = None) -> pl.Da
 class IdCodes:
     """String (or Categorical) ``user_id``/``item_id`` as int64 codes in the order of their
     sorted values, so ordering by code is ordering by raw id (as polars sorts strings), and
-    Spark shuffles 8-byte keys, never strings. ``values[name][c]`` is the raw id of code c.
+    Spark shuffles 8-byte keys, never strings. ``values[name][c]`` is the raw id of code c;
+    null ids stay null.
 
-    The codes are worked out once over the whole column (its distinct values sorted; a 4-byte
-    code per row for strings, a lookup by category for Categorical columns) and then applied a
-    chunk of rows at a time by :meth:`encode`."""
+    The codes are worked out once over the whole column (string columns by the polars
+    engine's raw-id indexing, both at once, into a 4-byte code per row; Categorical columns by
+    a lookup per category) and then applied a chunk of rows at a time by :meth:`encode`."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
+        from recdata.transforms._codes import in_pair
+        from recdata.transforms._index import _ranked
+
         self.values: dict[str, pl.Series] = {}
         self._rows: dict[str, pl.Series] = {}
         self._lookup: dict[str, pl.Series] = {}
-        for name in (S.USER_ID, S.ITEM_ID):
-            if name not in frame.columns:
-                continue
+        present = [n for n in (S.USER_ID, S.ITEM_ID) if n in frame.columns]
+        strings = [n for n in present if frame.schema[n] == pl.String]
+        fast = [n for n in strings if frame[n].null_count() == 0]
+        if len(fast) == 2:
+            pair = in_pair(lambda s: _ranked(s, "raw_id"), frame[fast[0]], frame[fast[1]])
+            ranked = dict(zip(fast, pair, strict=True))
+        else:
+            ranked = {name: _ranked(frame[name], "raw_id") for name in fast}
+        for name in present:
             column, dtype = frame[name], frame.schema[name]
-            if dtype == pl.String:
+            if name in ranked:
+                keys, idx_of, idx = ranked.pop(name)
+                values = keys.gather(np.argsort(idx_of))
+                self._rows[name] = pl.Series(name, np.subtract(idx, 1, out=idx))
+            elif dtype == pl.String:  # with nulls (rare): an Enum of the sorted values
                 values = column.unique().drop_nulls().sort()
                 self._rows[name] = column.cast(pl.Enum(values)).to_physical()
             elif isinstance(dtype, pl.Categorical):
@@ -133,6 +168,13 @@ class IdCodes:
             for name, lookup in self._lookup.items()
         ]
         return chunk.with_columns(coded) if coded else chunk
+
+
+def encode_ids(frame: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """The whole ``frame`` with its ids coded by :class:`IdCodes`, and the sorted values
+    (code c stands for ``values[name][c]``)."""
+    codes = IdCodes(frame)
+    return codes.encode(frame, 0), codes.values
 
 
 def numbered_chunks(frame: pl.DataFrame, codes: IdCodes, rows: int) -> Iterator[pl.DataFrame]:

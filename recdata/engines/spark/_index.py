@@ -1,5 +1,9 @@
 """Index assignment on Spark: contiguous int32 ids from 1 in the polars engine's order, rows
-numbered in sequence order (user_idx, time with nulls first, source row)."""
+numbered in sequence order (user_idx, time with nulls first, source row).
+
+The per-user and per-item aggregates come to the driver (the id maps are collected there
+anyway), where the order is a polars sort; the (raw id, idx, offset) tables go back as
+broadcasts. Spark never sorts all keys in one partition."""
 
 from __future__ import annotations
 
@@ -8,83 +12,74 @@ from typing import Any
 import polars as pl
 
 from recdata import schema as S
-from recdata.engines.spark._frames import ROW, checkpoint, time_key, to_polars
+from recdata.engines.spark._frames import ROW, checkpoint, small_side, time_key, to_polars
 from recdata.errors import TransformError
 
 U, IT = S.USER_ID, S.ITEM_ID
+ORDERS = ("raw_id", "popularity", "first_seen", "input")
 
 
-def _ranked(keys: Any, order: list[Any], idx: str) -> Any:
-    """``keys`` numbered 1..k by ``order`` (one window over the distinct entities)."""
-    from pyspark.sql import Window
+def _aggregates(frame: Any, raw: str, order: str) -> pl.DataFrame:
+    """One row per distinct ``raw`` key with its rows ``_n`` and what ``order`` sorts by."""
     from pyspark.sql import functions as F
 
-    return keys.withColumn(idx, F.row_number().over(Window.orderBy(*order)).cast("int"))
-
-
-def _entity_index(frame: Any, raw: str, idx: str, order: str) -> Any:
-    """(raw id, idx) of every distinct user or item by ``raw_id`` or ``popularity``; for
-    ``first_seen`` users: by their earliest (time, source row)."""
-    from pyspark.sql import functions as F
-
-    if order == "raw_id":
-        return _ranked(frame.select(raw).distinct(), [F.col(raw).asc()], idx)
-    if order == "popularity":
-        counts = frame.groupBy(raw).agg(F.count(F.lit(1)).alias("_n"))
-        return _ranked(counts, [F.col("_n").desc(), F.col(raw).asc()], idx).drop("_n")
+    aggs = [F.count(F.lit(1)).alias("_n")]
     if order == "input":  # first appearance in the input rows
-        first = frame.groupBy(raw).agg(F.min(F.col(ROW)).alias("_f"))
-        return _ranked(first, [F.col("_f").asc()], idx).drop("_f")
-    if order == "first_seen":
-        first = frame.groupBy(raw).agg(F.min(F.struct(time_key(frame), F.col(ROW))).alias("_f"))
-        return _ranked(first, [F.col("_f").asc()], idx).drop("_f")
-    raise TransformError(
-        f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, input"
-    )
+        aggs.append(F.min(F.col(ROW)).alias("_f"))
+    elif order == "first_seen":  # earliest (time, source row)
+        first = F.min(F.struct(time_key(frame).alias("t"), F.col(ROW).alias("r")))
+        aggs += [first.getField("t").alias("_t"), first.getField("r").alias("_f")]
+    return to_polars(frame.groupBy(raw).agg(*aggs))
 
 
-def _sequence_numbers(frame: Any) -> Any:
-    """``interaction_idx``: each user's offset (rows of smaller user_idx) plus the row's
-    position in the user's (time, source row) order; no global sort of the rows."""
+def _numbered(keys: pl.DataFrame, raw: str, idx: str, order: str) -> pl.DataFrame:
+    """``keys`` sorted by ``order`` (ties by raw id, as the polars engine) with ``idx`` 1..k."""
+    if order == "raw_id":
+        keys = keys.sort(raw)
+    elif order == "popularity":
+        keys = keys.sort(["_n", raw], descending=[True, False])
+    elif order == "input":
+        keys = keys.sort("_f")
+    else:  # first_seen
+        keys = keys.sort(["_t", "_f"])
+    return keys.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias(idx))
+
+
+def index(
+    frame: Any, *, order: str, stage: Any, spark: Any
+) -> tuple[Any, pl.DataFrame, pl.DataFrame]:
+    """The indexed interactions (interaction_idx, user_idx, item_idx, other columns) and the
+    user and item maps (idx, raw id or its code) as polars frames sorted by idx.
+    ``stage``/``spark``: the engine's staging folder and session (to send tables back)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    per_user = frame.groupBy(S.USER).agg(F.count(F.lit(1)).alias("_n"))
-    offsets = per_user.withColumn(
-        "_off", F.sum("_n").over(Window.orderBy(S.USER)) - F.col("_n")
-    ).select(S.USER, "_off")
-    pos = F.row_number().over(Window.partitionBy(S.USER).orderBy(time_key(frame), F.col(ROW))) - 1
-    return frame.join(F.broadcast(offsets), S.USER).withColumn(
-        S.INTERACTION, (F.col("_off") + pos).cast("long")
-    )
-
-
-def index(frame: Any, *, order: str) -> tuple[Any, pl.DataFrame, pl.DataFrame]:
-    """The indexed interactions (interaction_idx, user_idx, item_idx, other columns) and the
-    user and item maps (idx, raw id as string) as polars frames sorted by idx."""
-    from pyspark.sql import functions as F
-
+    if order not in ORDERS:
+        raise TransformError(
+            f"index_ids: order={order!r} is not one of raw_id, first_seen, popularity, input"
+        )
     clash = {S.INTERACTION, S.USER, S.ITEM} & set(frame.columns)
     if clash:
         raise TransformError(
             f"index_ids: the frame already has column(s) {sorted(clash)}; drop or rename them"
         )
-    users = checkpoint(_entity_index(frame, U, S.USER, order))
     rest = [c for c in frame.columns if c not in (U, IT, ROW)]
-    if order == "first_seen":
-        with_users = frame.join(users, U)
-        seq = checkpoint(_sequence_numbers(with_users))
-        first = seq.groupBy(IT).agg(F.min(S.INTERACTION).alias("_f"))
-        items = checkpoint(_ranked(first, [F.col("_f").asc()], S.ITEM).drop("_f"))
-        out = seq.join(items, IT)
-    else:
-        items = checkpoint(_entity_index(frame, IT, S.ITEM, order))
-        out = _sequence_numbers(frame.join(users, U).join(items, IT))
-    out = checkpoint(out.select(S.INTERACTION, S.USER, S.ITEM, *rest))
-    return out, _map(users, S.USER, U), _map(items, S.ITEM, IT)
-
-
-def _map(keys: Any, idx: str, raw: str) -> pl.DataFrame:
-    """(idx int32, raw id or its code) sorted by idx."""
-    got = to_polars(keys.select(idx, raw)).sort(idx)
-    return got.with_columns(pl.col(idx).cast(pl.Int32))
+    users = _numbered(_aggregates(frame, U, order), U, S.USER, order)
+    offsets = users.select(
+        U, S.USER, (pl.col("_n").cum_sum() - pl.col("_n")).cast(pl.Int64).alias("_off")
+    )
+    items = None
+    if order != "first_seen":
+        items = _numbered(_aggregates(frame, IT, order), IT, S.ITEM, order)
+    user_side = small_side(stage.put(spark, offsets), offsets.height)
+    by_user = Window.partitionBy(S.USER).orderBy(time_key(frame), F.col(ROW))
+    seq = frame.join(user_side, U).withColumn(
+        S.INTERACTION, (F.col("_off") + F.row_number().over(by_user) - 1).cast("long")
+    )
+    if items is None:  # first_seen items: by their first row in sequence order
+        seq = checkpoint(seq)
+        first = to_polars(seq.groupBy(IT).agg(F.min(S.INTERACTION).alias("_f")))
+        items = _numbered(first.with_columns(pl.lit(0).alias("_t")), IT, S.ITEM, "first_seen")
+    item_side = small_side(stage.put(spark, items.select(IT, S.ITEM)), items.height)
+    out = checkpoint(seq.join(item_side, IT).select(S.INTERACTION, S.USER, S.ITEM, *rest))
+    return out, users.select(S.USER, U), items.select(S.ITEM, IT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -64,15 +65,14 @@ def _local_cores(master: str) -> int | None:
     return os.cpu_count() or 1 if got.group(1) == "*" else int(got.group(1))
 
 
-def spark_session(
+def start_spark_session(
     master: str | None = None,
     *,
     conf: dict[str, str] | None = None,
     driver_memory: str | None = None,
-) -> Any:
-    """A SparkSession for recdata: ``master`` (default ``local[*]``), or Spark Connect when
-    ``SPARK_REMOTE`` is set and no master is given. Console noise is off (log level ERROR, no
-    progress bar, no UI); the session time zone is UTC."""
+) -> _Starting:
+    """Start a session as :func:`spark_session` does, returning once the JVM is up; the rest
+    of its start-up runs in a thread (so a build reads its sources meanwhile)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -99,13 +99,55 @@ def spark_session(
         settings.setdefault("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
     for key, value in settings.items():
         builder = builder.config(key, value)
+    if master is None and remote:
+        return _Starting(builder, None)
     console = Path(tempfile.gettempdir()) / "recdata-spark-console.log"
+    with _jvm_output_to(console):  # the JVM keeps these as its stdout/stderr
+        _launch_jvm(master or "local[*]", settings)
+    return _Starting(builder, "ERROR")
+
+
+def _launch_jvm(master: str, settings: dict[str, str]) -> None:
+    """Start the JVM (Spark's gateway) with the session's settings, as ``getOrCreate`` would."""
+    from pyspark import SparkConf
+    from pyspark.core.context import SparkContext
+
+    conf = SparkConf().setMaster(master).setAppName("recdata")
+    for key, value in settings.items():
+        conf.set(key, value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
-        if master is None and remote:
-            session = builder.getOrCreate()
-        else:
-            with _jvm_output_to(console):
-                session = builder.getOrCreate()
-            session.sparkContext.setLogLevel("ERROR")
-    return session
+        SparkContext._ensure_initialized(conf=conf)
+
+
+class _Starting:
+    """A session being created (the JVM is already up): :meth:`result` waits for it."""
+
+    def __init__(self, builder: Any, log_level: str | None) -> None:
+        self._builder, self._log_level = builder, log_level
+        self._future = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="recdata-spark-start"
+        ).submit(self._create)
+
+    def _create(self) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pyspark on pandas >= 3
+            session = self._builder.getOrCreate()
+        if self._log_level is not None:
+            session.sparkContext.setLogLevel(self._log_level)
+        return session
+
+    def result(self) -> Any:
+        return self._future.result()
+
+
+def spark_session(
+    master: str | None = None,
+    *,
+    conf: dict[str, str] | None = None,
+    driver_memory: str | None = None,
+) -> Any:
+    """A SparkSession for recdata: ``master`` (default ``local[*]``), or Spark Connect when
+    ``SPARK_REMOTE`` is set and no master is given. Console noise is off (log level ERROR, no
+    progress bar, no UI); the session time zone is UTC."""
+    return start_spark_session(master, conf=conf, driver_memory=driver_memory).result()

@@ -11,7 +11,7 @@ import polars as pl
 from recdata import schema as S
 from recdata.dataset import SplitRecord
 from recdata.engines._base import SplitResult
-from recdata.engines.spark._frames import checkpoint, to_polars
+from recdata.engines.spark._frames import checkpoint, small_side, to_polars
 from recdata.errors import TransformError
 from recdata.splits._split import DROPPED, TEST, TRAIN, VALID, check_ratios, to_ms
 
@@ -38,18 +38,28 @@ def add_history(frame: Any, *, cap: int | None) -> Any:
     return frame.withColumn(S.HISTORY, F.collect_list(F.col(S.ITEM)).over(window))
 
 
-def _counts_per_part(parted: Any) -> dict[int, dict[str, int]]:
+def _counts_per_part(parted: Any, short: Any = None) -> dict[int, dict[str, int]]:
+    """Rows, users and items of every part code (dropped included), in one job; with
+    ``short`` (a per-user condition) also the rows and users it holds per part."""
     from pyspark.sql import functions as F
 
-    rows = parted.groupBy(PART).agg(
+    aggs = [
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct(S.USER).alias("users"),
         F.countDistinct(S.ITEM).alias("items"),
-    )
-    got = {r[PART]: r.asDict() for r in rows.collect()}
-    empty = {"rows": 0, "users": 0, "items": 0}
+    ]
+    fields = ["rows", "users", "items"]
+    if short is not None:
+        aggs += [
+            F.sum(short.cast("long")).alias("short_rows"),
+            F.countDistinct(F.when(short, F.col(S.USER))).alias("short_users"),
+        ]
+        fields += ["short_rows", "short_users"]
+    got = {r[PART]: r.asDict() for r in parted.groupBy(PART).agg(*aggs).collect()}
+    empty = dict.fromkeys(fields, 0)
     return {
-        k: {f: int(got.get(k, empty)[f]) for f in ("rows", "users", "items")} for k in (0, 1, 2)
+        k: {f: int(got.get(k, empty)[f] or 0) for f in fields}
+        for k in (TRAIN, VALID, TEST, DROPPED)
     }
 
 
@@ -64,27 +74,29 @@ def _result(
     moved: dict[str, int] | None = None,
     counts: dict[str, int] | None = None,
     rows_in: int,
+    per: dict[int, dict[str, int]] | None = None,
 ) -> SplitResult[Any]:
-    """Parts and record from a frame with a part code per row (as ``make_split``)."""
+    """Parts and record from a frame with a part code per row (as ``make_split``); ``per``:
+    the frame's :func:`_counts_per_part` when the caller has them."""
     from pyspark.sql import functions as F
 
     from recdata.splits._split import PartCounts, SplitReport
 
     parted = checkpoint(parted)
-    per = _counts_per_part(parted)
-    columns = [c for c in parted.columns if c != PART]
+    per = per if per is not None else _counts_per_part(parted)
+    columns = [c for c in parted.columns if c not in (PART, "_n", "_b")]
     parts = {
         name: parted.filter(F.col(PART) == code).select(*columns)
         for name, code in (("train", TRAIN), ("valid", VALID), ("test", TEST))
     }
-    any_dropped = parted.filter(F.col(PART) == DROPPED).limit(1).count() > 0
+    any_dropped = per[DROPPED]["rows"] > 0
     report = SplitReport(
         protocol=protocol,
         params=report_params,
         rows_in=rows_in,
-        train=PartCounts(**per[TRAIN]),
-        valid=PartCounts(**per[VALID]),
-        test=PartCounts(**per[TEST]),
+        train=PartCounts(**_rows_users_items(per[TRAIN])),
+        valid=PartCounts(**_rows_users_items(per[VALID])),
+        test=PartCounts(**_rows_users_items(per[TEST])),
         dropped=dropped or {},
         moved=moved or {},
         counts=counts or {},
@@ -99,6 +111,10 @@ def _result(
     )
     sizes = {"train": per[TRAIN]["rows"], "valid": per[VALID]["rows"], "test": per[TEST]["rows"]}
     return SplitResult(parts, record, sizes)
+
+
+def _rows_users_items(counts: dict[str, int]) -> dict[str, int]:
+    return {k: counts[k] for k in ("rows", "users", "items")}
 
 
 def leave_one_out(
@@ -121,11 +137,7 @@ def leave_one_out(
         raise TransformError(
             f"leave_one_out: short_users={short_users!r} is not one of train, drop"
         )
-    rows_in = frame.count()
-    if history:
-        frame = add_history(frame, cap=history_cap)
-    back = F.row_number().over(_user_window(F.col(S.INTERACTION).desc()))
-    frame = frame.withColumn("_n", F.count(F.lit(1)).over(_window_user())).withColumn("_b", back)
+    frame = _rows_from_end(add_history(frame, cap=history_cap) if history else frame)
     long = F.col("_n") >= min_interactions
     short_code = DROPPED if short_users == "drop" else TRAIN
     part = (
@@ -135,12 +147,10 @@ def leave_one_out(
         .otherwise(F.lit(TRAIN))
     )
     parted = checkpoint(frame.withColumn(PART, part.cast("byte")))
-    short = (
-        parted.filter(~long)
-        .agg(F.countDistinct(S.USER).alias("users"), F.count(F.lit(1)).alias("rows"))
-        .collect()[0]
-    )
-    short_rows, short_n = int(short["rows"]), int(short["users"])
+    per = _counts_per_part(parted, short=~long)
+    rows_in = sum(c["rows"] for c in per.values())
+    short_rows = sum(c["short_rows"] for c in per.values())
+    short_n = sum(c["short_users"] for c in per.values())
     report_params = {
         "min_interactions": min_interactions,
         "short_users": short_users,
@@ -149,7 +159,7 @@ def leave_one_out(
     }
     key = "short_users"
     return _result(
-        parted.drop("_n", "_b"),
+        parted,
         protocol="leave_one_out",
         params=params,
         report_params=report_params,
@@ -158,7 +168,30 @@ def leave_one_out(
         moved={key: short_rows} if short_users == "train" else {},
         counts={"short_users": short_n, "short_user_rows": short_rows},
         rows_in=rows_in,
+        per=per,
     )
+
+
+def _rows_from_end(frame: Any) -> Any:
+    """``_n`` (the user's rows) and ``_b`` (1 for the user's last row in sequence order, 2 for
+    the one before, ...). Each user's ``interaction_idx`` values are contiguous after indexing,
+    so one aggregate and a broadcast join give both; a window (a sort) is the fallback."""
+    from pyspark.sql import functions as F
+
+    idx = F.col(S.INTERACTION)
+    per_user = frame.groupBy(S.USER).agg(
+        F.count(F.lit(1)).alias("_n"), F.max(idx).alias("_last"), F.min(idx).alias("_first")
+    )
+    per_user = checkpoint(per_user)
+    gaps = per_user.filter(F.col("_last") - F.col("_first") + 1 != F.col("_n"))
+    if gaps.limit(1).count() == 0:
+        ends = small_side(per_user.select(S.USER, "_n", "_last"))
+        joined = frame.join(ends, S.USER).select(*frame.columns, "_n", "_last")
+        back = (F.col("_last") - idx + 1).cast("int")
+        return joined.withColumn("_b", back).drop("_last")
+    back = F.row_number().over(_user_window(idx.desc()))
+    counted = frame.withColumn("_n", F.count(F.lit(1)).over(_window_user()))
+    return counted.withColumn("_b", back)
 
 
 def _window_user() -> Any:

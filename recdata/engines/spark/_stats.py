@@ -11,67 +11,75 @@ from recdata import schema as S
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _distribution(counts: Any) -> dict[str, float]:
-    from pyspark.sql import functions as F
-
-    row = counts.agg(
-        F.min("n").alias("min"),
-        F.median("n").alias("median"),
-        F.avg("n").alias("mean"),
-        F.max("n").alias("max"),
-    ).collect()[0]
-    return {k: (round(float(row[k]), 4) if row[k] is not None else None) for k in row.asDict()}
-
-
 def _as_text(ms: int | None) -> str | None:
     """Epoch milliseconds as polars prints a ``Datetime("ms", "UTC")`` value's Python form."""
     return None if ms is None else str(_EPOCH + dt.timedelta(milliseconds=int(ms)))
 
 
 def interaction_stats(frame: Any) -> dict[str, Any]:
-    """Counts, density, per-user/per-item distributions, time range, ties and duplicates."""
+    """Counts, density, per-user/per-item distributions, time range, ties and duplicates, in
+    two passes over the rows: per-user and per-item counts (with the time range) as grouping
+    sets, then per-(user, item) and per-(user, time) counts as grouping sets."""
     from pyspark.sql import functions as F
 
     user, item, time = S.USER, S.ITEM, S.TIME
     has_time = time in frame.columns
-    head_cols = [
-        F.count(F.lit(1)).alias("interactions"),
-        F.countDistinct(user).alias("users"),
-        F.countDistinct(item).alias("items"),
-    ]
-    if has_time:
-        head_cols += [
-            F.min(F.unix_millis(time)).alias("t_min"),
-            F.max(F.unix_millis(time)).alias("t_max"),
-            F.sum(F.col(time).isNull().cast("long")).alias("t_null"),
-        ]
-    head = frame.agg(*head_cols).collect()[0]
-    n, users, items = int(head["interactions"]), int(head["users"]), int(head["items"])
-    distinct_pairs = frame.select(user, item).distinct().count()
+    ms = F.unix_millis(F.col(time)) if has_time else F.lit(None).cast("long")
+    per_entity = frame.groupingSets([[user], [item]], user, item).agg(
+        F.count(F.lit(1)).alias("n"),
+        F.grouping(user).alias("_item"),
+        F.min(ms).alias("t_min"),
+        F.max(ms).alias("t_max"),
+        F.sum(ms.isNull().cast("long")).alias("t_null"),
+    )
+    rows = per_entity.groupBy("_item").agg(
+        F.count(F.lit(1)).alias("ids"),
+        F.sum("n").alias("rows"),
+        F.min("n").alias("min"),
+        F.median("n").alias("median"),
+        F.avg("n").alias("mean"),
+        F.max("n").alias("max"),
+        F.min("t_min").alias("t_min"),
+        F.max("t_max").alias("t_max"),
+        F.sum("t_null").alias("t_null"),
+    )
+    got = {r["_item"]: r for r in rows.collect()}
+    per_user, per_item = got.get(0), got.get(1)
+    n = int(per_user["rows"]) if per_user else 0
+    users = int(per_user["ids"]) if per_user else 0
+    items = int(per_item["ids"]) if per_item else 0
+    pair_sets = [[user, item], [user, time]] if has_time else [[user, item]]
+    group_cols = [user, item, time] if has_time else [user, item]
+    pairs = frame.groupingSets(pair_sets, *group_cols).agg(
+        F.count(F.lit(1)).alias("n"), F.grouping(item).alias("_time")
+    )
+    tie = (F.col("_time") == 1) & F.col(time).isNotNull() & (F.col("n") > 1) if has_time else None
+    totals = pairs.agg(
+        F.sum((F.col("_time") == 0).cast("long")).alias("pairs"),
+        F.sum(F.when(tie, F.col("n")).otherwise(0) if tie is not None else F.lit(0)).alias("tied"),
+    ).collect()[0]
+    distinct_pairs = int(totals["pairs"] or 0)
     out: dict[str, Any] = {
         "users": users,
         "items": items,
         "interactions": n,
         "density": round(n / (users * items), 8) if users and items else 0.0,
-        "per_user": _distribution(frame.groupBy(user).agg(F.count(F.lit(1)).alias("n")))
-        if n
-        else {},
-        "per_item": _distribution(frame.groupBy(item).agg(F.count(F.lit(1)).alias("n")))
-        if n
-        else {},
+        "per_user": _distribution(per_user) if n else {},
+        "per_item": _distribution(per_item) if n else {},
         "duplicate_pairs": int(n - distinct_pairs),
     }
     if has_time:
-        out["timestamp_min"] = _as_text(head["t_min"])
-        out["timestamp_max"] = _as_text(head["t_max"])
-        out["timestamp_nulls"] = int(head["t_null"] or 0)
-        tied = (
-            frame.filter(F.col(time).isNotNull())
-            .groupBy(user, time)
-            .agg(F.count(F.lit(1)).alias("n"))
-            .filter(F.col("n") > 1)
-            .agg(F.sum("n").alias("s"))
-            .collect()[0]["s"]
-        )
-        out["tied_timestamp_share"] = round((tied or 0) / n, 6) if n else 0.0
+        out["timestamp_min"] = _as_text(per_user["t_min"]) if per_user else None
+        out["timestamp_max"] = _as_text(per_user["t_max"]) if per_user else None
+        out["timestamp_nulls"] = int(per_user["t_null"] or 0) if per_user else 0
+        tied = int(totals["tied"] or 0)
+        out["tied_timestamp_share"] = round(tied / n, 6) if n else 0.0
     return out
+
+
+def _distribution(row: Any) -> dict[str, float]:
+    """min / median / mean / max of one entity's counts, rounded as polars' are."""
+    return {
+        k: (round(float(row[k]), 4) if row[k] is not None else None)
+        for k in ("min", "median", "mean", "max")
+    }
