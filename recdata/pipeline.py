@@ -690,18 +690,24 @@ def _build(
         # then freed, so the graphs' pair counts run without them in memory
         stage.stage("saving the interactions")
         interaction_stats = engine.statistics(indexed.interactions)
-        interactions = engine.collect(indexed.interactions)
         sessions = events = None
-        if S.SESSION in interactions.columns:
-            sessions = _session_stats(interactions, inputs.users_are_sessions)
-        if S.EVENT in interactions.columns:
-            events = {
-                "vocabulary": list(recipe.events or []),
-                "counts": event_counts(interactions),
-            }
-        writer.write_interactions(interactions)
+        columns = engine.columns(indexed.interactions)
+        if S.SESSION in columns or S.EVENT in columns:  # their statistics need the whole table
+            interactions = engine.collect(indexed.interactions)
+            if S.SESSION in columns:
+                sessions = _session_stats(interactions, inputs.users_are_sessions)
+            if S.EVENT in columns:
+                events = {
+                    "vocabulary": list(recipe.events or []),
+                    "counts": event_counts(interactions),
+                }
+            writer.write_interactions(interactions)
+            del interactions
+        else:  # in ordered chunks: the engine need not hand the whole table over at once
+            chunks = engine.collect_chunks(indexed.interactions)
+            writer.write_interactions(chunks, rows=interaction_stats["interactions"])
         user_map = indexed.user_map
-        del interactions, indexed
+        del indexed
 
         extras = _Extras()
         if features:
@@ -723,7 +729,14 @@ def _build(
         }
         if inputs.normalisations:
             statistics["normalisations"] = inputs.normalisations
-        tables = _collect_tables(engine, items, users, splits, extras)
+        for name, split in splits.items():  # each part in ordered chunks, then let go
+            for part, frame in split.parts.items():
+                rows = split.sizes.get(part)
+                if rows is None:  # no row count: the part is collected whole
+                    writer.write_split_part(name, part, engine.collect(frame))
+                else:
+                    writer.write_split_part(name, part, engine.collect_chunks(frame), rows=rows)
+        tables = _collect_tables(items, users, extras)
         if sessions is not None:
             statistics["sessions"] = sessions
         if events is not None:
@@ -761,23 +774,13 @@ def _hand_over(engine: Engine[Any], inputs: _Inputs) -> Any:
     return engine.load(frame)
 
 
-def _collect_tables(
-    engine: Engine[Any],
-    items: pl.DataFrame,
-    users: pl.DataFrame,
-    splits: dict[str, SplitResult[Any]],
-    extras: _Extras,
-) -> DatasetTables:
-    """Stage ``write`` (first half): every table but the interactions (written earlier) as a
-    polars frame, in its defined row order, so the bytes come from the one folder writer."""
+def _collect_tables(items: pl.DataFrame, users: pl.DataFrame, extras: _Extras) -> DatasetTables:
+    """Stage ``write`` (first half): the tables not written yet (items, users, features,
+    graphs; the interactions and the split parts are written from the engine's chunks)."""
     return DatasetTables(
         interactions=pl.DataFrame(),
         items=items,
         users=users,
-        splits={
-            name: {part: engine.collect(frame) for part, frame in split.parts.items()}
-            for name, split in splits.items()
-        },
         features=extras.features,
         graphs=extras.graphs,
     )

@@ -167,40 +167,36 @@ class DatasetTables:
 _Producer = Callable[[], Iterable[pa.Table]]
 
 
-def _table_jobs(
-    tables: DatasetTables, max_rows_per_file: int | None, *, interactions: bool = True
-) -> Iterator[tuple[str, int, _Producer]]:
-    """``(relative path, rows, producer)`` per file, conformed one file at a time (so only one
-    file's Arrow copy is ever in memory); large interaction-shaped tables become parts.
-    ``interactions=False`` leaves out the interactions table (written earlier)."""
-    part_rows = max_rows_per_file or PART_ROWS
-    interaction_tables = {"interactions.parquet": (tables.interactions, "interactions")}
-    if not interactions:
-        interaction_tables.clear()
+def _interaction_tables(
+    tables: DatasetTables, *, interactions: bool = True
+) -> dict[str, tuple[pl.DataFrame, str]]:
+    """``{relative path: (frame, label)}`` of the interaction-shaped tables (the interactions
+    unless ``interactions=False``, and every split part), in path order."""
+    out = {"interactions.parquet": (tables.interactions, "interactions")} if interactions else {}
     for protocol, parts in tables.splits.items():
-        unknown = set(parts) - set(SPLIT_PARTS)
-        if unknown:
-            raise UsageError(
-                f"split {protocol!r}: unknown part(s) {sorted(unknown)}; use train/valid/test"
-            )
+        _check_parts(protocol, parts)
         for part in SPLIT_PARTS:
             if part in parts:
-                rel = f"splits/{protocol}/{part}.parquet"
-                interaction_tables[rel] = (parts[part], f"split {protocol}/{part}")
+                out[f"splits/{protocol}/{part}.parquet"] = (parts[part], f"split {protocol}/{part}")
+    return dict(sorted(out.items()))
+
+
+def _check_parts(protocol: str, parts: Iterable[str]) -> None:
+    unknown = set(parts) - set(SPLIT_PARTS)
+    if unknown:
+        raise UsageError(
+            f"split {protocol!r}: unknown part(s) {sorted(unknown)}; use train/valid/test"
+        )
+
+
+def _table_jobs(tables: DatasetTables) -> Iterator[tuple[str, int, _Producer]]:
+    """``(relative path, rows, producer)`` per file of the tables that are not
+    interaction-shaped (items, users, features, graphs, candidates), conformed one file at a
+    time (so only one file's Arrow copy is ever in memory)."""
     singles: dict[str, tuple[int, _Producer]] = {
         "items.parquet": (tables.items.height, lambda: [_conform(tables.items, S.ITEMS, "items")]),
         "users.parquet": (tables.users.height, lambda: [_conform(tables.users, S.USERS, "users")]),
     }
-    for rel, (frame, what) in interaction_tables.items():
-        if frame.height <= part_rows:
-            singles[rel] = (frame.height, _conformer(frame, what))
-            continue
-        for index, start in enumerate(range(0, frame.height, part_rows)):
-            piece = frame.slice(start, part_rows)
-            singles[part_file(rel, index)] = (
-                piece.height,
-                _conformer(piece, f"{what} part {index}"),
-            )
     for key, frame in tables.features.items():
         singles[f"features/{key}.parquet"] = (frame.height, _feature_producer(key, frame))
     for key, frame in tables.graphs.items():
@@ -214,16 +210,89 @@ def _table_jobs(
         yield rel, rows, produce
 
 
+def _part_row_groups(
+    chunks: Iterable[pl.DataFrame], part_rows: int
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """``(part index, rows)``: the rows of ``chunks`` (ordered, of any sizes) cut into parts of
+    ``part_rows`` and each part into row groups of :data:`_ROW_GROUP` from the part's start.
+
+    A row group inside one chunk is a slice of it (as slicing the whole table gives); one
+    spanning chunks is their concatenation in one piece of memory. No rows at all: one empty
+    row group (of the first chunk's schema)."""
+    pending: list[pl.DataFrame] = []
+    held = in_part = part = 0
+    first: pl.DataFrame | None = None
+    for chunk in chunks:
+        first = chunk if first is None else first
+        start = 0
+        while start < chunk.height:
+            size = min(_ROW_GROUP - held, part_rows - in_part - held, chunk.height - start)
+            pending.append(chunk.slice(start, size))
+            start, held = start + size, held + size
+            if held == _ROW_GROUP or in_part + held == part_rows:
+                yield part, pending[0] if len(pending) == 1 else pl.concat(pending, rechunk=True)
+                pending, in_part, held = [], in_part + held, 0
+                if in_part == part_rows:
+                    part, in_part = part + 1, 0
+    if held:
+        yield part, pending[0] if len(pending) == 1 else pl.concat(pending, rechunk=True)
+    elif part == 0 and in_part == 0:
+        if first is None:
+            raise ValueError("no chunk to take the table's columns from")
+        yield 0, first.clear()
+
+
+def write_rows(
+    folder: Path,
+    rel: str,
+    chunks: pl.DataFrame | Iterable[pl.DataFrame],
+    *,
+    what: str,
+    rows: int | None = None,
+    max_rows_per_file: int | None = None,
+) -> dict[str, FileRecord]:
+    """Write an interaction-shaped table (interactions, a split part) from its rows in order,
+    one chunk in memory at a time: ``rel`` when it has at most ``max_rows_per_file`` rows
+    (default :data:`PART_ROWS`), else the parts ``<stem>/part-NNNNN.parquet`` of exactly that
+    many (the last one shorter). The bytes do not depend on how the rows are chunked.
+
+    ``rows``, the table's row count, decides between the two before anything is written; it
+    is needed with chunks (a frame gives its own) and checked against the rows written."""
+    if isinstance(chunks, pl.DataFrame):
+        rows, chunks = chunks.height, [chunks]
+    elif rows is None:
+        raise ValueError(f"{what}: write_rows needs the row count to write chunks")
+    part_rows = max_rows_per_file or PART_ROWS
+    many = rows > part_rows
+    written: dict[str, FileRecord] = {}
+    got = 0
+
+    def counted(pieces: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        nonlocal got
+        for piece in pieces:
+            got += piece.height
+            yield piece
+
+    for index, group in itertools.groupby(
+        _part_row_groups(counted(chunks), part_rows), key=lambda item: item[0]
+    ):
+        label, target = (f"{what} part {index}", part_file(rel, index)) if many else (what, rel)
+        if target in written:  # a second file of a table announced as one
+            continue
+        written[target] = write_parquet(
+            (_conform(piece, S.INTERACTIONS, label) for _, piece in group), folder / target
+        )
+    if got != rows:
+        raise SchemaError(f"{what}: {rows:,} rows were announced, {got:,} arrived")
+    return written
+
+
 def _row_groups(
     frame: pl.DataFrame, convert: Callable[[pl.DataFrame], pa.Table]
 ) -> Iterator[pa.Table]:
     """``convert`` applied to each row group's slice of ``frame`` (one slice if it is empty)."""
     for start in range(0, max(frame.height, 1), _ROW_GROUP):
         yield convert(frame.slice(start, _ROW_GROUP))
-
-
-def _conformer(frame: pl.DataFrame, what: str) -> _Producer:
-    return lambda: _row_groups(frame, lambda piece: _conform(piece, S.INTERACTIONS, what))
 
 
 def _feature_producer(key: str, frame: pl.DataFrame) -> _Producer:
@@ -359,21 +428,57 @@ class DatasetWriter:
     def __init__(self, out: Path, tmp: Path, max_rows_per_file: int | None) -> None:
         self.out, self.tmp, self.max_rows_per_file = out, tmp, max_rows_per_file
         self.records: dict[str, FileRecord] = {}
-        self._interactions_written = False
+        self._written: set[str] = set()
 
-    def write_interactions(self, frame: pl.DataFrame) -> None:
+    def write_rows(
+        self,
+        rel: str,
+        chunks: pl.DataFrame | Iterable[pl.DataFrame],
+        what: str,
+        *,
+        rows: int | None = None,
+    ) -> None:
+        """Write one interaction-shaped table now, from a frame or its ordered chunks and row
+        count (:func:`write_rows`); :meth:`write` then skips it."""
+        self.records.update(
+            write_rows(
+                self.tmp,
+                rel,
+                chunks,
+                what=what,
+                rows=rows,
+                max_rows_per_file=self.max_rows_per_file,
+            )
+        )
+        self._written.add(rel)
+
+    def write_interactions(
+        self, frame: pl.DataFrame | Iterable[pl.DataFrame], *, rows: int | None = None
+    ) -> None:
         """Write ``interactions.parquet`` (or its parts) now; :meth:`write` then skips it."""
-        tables = DatasetTables(interactions=frame, items=pl.DataFrame(), users=pl.DataFrame())
-        for rel, _rows, produce in _table_jobs(tables, self.max_rows_per_file):
-            if rel == "interactions.parquet" or rel.startswith("interactions/"):
-                self.records[rel] = write_parquet(produce(), self.tmp / rel)
-        self._interactions_written = True
+        self.write_rows("interactions.parquet", frame, "interactions", rows=rows)
+
+    def write_split_part(
+        self,
+        protocol: str,
+        part: str,
+        frame: pl.DataFrame | Iterable[pl.DataFrame],
+        *,
+        rows: int | None = None,
+    ) -> None:
+        """Write ``splits/<protocol>/<part>.parquet`` (or its parts) now; :meth:`write` then
+        skips it."""
+        _check_parts(protocol, [part])
+        what = f"split {protocol}/{part}"
+        self.write_rows(f"splits/{protocol}/{part}.parquet", frame, what, rows=rows)
 
     def write(self, tables: DatasetTables, manifest: Manifest, *, build_log: str | None) -> None:
         """Write the remaining tables, the card, the Croissant file, the manifest and the log."""
-        interactions = not self._interactions_written
-        jobs = list(_table_jobs(tables, self.max_rows_per_file, interactions=interactions))
-        for rel, _rows, produce in jobs:
+        interactions = "interactions.parquet" not in self._written
+        for rel, (frame, what) in _interaction_tables(tables, interactions=interactions).items():
+            if rel not in self._written:
+                self.write_rows(rel, frame, what)
+        for rel, _rows, produce in list(_table_jobs(tables)):
             self.records[rel] = write_parquet(produce(), self.tmp / rel)
         _finish(self.tmp, manifest.model_copy(update={"files": dict(self.records)}))
         if build_log is not None:

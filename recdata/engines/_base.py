@@ -2,14 +2,15 @@
 
 A build reads and maps its sources on the driver (polars), hands the mapped interactions to an
 engine with :meth:`Engine.load`, and from then on holds only the engine's own frames (``F``)
-until :meth:`Engine.collect` turns a finished table into a ``polars.DataFrame`` for the folder
-writer. Every stage an engine implements gives the same rows in the same order as every other
-engine's (DESIGN §5, "engines").
+until :meth:`Engine.collect` turns a finished table into a ``polars.DataFrame`` (or
+:meth:`Engine.collect_chunks` into ordered chunks of one) for the folder writer. Every stage
+an engine implements gives the same rows in the same order as every other engine's (DESIGN §5, "engines").
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -90,6 +91,12 @@ class Engine(ABC, Generic[F]):
     @abstractmethod
     def collect(self, frame: F) -> pl.DataFrame:
         """A finished table as a ``polars.DataFrame``, rows in the frame's defined order."""
+
+    def collect_chunks(self, frame: F) -> Iterator[pl.DataFrame]:
+        """An indexed table (interactions, a split part) as consecutive ``polars.DataFrame``
+        chunks in ``interaction_idx`` order, so the writer never needs it whole; at least one
+        chunk (empty when the table is). Here: the whole of :meth:`collect` as one chunk."""
+        yield self.collect(frame)
 
     def columns(self, frame: F) -> list[str]:
         """Column names of a frame."""

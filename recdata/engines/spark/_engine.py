@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ from recdata.engines._base import Engine, Indexed, SplitResult
 from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
 from recdata.engines.spark._frames import (
     ROW,
+    IdCodes,
     Staging,
     checkpoint,
     decode_ids,
-    encode_ids,
+    numbered_chunks,
+    ordered_chunks,
     to_polars,
 )
 from recdata.engines.spark._session import start_spark_session
@@ -50,13 +53,19 @@ _KNOWN_TYPES: dict[str, pl.DataType] = {
 }
 
 
+CHUNK_ROWS = 1 << 22
+"""Rows per chunk moved between the driver and Spark (hand-over and collection), by default."""
+
+
 class SparkEngine(Engine[Any]):
     """Stages on Apache Spark; the mapped interactions arrive from the driver with their source
-    row number (``_row``), and finished tables return to the driver as Arrow, in order.
+    row number (``_row``), and finished tables return to the driver in order, a chunk at a time.
 
     ``master``: a Spark master URL (default ``local[*]``, or Spark Connect via
     ``SPARK_REMOTE``); ``spark``: an existing session to use (it is then not stopped);
-    ``staging``: a folder every executor can read, for the hand-over Parquet files."""
+    ``staging``: a folder every executor (and the driver) can read and write, for the
+    hand-over and collection Parquet files; ``chunk_rows``: the rows of one such file, which
+    bounds the driver's memory for moving tables."""
 
     name = "spark"
 
@@ -67,7 +76,11 @@ class SparkEngine(Engine[Any]):
         spark: Any = None,
         staging: str | Path | None = None,
         conf: dict[str, str] | None = None,
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
+        if chunk_rows < 1:
+            raise UsageError(f"SparkEngine: chunk_rows must be >= 1, got {chunk_rows}")
+        self.chunk_rows = chunk_rows
         self._own = spark is None
         self._spark = spark
         self._starting = start_spark_session(master, conf=conf) if spark is None else None
@@ -88,13 +101,15 @@ class SparkEngine(Engine[Any]):
     # ------------------------------------------------------------------ data in and out
 
     def load(self, interactions: pl.DataFrame) -> Any:
+        """The frame, in chunks of ``chunk_rows`` with their ``_row`` and coded ids, written to
+        staging Parquet files that Spark reads (no whole-frame copy on the driver)."""
         clash = {ROW} & set(interactions.columns)
         if clash:
             raise UsageError(f"--engine spark: the interactions have a column named {ROW!r}")
         self._schema = {**interactions.schema, **_KNOWN_TYPES}
-        numbered = interactions.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
-        numbered, self._codes = encode_ids(numbered)
-        return self.staging.put(self.spark, numbered)
+        codes = IdCodes(interactions)
+        self._codes = codes.values
+        return self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
@@ -107,6 +122,21 @@ class SparkEngine(Engine[Any]):
             got = decode_ids(to_polars(frame).sort(ROW).drop(ROW), self._codes)
             return got.cast({k: v for k, v in self._schema.items() if k in got.columns})
         return to_polars(frame, self._schema)
+
+    def collect_chunks(self, frame: Any) -> Iterator[pl.DataFrame]:
+        """An indexed frame as :meth:`collect` gives it, in ranges of ``chunk_rows``
+        ``interaction_idx`` values (written by Spark to staging, read back one by one)."""
+        if S.INTERACTION not in frame.columns:
+            yield self.collect(frame)
+            return
+        frame = frame.drop(ROW) if ROW in frame.columns else frame
+        yield from ordered_chunks(
+            frame,
+            key=S.INTERACTION,
+            rows=self.chunk_rows,
+            staging=self.staging,
+            schema=self._schema,
+        )
 
     def close(self) -> None:
         self.staging.close()
