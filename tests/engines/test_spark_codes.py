@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,3 +43,21 @@ def test_integer_ids_are_left_alone() -> None:
     frame = pl.DataFrame({"user_id": [3, 1], "item_id": [7, 7]})
     coded, values = encode_ids(frame)
     assert values == {} and coded.equals(frame)
+
+
+def test_local_heap_is_a_quarter_of_the_machine_unless_chosen(monkeypatch: Any) -> None:
+    import os
+
+    from recdata.engines.spark._session import _memory_chosen, local_heap
+
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert local_heap() == f"{max(1, total // 4 // 2**30)}g"
+    for name in ("PYSPARK_SUBMIT_ARGS", "SPARK_DRIVER_MEMORY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not _memory_chosen({"spark.ui.enabled": "false"})
+    assert _memory_chosen({"spark.driver.memory": "2g"})
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--driver-memory 6g pyspark-shell")
+    assert _memory_chosen({})
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "pyspark-shell")
+    monkeypatch.setenv("SPARK_DRIVER_MEMORY", "3g")
+    assert _memory_chosen({})

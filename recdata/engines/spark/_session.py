@@ -55,6 +55,24 @@ def _jvm_output_to(path: Path) -> Iterator[None]:
         os.close(saved[1])
 
 
+def local_heap() -> str:
+    """The JVM heap for local mode when nobody chose one: a quarter of this machine's memory
+    (at least 1 GB; Spark's own default of 1 GB runs out of heap near 10^7 rows)."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return f"{max(1, total // 4 // 2**30)}g"
+
+
+def _memory_chosen(settings: dict[str, str]) -> bool:
+    """Whether the heap was set: in the settings, ``PYSPARK_SUBMIT_ARGS`` or ``SPARK_DRIVER_MEMORY``."""
+    submit = os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    return (
+        "spark.driver.memory" in settings
+        or "--driver-memory" in submit
+        or "spark.driver.memory" in submit
+        or bool(os.environ.get("SPARK_DRIVER_MEMORY"))
+    )
+
+
 def _local_cores(master: str) -> int | None:
     """Cores of a ``local[N]``/``local[*]``/``local`` master; None for a cluster."""
     if master == "local":
@@ -94,6 +112,8 @@ def start_spark_session(
         settings.setdefault("spark.executor.extraJavaOptions", java_opts)
         if driver_memory is not None:
             settings["spark.driver.memory"] = driver_memory
+        elif _local_cores(master or "local[*]") is not None and not _memory_chosen(settings):
+            settings["spark.driver.memory"] = local_heap()
     cores = _local_cores(master or "local[*]") if not (master is None and remote) else None
     if cores is not None:  # small shuffles on one machine: 200 partitions is all overhead
         settings.setdefault("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))

@@ -83,46 +83,32 @@ BROADCAST_IDS = 5_000_000
 """Ids to drop in one k-core round up to which the drop is a broadcast anti-join (no shuffle
 of the interactions); above it Spark picks the join."""
 
-REFRESH_ROUNDS = 4
-"""k-core rounds between materialisations of the surviving rows (each round in between only
-adds one cheap broadcast anti-join to the lineage)."""
 
-
-def _degrees(frame: Any, *, user_k: int, item_k: int) -> tuple[Any, dict[str, int]]:
-    """Every user's and item's row count in one pass (grouping sets, materialised), and
-    ``users``, ``items``, ``rows``, ``low_users``, ``low_items`` of the frame."""
+def _degrees(pairs: Any, column: str, k: int) -> tuple[Any, dict[str, int]]:
+    """Every ``column`` value's row count (materialised), and ``ids``, ``rows`` and ``low``
+    (ids below ``k``) of the (user, item) rows ``pairs``."""
     from pyspark.sql import functions as F
 
-    deg = frame.groupingSets([[U], [IT]], U, IT).agg(
-        F.count(F.lit(1)).alias("_n"), F.grouping(U).cast("byte").alias("_item")
-    )
-    deg = checkpoint(deg)
-    k = F.when(F.col("_item") == 1, F.lit(item_k)).otherwise(F.lit(user_k))
-    rows = deg.groupBy("_item").agg(
+    deg = checkpoint(pairs.groupBy(column).agg(F.count(F.lit(1)).alias("_n")))
+    got = deg.agg(
         F.count(F.lit(1)).alias("ids"),
         F.sum("_n").alias("rows"),
         F.sum((F.col("_n") < k).cast("long")).alias("low"),
-    )
-    got = {r["_item"]: r for r in rows.collect()}
-    users, items = got.get(0), got.get(1)
-    stats = {
-        "users": int(users["ids"]) if users else 0,
-        "items": int(items["ids"]) if items else 0,
-        "rows": int(users["rows"]) if users else 0,
-        "low_users": int(users["low"]) if users else 0,
-        "low_items": int(items["low"]) if items else 0,
-    }
-    return deg, stats
+    ).collect()[0]
+    return deg, {key: int(got[key] or 0) for key in ("ids", "rows", "low")}
 
 
-def _drop_ids(frame: Any, ids: Any, column: str, n: int) -> Any:
-    """Rows of ``frame`` whose ``column`` is not among the ``n`` ``ids``."""
+def _drop_ids(frame: Any, ids: list[Any], column: str, n: int) -> Any:
+    """Rows of ``frame`` whose ``column`` is in none of the ``ids`` frames (``n`` ids)."""
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
     if n == 0:
         return frame
-    ids = F.broadcast(ids) if n <= BROADCAST_IDS else ids
-    return frame.join(ids, column, "left_anti").select(*frame.columns)
+    union = reduce(lambda a, b: a.unionByName(b), ids)
+    union = F.broadcast(union) if n <= BROADCAST_IDS else union
+    return frame.join(union, column, "left_anti").select(*frame.columns)
 
 
 def kcore(
@@ -130,10 +116,11 @@ def kcore(
 ) -> tuple[Any, int, bool, dict[str, int]]:
     """k-core by degree counts and anti-joins of the ids below k, one round at a time.
 
-    Each round counts users and items on the rows alive at its start (one pass, grouping
-    sets) and drops, together, the rows of users below ``user_k`` and items below ``item_k``
-    (as polars' ``kcore_mask``). Returns the kept rows, the rounds that dropped rows, whether
-    the result is a k-core, and its counts (``interactions``, ``users``, ``items``).
+    The rounds run on the (user, item) columns alone. Each counts users and items on the rows
+    alive at its start and drops, together, the rows of users below ``user_k`` and items below
+    ``item_k`` (as polars' ``kcore_mask``). A row survives when neither its user nor its item
+    was ever dropped, so the full rows are filtered once at the end. Returns the kept rows, the
+    rounds that dropped rows, whether the result is a k-core, and its counts.
     """
     from pyspark.sql import functions as F
 
@@ -143,23 +130,31 @@ def kcore(
     if mode not in ("iterative", "single_pass"):
         raise TransformError(f"kcore: mode={mode!r} is not one of iterative, single_pass")
     limit = 1 if mode == "single_pass" else max_rounds
+    pairs = checkpoint(frame.select(U, IT))
+    dropped: dict[str, list[Any]] = {U: [], IT: []}
+    n_dropped = {U: 0, IT: 0}
     rounds = 0
     while True:
-        deg, stats = _degrees(frame, user_k=user_k, item_k=item_k)
-        converged = stats["low_users"] == 0 and stats["low_items"] == 0
+        deg_u, users = _degrees(pairs, U, user_k)
+        deg_i, items = _degrees(pairs, IT, item_k)
+        converged = users["low"] == 0 and items["low"] == 0
         if converged or (limit is not None and rounds >= limit):
-            counts = {k: stats[v] for k, v in KCORE_COUNTS.items()}
-            return frame, rounds, converged, counts
-        low_u = deg.filter((F.col("_item") == 0) & (F.col("_n") < user_k)).select(U)
-        low_i = deg.filter((F.col("_item") == 1) & (F.col("_n") < item_k)).select(IT)
-        frame = _drop_ids(frame, low_u, U, stats["low_users"])
-        frame = _drop_ids(frame, low_i, IT, stats["low_items"])
+            counts = {"interactions": users["rows"], "users": users["ids"], "items": items["ids"]}
+            kept = _drop_ids(frame, dropped[U], U, n_dropped[U])
+            return _drop_ids(kept, dropped[IT], IT, n_dropped[IT]), rounds, converged, counts
+        for column, deg, stats, k in ((U, deg_u, users, user_k), (IT, deg_i, items, item_k)):
+            if stats["low"]:
+                dropped[column].append(deg.filter(F.col("_n") < k).select(column))
+                n_dropped[column] += stats["low"]
+        low = [
+            (c, ids[-1], n)
+            for c, ids, n in ((U, dropped[U], users["low"]), (IT, dropped[IT], items["low"]))
+            if n
+        ]
+        for column, ids, n in low:
+            pairs = _drop_ids(pairs, [ids], column, n)
+        pairs = checkpoint(pairs)
         rounds += 1
-        if rounds % REFRESH_ROUNDS == 0:
-            frame = checkpoint(frame)
-
-
-KCORE_COUNTS = {"interactions": "rows", "users": "users", "items": "items"}
 
 
 def activity_filter(
