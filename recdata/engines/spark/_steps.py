@@ -143,16 +143,11 @@ def kcore(
             kept = _drop_ids(frame, dropped[U], U, n_dropped[U])
             return _drop_ids(kept, dropped[IT], IT, n_dropped[IT]), rounds, converged, counts
         for column, deg, stats, k in ((U, deg_u, users, user_k), (IT, deg_i, items, item_k)):
-            if stats["low"]:
-                dropped[column].append(deg.filter(F.col("_n") < k).select(column))
+            if stats["low"]:  # both id sets come from the round's starting counts
+                low = deg.filter(F.col("_n") < k).select(column)
+                dropped[column].append(low)
                 n_dropped[column] += stats["low"]
-        low = [
-            (c, ids[-1], n)
-            for c, ids, n in ((U, dropped[U], users["low"]), (IT, dropped[IT], items["low"]))
-            if n
-        ]
-        for column, ids, n in low:
-            pairs = _drop_ids(pairs, [ids], column, n)
+                pairs = _drop_ids(pairs, [low], column, stats["low"])
         pairs = checkpoint(pairs)
         rounds += 1
 
