@@ -130,6 +130,23 @@ def test_kcore_to_the_fixed_point(engine: Any, df: pl.DataFrame, k: int) -> None
 
 
 @FEW
+@given(df=frames(), k=st.integers(2, 4))
+def test_kcore_when_rounds_are_large(engine: Any, df: pl.DataFrame, k: int) -> None:
+    """The paths taken at scale: removed rows counted on Spark, not broadcast id sets."""
+    from recdata.engines.spark import _steps
+
+    step = KcoreStep(user_k=k, item_k=k - 1)
+    want, details = POLARS.step(step, df)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_steps, "COLLECT_ROWS", 0)
+        patch.setattr(_steps, "BROADCAST_IDS", 0)
+        got, got_details = engine.step(step, engine.load(df))
+        _same(engine, got, want)
+    assert got_details == details
+    assert engine.counts(got) == POLARS.counts(want)
+
+
+@FEW
 @given(df=frames())
 def test_index(engine: Any, df: pl.DataFrame) -> None:
     loaded = engine.load(df)

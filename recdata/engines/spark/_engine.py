@@ -57,6 +57,16 @@ CHUNK_ROWS = 1 << 22
 """Rows per chunk moved between the driver and Spark (hand-over and collection), by default."""
 
 
+def _polars_counts(frame: pl.DataFrame) -> dict[str, int]:
+    """Rows, users and items of a driver-side frame, counted as the polars engine counts."""
+    row = frame.select(
+        pl.len().alias("interactions"),
+        pl.col(S.USER_ID).n_unique().alias("users"),
+        pl.col(S.ITEM_ID).n_unique().alias("items"),
+    ).row(0, named=True)
+    return {key: int(value) for key, value in row.items()}
+
+
 class SparkEngine(Engine[Any]):
     """Stages on Apache Spark; the mapped interactions arrive from the driver with their source
     row number (``_row``), and finished tables return to the driver in order, a chunk at a time.
@@ -109,7 +119,10 @@ class SparkEngine(Engine[Any]):
         self._schema = {**interactions.schema, **_KNOWN_TYPES}
         codes = IdCodes(interactions)
         self._codes = codes.values
-        return self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
+        loaded = self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
+        if {S.USER_ID, S.ITEM_ID} <= set(interactions.columns):  # counted here, not by a job
+            self._known = (loaded, _polars_counts(interactions))
+        return loaded
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
@@ -185,6 +198,8 @@ class SparkEngine(Engine[Any]):
                 item_k=step.item_k,
                 mode=step.mode,
                 max_rounds=step.max_rounds,
+                spark=self.spark,
+                stage=self.staging,
             )
             details = {"rounds": rounds, "converged": converged}
             log.info("kcore %s: %d rounds", step.mode, rounds)

@@ -84,72 +84,143 @@ BROADCAST_IDS = 5_000_000
 of the interactions); above it Spark picks the join."""
 
 
-def _degrees(pairs: Any, column: str, k: int) -> tuple[Any, dict[str, int]]:
-    """Every ``column`` value's row count (materialised), and ``ids``, ``rows`` and ``low``
-    (ids below ``k``) of the (user, item) rows ``pairs``."""
+def _degrees(pairs: Any) -> dict[str, pl.DataFrame]:
+    """Each user's and each item's row count in ``pairs`` (``_n``), brought to the driver by
+    one aggregation (grouping sets)."""
     from pyspark.sql import functions as F
 
-    deg = checkpoint(pairs.groupBy(column).agg(F.count(F.lit(1)).alias("_n")))
-    got = deg.agg(
-        F.count(F.lit(1)).alias("ids"),
-        F.sum("_n").alias("rows"),
-        F.sum((F.col("_n") < k).cast("long")).alias("low"),
-    ).collect()[0]
-    return deg, {key: int(got[key] or 0) for key in ("ids", "rows", "low")}
+    from recdata.engines.spark._frames import to_polars
+
+    got = to_polars(
+        pairs.groupingSets([[U], [IT]], U, IT).agg(
+            F.count(F.lit(1)).alias("_n"), F.grouping(U).alias("_items")
+        )
+    ).with_columns(pl.col("_n").cast(pl.Int64))
+    side = pl.col("_items") == 1
+    return {U: got.filter(~side).select(U, "_n"), IT: got.filter(side).select(IT, "_n")}
 
 
-def _drop_ids(frame: Any, ids: list[Any], column: str, n: int) -> Any:
-    """Rows of ``frame`` whose ``column`` is in none of the ``ids`` frames (``n`` ids)."""
-    from functools import reduce
+COLLECT_ROWS = 5_000_000
+"""Rows a k-core round may remove up to which they come to the driver as they are; above it
+they are counted per user and per item on Spark first."""
 
+
+def _removed(rows: Any, bound: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The (user, item) ``rows`` a round removes, as per-user and per-item counts (``_n``) on
+    the driver; ``bound`` is an upper bound of their number."""
+    if bound > COLLECT_ROWS:
+        counts = _degrees(rows)
+        return counts[U], counts[IT]
+    from recdata.engines.spark._frames import to_polars
+
+    got = to_polars(rows)
+    return tuple(  # type: ignore[return-value]
+        got.group_by(c).agg(pl.len().cast(pl.Int64).alias("_n")) for c in (U, IT)
+    )
+
+
+def _less(deg: pl.DataFrame, removed: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The degree table less the ``removed`` counts (ids left with no row leave it)."""
+    minus = removed.rename({"_n": "_gone"})
+    left = deg.join(minus, on=column, how="left", nulls_equal=True)
+    left = left.select(column, pl.col("_n") - pl.col("_gone").fill_null(0))
+    return left.filter(pl.col("_n") > 0)
+
+
+def _put_ids(ids: list[pl.Series], *, spark: Any, stage: Any) -> tuple[Any, int]:
+    """The ids of all ``ids`` series as one Spark frame (a broadcast while at most
+    BROADCAST_IDS), and how many there are."""
     from pyspark.sql import functions as F
 
-    if n == 0:
-        return frame
-    union = reduce(lambda a, b: a.unionByName(b), ids)
-    union = F.broadcast(union) if n <= BROADCAST_IDS else union
-    return frame.join(union, column, "left_anti").select(*frame.columns)
+    together = pl.concat(ids) if ids else pl.Series([], dtype=pl.Int64)
+    if not len(together):
+        return None, 0
+    frame = stage.put(spark, together.to_frame())
+    return (F.broadcast(frame) if len(together) <= BROADCAST_IDS else frame), len(together)
+
+
+def _without(frame: Any, ids: dict[str, list[pl.Series]], *, spark: Any, stage: Any) -> Any:
+    """Rows of ``frame`` whose user is in none of ``ids[U]`` and item in none of ``ids[IT]``."""
+    columns = frame.columns
+    for column, series in ids.items():
+        found, n = _put_ids(series, spark=spark, stage=stage)
+        if n:
+            frame = frame.join(found, column, "left_anti")
+    return frame.select(*columns)
+
+
+def _touching(pairs: Any, ids: dict[str, pl.Series], *, spark: Any, stage: Any) -> Any:
+    """Rows of ``pairs`` whose user is in ``ids[U]`` or whose item is in ``ids[IT]``."""
+    from pyspark.sql import functions as F
+
+    out, cond = pairs, F.lit(False)
+    for column, series in ids.items():
+        found, n = _put_ids([series], spark=spark, stage=stage)
+        if n:
+            flag = f"_in_{column}"
+            out = out.join(found.withColumn(flag, F.lit(True)), column, "left")
+            cond = cond | F.col(flag).isNotNull()
+    return out.filter(cond).select(U, IT)
 
 
 def kcore(
-    frame: Any, *, user_k: int, item_k: int, mode: str, max_rounds: int | None
+    frame: Any,
+    *,
+    user_k: int,
+    item_k: int,
+    mode: str,
+    max_rounds: int | None,
+    spark: Any,
+    stage: Any,
 ) -> tuple[Any, int, bool, dict[str, int]]:
-    """k-core by degree counts and anti-joins of the ids below k, one round at a time.
+    """k-core with the (user, item) rows on Spark and the degree counts on the driver.
 
-    The rounds run on the (user, item) columns alone. Each counts users and items on the rows
-    alive at its start and drops, together, the rows of users below ``user_k`` and items below
-    ``item_k`` (as polars' ``kcore_mask``). A row survives when neither its user nor its item
-    was ever dropped, so the full rows are filtered once at the end. Returns the kept rows, the
+    Each round drops, together, the rows of users below ``user_k`` and items below ``item_k``
+    in the round's starting counts (as polars' ``kcore_mask``). The degrees are counted once;
+    after that a round is one pass over the live pairs that brings the rows it removes to the
+    driver, which subtracts them from the counts. The degree tables are as large as the id
+    maps that indexing collects anyway. A row survives when neither its user nor its item was
+    ever dropped, so the full rows are filtered once at the end. Returns the kept rows, the
     rounds that dropped rows, whether the result is a k-core, and its counts.
     """
-    from pyspark.sql import functions as F
-
     for name, k in (("user_k", user_k), ("item_k", item_k)):
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
             raise TransformError(f"kcore: {name} must be an integer >= 0, got {k!r}")
     if mode not in ("iterative", "single_pass"):
         raise TransformError(f"kcore: mode={mode!r} is not one of iterative, single_pass")
     limit = 1 if mode == "single_pass" else max_rounds
+    put = {"spark": spark, "stage": stage}
     pairs = checkpoint(frame.select(U, IT))
-    dropped: dict[str, list[Any]] = {U: [], IT: []}
-    n_dropped = {U: 0, IT: 0}
+    deg = _degrees(pairs)
+    least = {U: user_k, IT: item_k}
+    live_rows = saved_rows = int(deg[U]["_n"].sum())
+    dropped: dict[str, list[pl.Series]] = {U: [], IT: []}
+    since_saved: dict[str, list[pl.Series]] = {U: [], IT: []}  # dropped after ``pairs``
     rounds = 0
     while True:
-        deg_u, users = _degrees(pairs, U, user_k)
-        deg_i, items = _degrees(pairs, IT, item_k)
-        converged = users["low"] == 0 and items["low"] == 0
+        low = {c: deg[c].filter(pl.col("_n") < least[c])[c] for c in (U, IT)}
+        converged = len(low[U]) == 0 and len(low[IT]) == 0
         if converged or (limit is not None and rounds >= limit):
-            counts = {"interactions": users["rows"], "users": users["ids"], "items": items["ids"]}
-            kept = _drop_ids(frame, dropped[U], U, n_dropped[U])
-            return _drop_ids(kept, dropped[IT], IT, n_dropped[IT]), rounds, converged, counts
-        for column, deg, stats, k in ((U, deg_u, users, user_k), (IT, deg_i, items, item_k)):
-            if stats["low"]:  # both id sets come from the round's starting counts
-                low = deg.filter(F.col("_n") < k).select(column)
-                dropped[column].append(low)
-                n_dropped[column] += stats["low"]
-                pairs = _drop_ids(pairs, [low], column, stats["low"])
-        pairs = checkpoint(pairs)
+            counts = {"interactions": live_rows, "users": deg[U].height, "items": deg[IT].height}
+            return _without(frame, dropped, **put), rounds, converged, counts
+        live = _without(pairs, since_saved, **put)
+        bound = sum(int(deg[c].filter(pl.col("_n") < least[c])["_n"].sum()) for c in (U, IT))
+        removed = dict(zip((U, IT), _removed(_touching(live, low, **put), bound), strict=True))
+        gone = int(removed[U]["_n"].sum())
+        if gone == 0:  # ids below k always have live rows, unless their id is null
+            raise TransformError(
+                "kcore: ids below k have no rows to drop (null user_id or item_id?): "
+                "drop rows with null ids before k-core"
+            )
+        live_rows -= gone
+        deg = {c: _less(deg[c], removed[c], c) for c in (U, IT)}
+        for c in (U, IT):
+            dropped[c].append(low[c])
+            since_saved[c].append(low[c])
         rounds += 1
+        if 2 * live_rows <= saved_rows:  # mostly dead rows: save the live ones
+            pairs = checkpoint(_without(pairs, since_saved, **put))
+            saved_rows, since_saved = live_rows, {U: [], IT: []}
 
 
 def activity_filter(
