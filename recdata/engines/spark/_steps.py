@@ -218,7 +218,8 @@ def kcore(
             dropped[c].append(low[c])
             since_saved[c].append(low[c])
         rounds += 1
-        if 2 * live_rows <= saved_rows:  # mostly dead rows: save the live ones
+        skipped = max(sum(len(ids) for ids in since_saved[c]) for c in (U, IT))
+        if 2 * live_rows <= saved_rows or skipped > BROADCAST_IDS:  # save the live ones
             pairs = checkpoint(_without(pairs, since_saved, **put))
             saved_rows, since_saved = live_rows, {U: [], IT: []}
 
