@@ -61,3 +61,21 @@ def test_local_heap_is_a_quarter_of_the_machine_unless_chosen(monkeypatch: Any) 
     monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "pyspark-shell")
     monkeypatch.setenv("SPARK_DRIVER_MEMORY", "3g")
     assert _memory_chosen({})
+
+
+def test_shuffle_partitions_grow_with_the_input_unless_chosen(monkeypatch: Any) -> None:
+    """recdata's few local partitions scale with the rows (a 2×10^8-row build on 4 partitions
+    ran out of heap); a value the user set is left alone."""
+    from recdata.engines.spark._session import _own_partitions, shuffle_partitions
+
+    monkeypatch.delenv("PYSPARK_SUBMIT_ARGS", raising=False)
+    assert _own_partitions(2, {}) == 4
+    assert _own_partitions(8, {}) == 16
+    assert _own_partitions(None, {}) is None  # a cluster: Spark's own
+    assert _own_partitions(2, {"spark.sql.shuffle.partitions": "64"}) is None
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--conf spark.sql.shuffle.partitions=9 pyspark-shell")
+    assert _own_partitions(2, {}) is None
+    assert shuffle_partitions(4, 0) == 4
+    assert shuffle_partitions(4, 10_000_000) == 4
+    assert shuffle_partitions(4, 25_000_000) == 7
+    assert shuffle_partitions(4, 200_000_000) == 50

@@ -23,7 +23,7 @@ from recdata.engines.spark._frames import (
     ordered_chunks,
     to_polars,
 )
-from recdata.engines.spark._session import start_spark_session
+from recdata.engines.spark._session import shuffle_partitions, start_spark_session
 from recdata.errors import UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
@@ -119,6 +119,10 @@ class SparkEngine(Engine[Any]):
         self._schema = {**interactions.schema, **_KNOWN_TYPES}
         codes = IdCodes(interactions)
         self._codes = codes.values
+        least = self._starting.partitions if self._starting is not None else None
+        if least is not None:  # recdata chose them: scale them to this input
+            partitions = shuffle_partitions(least, interactions.height)
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
         loaded = self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
         if {S.USER_ID, S.ITEM_ID} <= set(interactions.columns):  # counted here, not by a job
             self._known = (loaded, _polars_counts(interactions))

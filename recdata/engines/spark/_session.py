@@ -83,6 +83,15 @@ def _local_cores(master: str) -> int | None:
     return os.cpu_count() or 1 if got.group(1) == "*" else int(got.group(1))
 
 
+def _own_partitions(cores: int | None, settings: dict[str, str]) -> int | None:
+    """Shuffle partitions for a local master (200 is all overhead for small shuffles on one
+    machine; :func:`shuffle_partitions` scales them to the input), unless the user set them."""
+    key = "spark.sql.shuffle.partitions"
+    if cores is None or key in settings or key in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        return None
+    return max(4, 2 * cores)
+
+
 def start_spark_session(
     master: str | None = None,
     *,
@@ -115,8 +124,9 @@ def start_spark_session(
         elif _local_cores(master or "local[*]") is not None and not _memory_chosen(settings):
             settings["spark.driver.memory"] = local_heap()
     cores = _local_cores(master or "local[*]") if not (master is None and remote) else None
-    if cores is not None:  # small shuffles on one machine: 200 partitions is all overhead
-        settings.setdefault("spark.sql.shuffle.partitions", str(max(4, 2 * cores)))
+    partitions = _own_partitions(cores, settings)
+    if partitions is not None:
+        settings["spark.sql.shuffle.partitions"] = str(partitions)
     for key, value in settings.items():
         builder = builder.config(key, value)
     if master is None and remote:
@@ -124,7 +134,18 @@ def start_spark_session(
     console = Path(tempfile.gettempdir()) / "recdata-spark-console.log"
     with _jvm_output_to(console):  # the JVM keeps these as its stdout/stderr
         _launch_jvm(master or "local[*]", settings)
-    return _Starting(builder, "ERROR")
+    return _Starting(builder, "ERROR", partitions)
+
+
+ROWS_PER_SHUFFLE_PARTITION = 4_000_000
+"""Input rows per shuffle partition when recdata chose the partitions: an aggregation's task
+then holds a few million keys (a 2×10^8-row build on 4 partitions ran out of a 6 GB heap)."""
+
+
+def shuffle_partitions(least: int, rows: int) -> int:
+    """Shuffle partitions for an input of ``rows``: at least ``least``, one per
+    ROWS_PER_SHUFFLE_PARTITION rows."""
+    return max(least, -(-rows // ROWS_PER_SHUFFLE_PARTITION))
 
 
 def _launch_jvm(master: str, settings: dict[str, str]) -> None:
@@ -143,8 +164,10 @@ def _launch_jvm(master: str, settings: dict[str, str]) -> None:
 class _Starting:
     """A session being created (the JVM is already up): :meth:`result` waits for it."""
 
-    def __init__(self, builder: Any, log_level: str | None) -> None:
+    def __init__(self, builder: Any, log_level: str | None, partitions: int | None = None) -> None:
         self._builder, self._log_level = builder, log_level
+        self.partitions = partitions
+        """The shuffle partitions recdata chose (None: the user's or Spark's own)."""
         self._future = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="recdata-spark-start"
         ).submit(self._create)
