@@ -12,6 +12,7 @@ import polars as pl
 from recdata import schema as S
 from recdata._types import IndexOrder
 from recdata.engines._base import Engine, Indexed, SplitResult
+from recdata.engines.polars import PolarsEngine
 from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
 from recdata.engines.spark._frames import (
     ROW,
@@ -55,16 +56,6 @@ _KNOWN_TYPES: dict[str, pl.DataType] = {
 
 CHUNK_ROWS = 1 << 22
 """Rows per chunk moved between the driver and Spark (hand-over and collection), by default."""
-
-
-def _polars_counts(frame: pl.DataFrame) -> dict[str, int]:
-    """Rows, users and items of a driver-side frame, counted as the polars engine counts."""
-    row = frame.select(
-        pl.len().alias("interactions"),
-        pl.col(S.USER_ID).n_unique().alias("users"),
-        pl.col(S.ITEM_ID).n_unique().alias("items"),
-    ).row(0, named=True)
-    return {key: int(value) for key, value in row.items()}
 
 
 class SparkEngine(Engine[Any]):
@@ -125,7 +116,7 @@ class SparkEngine(Engine[Any]):
             self.spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
         loaded = self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
         if {S.USER_ID, S.ITEM_ID} <= set(interactions.columns):  # counted here, not by a job
-            self._known = (loaded, _polars_counts(interactions))
+            self._known = (loaded, PolarsEngine().counts(interactions))
         return loaded
 
     def collect(self, frame: Any) -> pl.DataFrame:

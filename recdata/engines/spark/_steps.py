@@ -127,38 +127,49 @@ def _less(deg: pl.DataFrame, removed: pl.DataFrame, column: str) -> pl.DataFrame
     return left.filter(pl.col("_n") > 0)
 
 
-def _put_ids(ids: list[pl.Series], *, spark: Any, stage: Any) -> tuple[Any, int]:
-    """The ids of all ``ids`` series as one Spark frame (a broadcast while at most
-    BROADCAST_IDS), and how many there are."""
-    from pyspark.sql import functions as F
+class _Ids:
+    """Id sets of one column put on Spark once each (one per k-core round), and their total."""
 
-    together = pl.concat(ids) if ids else pl.Series([], dtype=pl.Int64)
-    if not len(together):
-        return None, 0
-    frame = stage.put(spark, together.to_frame())
-    return (F.broadcast(frame) if len(together) <= BROADCAST_IDS else frame), len(together)
+    def __init__(self) -> None:
+        self.frames: list[Any] = []
+        self.n = 0
+
+    def add(self, frame: Any, n: int) -> None:
+        self.frames.append(frame)
+        self.n += n
+
+    def extend(self, other: _Ids) -> None:
+        self.frames += other.frames
+        self.n += other.n
+
+    def joinable(self) -> Any:
+        """Their union, marked for broadcast while at most BROADCAST_IDS ids."""
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        union = reduce(lambda a, b: a.unionByName(b), self.frames)
+        return F.broadcast(union) if self.n <= BROADCAST_IDS else union
 
 
-def _without(frame: Any, ids: dict[str, list[pl.Series]], *, spark: Any, stage: Any) -> Any:
+def _without(frame: Any, ids: dict[str, _Ids]) -> Any:
     """Rows of ``frame`` whose user is in none of ``ids[U]`` and item in none of ``ids[IT]``."""
     columns = frame.columns
-    for column, series in ids.items():
-        found, n = _put_ids(series, spark=spark, stage=stage)
-        if n:
-            frame = frame.join(found, column, "left_anti")
+    for column, found in ids.items():
+        if found.n:
+            frame = frame.join(found.joinable(), column, "left_anti")
     return frame.select(*columns)
 
 
-def _touching(pairs: Any, ids: dict[str, pl.Series], *, spark: Any, stage: Any) -> Any:
+def _touching(pairs: Any, ids: dict[str, _Ids]) -> Any:
     """Rows of ``pairs`` whose user is in ``ids[U]`` or whose item is in ``ids[IT]``."""
     from pyspark.sql import functions as F
 
     out, cond = pairs, F.lit(False)
-    for column, series in ids.items():
-        found, n = _put_ids([series], spark=spark, stage=stage)
-        if n:
+    for column, found in ids.items():
+        if found.n:
             flag = f"_in_{column}"
-            out = out.join(found.withColumn(flag, F.lit(True)), column, "left")
+            out = out.join(found.joinable().withColumn(flag, F.lit(True)), column, "left")
             cond = cond | F.col(flag).isNotNull()
     return out.filter(cond).select(U, IT)
 
@@ -189,23 +200,29 @@ def kcore(
     if mode not in ("iterative", "single_pass"):
         raise TransformError(f"kcore: mode={mode!r} is not one of iterative, single_pass")
     limit = 1 if mode == "single_pass" else max_rounds
-    put = {"spark": spark, "stage": stage}
     pairs = checkpoint(frame.select(U, IT))
     deg = _degrees(pairs)
     least = {U: user_k, IT: item_k}
     live_rows = saved_rows = int(deg[U]["_n"].sum())
-    dropped: dict[str, list[pl.Series]] = {U: [], IT: []}
-    since_saved: dict[str, list[pl.Series]] = {U: [], IT: []}  # dropped after ``pairs``
+    dropped = {U: _Ids(), IT: _Ids()}
+    since_saved = {U: _Ids(), IT: _Ids()}  # dropped after ``pairs`` was saved
     rounds = 0
     while True:
-        low = {c: deg[c].filter(pl.col("_n") < least[c])[c] for c in (U, IT)}
-        converged = len(low[U]) == 0 and len(low[IT]) == 0
+        below = {c: deg[c].filter(pl.col("_n") < least[c]) for c in (U, IT)}
+        converged = below[U].is_empty() and below[IT].is_empty()
         if converged or (limit is not None and rounds >= limit):
             counts = {"interactions": live_rows, "users": deg[U].height, "items": deg[IT].height}
-            return _without(frame, dropped, **put), rounds, converged, counts
-        live = _without(pairs, since_saved, **put)
-        bound = sum(int(deg[c].filter(pl.col("_n") < least[c])["_n"].sum()) for c in (U, IT))
-        removed = dict(zip((U, IT), _removed(_touching(live, low, **put), bound), strict=True))
+            return _without(frame, dropped), rounds, converged, counts
+        now = {c: _Ids() for c in (U, IT)}  # put on Spark once: this pass, later ones, the end
+        for c in (U, IT):
+            if below[c].height:
+                now[c].add(stage.put(spark, below[c].select(c)), below[c].height)
+        bound = sum(int(below[c]["_n"].sum()) for c in (U, IT))
+        touched = _touching(_without(pairs, since_saved), now)
+        for c in (U, IT):
+            dropped[c].extend(now[c])
+            since_saved[c].extend(now[c])
+        removed = dict(zip((U, IT), _removed(touched, bound), strict=True))
         gone = int(removed[U]["_n"].sum())
         if gone == 0:  # ids below k always have live rows, unless their id is null
             raise TransformError(
@@ -214,14 +231,11 @@ def kcore(
             )
         live_rows -= gone
         deg = {c: _less(deg[c], removed[c], c) for c in (U, IT)}
-        for c in (U, IT):
-            dropped[c].append(low[c])
-            since_saved[c].append(low[c])
         rounds += 1
-        skipped = max(sum(len(ids) for ids in since_saved[c]) for c in (U, IT))
+        skipped = max(since_saved[c].n for c in (U, IT))
         if 2 * live_rows <= saved_rows or skipped > BROADCAST_IDS:  # save the live ones
-            pairs = checkpoint(_without(pairs, since_saved, **put))
-            saved_rows, since_saved = live_rows, {U: [], IT: []}
+            pairs = checkpoint(_without(pairs, since_saved))
+            saved_rows, since_saved = live_rows, {U: _Ids(), IT: _Ids()}
 
 
 def activity_filter(
