@@ -62,6 +62,11 @@ class TransformError(RecdataError):
     """A transform or split got parameters or data it cannot work with."""
 
 
+class EngineError(RecdataError):
+    """The engine could not run a job (out of memory or disk, a lost executor, a failed task);
+    the message names the cause and what to change."""
+
+
 class StepFailed(RecdataError):
     """A pipeline step failed; ``step`` names it and ``__cause__`` holds the original error."""
 

@@ -361,6 +361,13 @@ def _check_expected(
         problems.extend(f"{stage}: {m}" for m in want.mismatches(counts))
 
 
+def _failed(engine: Engine[Any], stage: str, exc: Exception) -> StepFailed:
+    """``exc`` raised in ``stage`` as a StepFailed, in the engine's one-line words when it is
+    the engine's own failure (Spark's Java trace is not a message)."""
+    known = engine.explain(exc)
+    return StepFailed(stage, str(known) if known is not None else f"{type(exc).__name__}: {exc}")
+
+
 def _run_steps(
     engine: Engine[Any], recipe: Recipe, inter: Any, stage: _Log, warnings: list[str]
 ) -> tuple[Any, list[StepRecord], dict[str, dict[str, int]]]:
@@ -377,7 +384,7 @@ def _run_steps(
         except RecdataError:
             raise
         except Exception as exc:  # noqa: BLE001 - wrapped with the step's name
-            raise StepFailed(step.key, f"{type(exc).__name__}: {exc}") from exc
+            raise _failed(engine, step.key, exc) from exc
         new_counts = engine.counts(after)
         details = {
             **details,
@@ -447,8 +454,8 @@ def _run_splits(
             out[name] = engine.split(interactions, protocol=spec.protocol, params=spec.params())
         except RecdataError:
             raise
-        except Exception as exc:  # noqa: BLE001
-            raise StepFailed(f"split {name}", f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - wrapped with the split's name
+            raise _failed(engine, f"split {name}", exc) from exc
     return out
 
 
@@ -634,6 +641,13 @@ def build(
             dict(raw_dir=raw_dir, mirror=mirror, home=home, strict=strict, progress=bars),
             protect,
         )
+    except RecdataError:
+        raise
+    except Exception as exc:  # the engine's own failure in its words; a bug as it is
+        known = eng.explain(exc)
+        if known is None:
+            raise
+        raise known from exc
     finally:
         if eng is not engine:
             eng.close()

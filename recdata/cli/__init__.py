@@ -76,6 +76,15 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     logging.getLogger("urllib3").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (a Java trace is hundreds of lines)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - some texts are fetched from a process that is gone
+        return ""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and map errors to exit codes; returns the code (and exits with it as a script)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)",
+            f"internal error: {type(exc).__name__}: {_first_line(exc)} "
+            "(re-run with --debug for the traceback)",
             err=True,
         )
         code = 1

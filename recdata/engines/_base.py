@@ -18,6 +18,7 @@ import polars as pl
 
 from recdata._types import IndexOrder
 from recdata.dataset import SplitRecord
+from recdata.errors import RecdataError
 
 F = TypeVar("F")
 """An engine's frame type (``polars.DataFrame``, ``pyspark.sql.DataFrame``)."""
@@ -101,6 +102,12 @@ class Engine(ABC, Generic[F]):
     def columns(self, frame: F) -> list[str]:
         """Column names of a frame."""
         return list(frame.columns)  # type: ignore[attr-defined]
+
+    def explain(self, exc: Exception) -> RecdataError | None:
+        """``exc`` as a one-line error a user can act on when it is the engine's own failure
+        (out of memory, a failed job); ``None`` when it is not. Called while the engine is open.
+        Here: ``None`` (a polars failure is a bug, reported as it is)."""
+        return None
 
     def close(self) -> None:
         """Release what the engine holds (temporary files, cached frames)."""

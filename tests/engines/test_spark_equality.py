@@ -195,6 +195,29 @@ def test_splits(engine: Any, df: pl.DataFrame) -> None:
         assert got.sizes == want.sizes
 
 
+@FEW
+@given(df=frames())
+def test_index_and_splits_without_broadcasts(engine: Any, df: pl.DataFrame) -> None:
+    """The joins taken when the per-user and per-item tables exceed the heap's broadcast limit
+    (a heap too small for one broadcast row): the same rows as polars."""
+    from recdata.engines.spark import _frames
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_frames, "HEAP_PER_BROADCAST_ROW", 1 << 62)
+        assert _frames.broadcast_rows(engine.spark) == 1
+        for order in ("raw_id", "first_seen"):
+            want = POLARS.index(df, order=order)
+            got = engine.index(engine.load(df), order=order)
+            _same(engine, got.interactions, want.interactions)
+            assert_frame_equal(got.user_map, want.user_map)
+        for protocol, params in (SPLITS[0], SPLITS[-2]):  # leave-one-out, cold-start users
+            want_split = POLARS.split(want.interactions, protocol=protocol, params=params)
+            got_split = engine.split(got.interactions, protocol=protocol, params=params)
+            for part in ("train", "valid", "test"):
+                _same(engine, got_split.parts[part], want_split.parts[part])
+            assert got_split.record == want_split.record
+
+
 GRAPHS = [
     ("user_item", {"weight": "count"}),
     ("user_item", {"weight": "rating"}),

@@ -14,6 +14,7 @@ from recdata._types import IndexOrder
 from recdata.engines._base import Engine, Indexed, SplitResult
 from recdata.engines.polars import PolarsEngine
 from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
+from recdata.engines.spark._errors import explain_spark_failure, local_dir_of
 from recdata.engines.spark._frames import (
     ROW,
     IdCodes,
@@ -25,7 +26,7 @@ from recdata.engines.spark._frames import (
     to_polars,
 )
 from recdata.engines.spark._session import shuffle_partitions, start_spark_session
-from recdata.errors import UsageError
+from recdata.errors import RecdataError, UsageError
 from recdata.recipe._steps import (
     ActivityFilterStep,
     DedupStep,
@@ -145,6 +146,12 @@ class SparkEngine(Engine[Any]):
             staging=self.staging,
             schema=self._schema,
         )
+
+    def explain(self, exc: Exception) -> RecdataError | None:
+        """A Spark failure as one line: out of memory or disk with what to change, else the
+        innermost Java cause."""
+        local_dir = local_dir_of(self._spark) if self._spark is not None else None
+        return explain_spark_failure(exc, local_dir=local_dir)
 
     def close(self) -> None:
         self.staging.close()

@@ -49,16 +49,49 @@ _MATERIALISED = "_recdata_materialised"
 
 BROADCAST_ROWS = 20_000_000
 """Rows up to which a materialised per-user or per-item table joins the interactions as a
-broadcast (no shuffle of the interactions); above it Spark picks the join."""
+broadcast (no shuffle of the interactions), whatever the heap; above it Spark picks the join."""
+
+HEAP_PER_BROADCAST_ROW = 1000
+"""Bytes of driver heap per broadcast row. The driver builds a broadcast's hash table outside
+Spark's memory accounting (about 100 bytes a row while it is built); a plan may build two at
+once, and in local mode the same heap holds the tasks and the cached checkpoints. So a 6 GB
+heap broadcasts up to about 6.4M rows (indexing 2x10^8 rows broadcast 20M and ran out)."""
+
+
+def driver_heap(spark: Any) -> int:
+    """The driver JVM's largest heap in bytes: asked of the JVM where the session has one here,
+    else read from ``spark.driver.memory`` (Spark Connect), else Spark's default of 1 GB."""
+    try:
+        return int(spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory())
+    except Exception:  # noqa: BLE001 - Spark Connect: no JVM on this side
+        pass
+    try:
+        setting = str(spark.conf.get("spark.driver.memory", "1g"))
+    except Exception:  # noqa: BLE001
+        setting = "1g"
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    number, unit = setting.strip().lower().rstrip("b"), "m"  # Spark reads a bare number as MiB
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        return 1 << 30
+
+
+def broadcast_rows(spark: Any) -> int:
+    """The most rows :func:`small_side` broadcasts on this session: BROADCAST_ROWS, or fewer
+    when the driver's heap is small (HEAP_PER_BROADCAST_ROW)."""
+    return max(1, min(BROADCAST_ROWS, driver_heap(spark) // HEAP_PER_BROADCAST_ROW))
 
 
 def small_side(table: Any, rows: int | None = None) -> Any:
     """A per-user or per-item table (``rows`` long, counted when not given), marked for
-    broadcast when it has at most BROADCAST_ROWS rows."""
+    broadcast when it has at most :func:`broadcast_rows` rows."""
     from pyspark.sql import functions as F
 
     rows = table.count() if rows is None else rows
-    return F.broadcast(table) if rows <= BROADCAST_ROWS else table
+    return F.broadcast(table) if rows <= broadcast_rows(table.sparkSession) else table
 
 
 class Staging:

@@ -426,7 +426,6 @@ def cold_start(
     """Whole users (or items) to train/valid/test: the distinct entities go to the driver,
     where polars' :func:`~recdata.splits.cold_start` assigns them (it depends only on the set
     of entities and the seed); rows follow their entity through a join."""
-    from pyspark.sql import functions as F
 
     from recdata.splits import cold_start as assign
 
@@ -450,7 +449,7 @@ def cold_start(
             for part, code in ((train, TRAIN), (valid, VALID), (test, TEST))
         ]
     )
-    parted = frame.join(F.broadcast(staging.put(spark, table)), col)
+    parted = frame.join(small_side(staging.put(spark, table), table.height), col)
     counts = split.report.counts
     report_params = {"entity": entity, "ratios": list(r), "seed": seed}
     return _result(
