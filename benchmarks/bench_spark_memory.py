@@ -55,7 +55,7 @@ def main() -> None:
         nonlocal peak
         last = -30.0
         while not done.is_set():
-            rss = _tree_rss(proc.pid)
+            rss = _tree_rss(proc.pid, above=peak)
             peak = max(peak, rss)
             now = time.perf_counter() - start
             if now - last >= 30:
