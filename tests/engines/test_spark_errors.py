@@ -159,3 +159,35 @@ def test_the_heap_from_the_setting_under_spark_connect(memory: str | None, expec
 
     assert _frames.driver_heap(_ConnectSession(memory)) == expected
     assert _frames.broadcast_rows(_ConnectSession("64g")) == _frames.BROADCAST_ROWS
+
+
+# Spark's own out-of-memory reports, as two builds on this machine printed them (a 480 MB heap
+# aggregating in k-core; a 6 GB heap broadcasting 13.9M users while indexing 2x10^8 rows).
+SPARK_OOM_TEXTS = [
+    (
+        "An error occurred while calling o97.collectToPython.\n"
+        ": org.apache.spark.memory.SparkOutOfMemoryError: [AGGREGATE_OUT_OF_MEMORY] No enough "
+        "memory for aggregation SQLSTATE: 82001\n\tat org.apache.spark.sql.errors."
+        "QueryExecutionErrors$.notEnoughMemoryToLoadStore(QueryExecutionErrors.scala)",
+        "(No enough memory for aggregation)",
+    ),
+    (
+        "An error occurred while calling o969.localCheckpoint.\n"
+        ": org.apache.spark.SparkException: Not enough memory to build and broadcast the table "
+        "to all worker nodes. As a workaround, you can either disable broadcast by setting "
+        "spark.sql.autoBroadcastJoinThreshold to -1 or increase the spark driver memory\n"
+        "\tat org.apache.spark.sql.errors.QueryExecutionErrors$."
+        "notEnoughMemoryToBuildAndBroadcastTableError(QueryExecutionErrors.scala:2180)",
+        "(Not enough memory to build and broadcast the table)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), SPARK_OOM_TEXTS)
+def test_sparks_own_out_of_memory_reports_name_the_heap(text: str, kind: str) -> None:
+    from pyspark.errors import PySparkException
+
+    err = explain_spark_failure(PySparkException(message=text))
+    assert isinstance(err, EngineError)
+    assert str(err).startswith(f"Spark ran out of JVM memory {kind}: give it more heap")
+    assert "\n" not in str(err)

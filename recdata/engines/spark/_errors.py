@@ -20,6 +20,13 @@ _JAVA_ERROR = re.compile(
 )
 """A Java exception's class name and message, as in ``java.lang.OutOfMemoryError: Java heap``."""
 
+_OUT_OF_MEMORY = (
+    re.compile(r"java\.lang\.OutOfMemoryError(?::[ \t]*([^\n]*))?"),
+    re.compile(r"SparkOutOfMemoryError(?::[ \t]*([^\n]*))?"),  # Spark's own accounting
+    re.compile(r"(Not enough memory to build and broadcast the table)"),
+)
+"""How the JVM, Spark's memory manager and a broadcast report running out of heap."""
+
 _WRAPPERS = ("org.apache.spark.SparkException", "py4j.protocol.Py4JJavaError")
 """Exceptions that only wrap the cause (a job aborted because a task failed)."""
 
@@ -69,9 +76,10 @@ def explain_spark_failure(
     if not is_spark_failure(exc):
         return None
     text = _text(exc)
-    memory = re.search(r"java\.lang\.OutOfMemoryError(?::[ \t]*([^\n]*))?", text)
+    memory = next((m for m in (p.search(text) for p in _OUT_OF_MEMORY) if m), None)
     if memory:
-        kind = (memory.group(1) or "").strip() or "out of memory"
+        kind = re.sub(r"\s*SQLSTATE: \w+|^\[\w+\]\s*", "", (memory.group(1) or "").strip())
+        kind = kind.rstrip(". ") or "out of memory"
         return EngineError(
             f"Spark ran out of JVM memory ({kind}): give it more heap "
             "(local mode: PYSPARK_SUBMIT_ARGS='--driver-memory 8g pyspark-shell'; "
