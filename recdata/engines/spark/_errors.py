@@ -39,30 +39,24 @@ def is_spark_failure(exc: BaseException) -> bool:
 
 def _text(exc: BaseException) -> str:
     """The exception's full text (Spark's description and the JVM stack trace when it has one);
-    an empty string when the JVM can no longer give it."""
+    its description alone when the JVM can no longer give the rest."""
     try:
-        text = str(exc)
+        return str(exc)
     except Exception:  # noqa: BLE001 - the text comes from the JVM, which may be gone
-        text = str(getattr(exc, "_desc", "") or "")
-    return text
+        return str(getattr(exc, "_desc", "") or "")
 
 
 def _cause(text: str) -> str:
-    """The innermost Java exception named in ``text`` (``class: message``), else its first
-    non-empty line; shortened to one line of at most ``_MAX`` characters."""
-    causes = [
-        (m.group(1), (m.group(2) or "").strip())
+    """The innermost Java exception named in ``text`` (the last ``Caused by:``, else the first
+    that is not a wrapper), else its first non-empty line; one line of at most ``_MAX``."""
+    caused_by = re.findall(r"Caused by: ([^\n]+)", text)
+    named = (
+        f"{m.group(1)}: {m.group(2).strip()}" if (m.group(2) or "").strip() else m.group(1)
         for m in _JAVA_ERROR.finditer(text)
         if m.group(1) not in _WRAPPERS
-    ]
-    caused_by = re.findall(r"Caused by: ([^\n]+)", text)
-    if caused_by:
-        line = caused_by[-1].strip()
-    elif causes:
-        name, message = causes[0]
-        line = f"{name}: {message}" if message else name
-    else:
-        line = next((ln.strip(" :\t") for ln in text.splitlines() if ln.strip(" :\t")), "")
+    )
+    lines = (ln.strip(" :\t") for ln in text.splitlines() if ln.strip(" :\t"))
+    line = caused_by[-1] if caused_by else next(named, None) or next(lines, "")
     line = " ".join(line.split())
     return line if len(line) <= _MAX else line[: _MAX - 3] + "..."
 

@@ -80,10 +80,10 @@ def driver_heap(spark: Any) -> int:
         return 1 << 30
 
 
-def broadcast_rows(spark: Any) -> int:
-    """The most rows :func:`small_side` broadcasts on this session: BROADCAST_ROWS, or fewer
-    when the driver's heap is small (HEAP_PER_BROADCAST_ROW)."""
-    return max(1, min(BROADCAST_ROWS, driver_heap(spark) // HEAP_PER_BROADCAST_ROW))
+def broadcast_rows(spark: Any, most: int = BROADCAST_ROWS) -> int:
+    """The most rows a broadcast holds on this session: ``most``, or fewer when the driver's
+    heap is small (HEAP_PER_BROADCAST_ROW)."""
+    return min(most, max(1, driver_heap(spark) // HEAP_PER_BROADCAST_ROW))
 
 
 def small_side(table: Any, rows: int | None = None) -> Any:

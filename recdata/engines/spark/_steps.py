@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from recdata import schema as S
-from recdata.engines.spark._frames import ROW, checkpoint, time_key
+from recdata.engines.spark._frames import ROW, broadcast_rows, checkpoint, time_key
 from recdata.errors import TransformError
 
 U, IT = S.USER_ID, S.ITEM_ID
@@ -36,7 +36,7 @@ def _same_type_literal(frame: Any, column: str, value: float) -> Any:
 def dedup(frame: Any, *, keep: str) -> tuple[Any, int]:
     """One row per (user, item): the first (earliest time, then row) or the last; and the
     number of rows removed. The repeated pairs are found by one narrow count; only their rows
-    are ranked (a window), when there are at most BROADCAST_IDS of them."""
+    are ranked (a window), when a broadcast can hold them (:func:`_id_limit`)."""
     from pyspark.sql import functions as F
 
     if keep == "none":
@@ -56,7 +56,7 @@ def dedup(frame: Any, *, keep: str) -> tuple[Any, int]:
     def first_of_each(rows: Any) -> Any:
         return rows.withColumn("_rank", rank).filter(F.col("_rank") == 1).drop("_rank")
 
-    if pairs > BROADCAST_IDS:
+    if pairs > _id_limit(frame.sparkSession):
         return first_of_each(frame), rows - pairs
     keys = F.broadcast(repeated.select(U, IT))
     single = frame.join(keys, [U, IT], "left_anti").select(*frame.columns)
@@ -82,6 +82,11 @@ def implicit_label(frame: Any, *, threshold: float, label: str) -> Any:
 BROADCAST_IDS = 5_000_000
 """Ids to drop in one k-core round up to which the drop is a broadcast anti-join (no shuffle
 of the interactions); above it Spark picks the join."""
+
+
+def _id_limit(spark: Any) -> int:
+    """The most ids (or pairs) broadcast at once: BROADCAST_IDS, fewer with a small heap."""
+    return broadcast_rows(spark, BROADCAST_IDS)
 
 
 def _degrees(pairs: Any) -> dict[str, pl.DataFrame]:
@@ -143,13 +148,13 @@ class _Ids:
         self.n += other.n
 
     def joinable(self) -> Any:
-        """Their union, marked for broadcast while at most BROADCAST_IDS ids."""
+        """Their union, marked for broadcast while a broadcast can hold them."""
         from functools import reduce
 
         from pyspark.sql import functions as F
 
         union = reduce(lambda a, b: a.unionByName(b), self.frames)
-        return F.broadcast(union) if self.n <= BROADCAST_IDS else union
+        return F.broadcast(union) if self.n <= _id_limit(union.sparkSession) else union
 
 
 def _without(frame: Any, ids: dict[str, _Ids]) -> Any:
@@ -233,7 +238,7 @@ def kcore(
         deg = {c: _less(deg[c], removed[c], c) for c in (U, IT)}
         rounds += 1
         skipped = max(since_saved[c].n for c in (U, IT))
-        if 2 * live_rows <= saved_rows or skipped > BROADCAST_IDS:  # save the live ones
+        if 2 * live_rows <= saved_rows or skipped > _id_limit(spark):  # save the live ones
             pairs = checkpoint(_without(pairs, since_saved))
             saved_rows, since_saved = live_rows, {U: _Ids(), IT: _Ids()}
 
