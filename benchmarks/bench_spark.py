@@ -16,7 +16,9 @@ peak RSS of the whole process tree (Python driver + the Spark JVM, sampled from 
   Parquet write of train/valid/test. Ties between equal timestamps fall wherever Spark puts
   them (it is not exact); the session start is reported on its own.
 * ``spark_csv``: ``recdata build`` of the same CSV with ``--engine spark`` (iterative 5-core,
-  leave-one-out, no features): the whole dataset folder.
+  leave-one-out, no features): the whole dataset folder; Spark tasks read and map the CSV.
+* ``spark_csv_driver``: the same build with ``SparkEngine(read_on_driver=True)``: the driver
+  reads and maps the CSV with polars and hands it over (what the tasks' reading replaces).
 * ``polars_synthetic`` / ``spark_synthetic``: ``recdata build synthetic --set size=N
   --no-features`` on each engine (generation, dedup, 5-core, leave-one-out, folder).
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -116,6 +119,15 @@ def _measure(cmd: list[str], env: dict[str, str]) -> dict:
     if lines:
         res.update(json.loads(lines[-1]))
     return res
+
+
+def _driver_peak(out: Path) -> dict:
+    """The Python driver's own peak RSS (its build.log's last ``peak so far``), if written."""
+    log = out / "build.log"
+    if not log.exists():
+        return {}
+    peaks = re.findall(r"peak so far ([0-9.]+) GB", log.read_text())
+    return {"driver_peak_gb": float(peaks[-1])} if peaks else {}
 
 
 # ----------------------------------------------------------------------------- the naive script
@@ -214,7 +226,7 @@ def main() -> None:
         n = _size(label)
         raw = work / f"raw-{n}"
         csv = raw / f"synthetic-{n}.csv"
-        if not csv.exists() and {"naive", "spark_csv"} & set(variants):
+        if not csv.exists() and {"naive", "spark_csv", "spark_csv_driver"} & set(variants):
             raw.mkdir(parents=True, exist_ok=True)
             code = (
                 "import sys; from recdata.synthetic import generate, write_csv; "
@@ -237,6 +249,18 @@ def main() -> None:
                 args.master,
                 "--overwrite",
                 "-o",
+            ],
+            "spark_csv_driver": [
+                sys.executable,
+                "-c",
+                "import sys; from recdata.engines.spark import SparkEngine; "
+                "from recdata.pipeline import build; "
+                "e = SparkEngine(master=sys.argv[1], read_on_driver=True); "
+                "build(sys.argv[2], raw_dir=sys.argv[3], engine=e, overwrite=True, out=sys.argv[4]); "
+                "e.close()",
+                args.master,
+                str(recipe),
+                str(raw),
             ],
             "polars_synthetic": [
                 *recdata,
@@ -267,6 +291,7 @@ def main() -> None:
             for variant in variants:
                 out = work / f"out-{n}-{variant}"
                 res = _measure([*commands[variant], str(out)], env)
+                res.update(_driver_peak(out))
                 print(
                     json.dumps({"size": label, "variant": variant, "run": i + 1, **res}), flush=True
                 )

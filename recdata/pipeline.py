@@ -38,6 +38,7 @@ from recdata.normalize._mapping import (
     apply_lookup,
     canonical_interactions,
     first_per_key,
+    interactions_frame,
     map_table_report,
     read_table,
     social_edges,
@@ -48,7 +49,7 @@ from recdata.sources import FetchedSource
 log = logging.getLogger("recdata.pipeline")
 
 Progress = Callable[[str], None]
-_RAW_USER, _RAW_ITEM = S.USER_ID, S.ITEM_ID
+_RAW_USER = S.USER_ID
 
 
 @dataclass
@@ -133,12 +134,8 @@ def _read(
     normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     raw, bad = read_table(spec, path)
-    if bad:
-        warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
     frame, cleaned = map_table_report(raw, spec, path=path.name)
-    if cleaned and normalisations is not None:
-        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
-        _add_normalisations(normalisations, kind, where, cleaned)
+    _file_notes(spec, path, kind, bad, cleaned, warnings, normalisations)
     if spec.lookup is not None:
         lookup_path = _table_path(spec.lookup, fetched)
         if lookup_path is None:
@@ -149,6 +146,23 @@ def _read(
             table = _read(spec.lookup, lookup_path, f"{kind} lookup", warnings, fetched)
             frame = apply_lookup(frame, spec.lookup, table)
     return frame
+
+
+def _file_notes(
+    spec: TableSpec,
+    path: Path,
+    kind: str,
+    bad: int,
+    cleaned: dict[str, dict[str, Any]],
+    warnings: list[str],
+    normalisations: dict[str, Any] | None,
+) -> None:
+    """One file's skipped lines (a warning) and ``clean:`` counts (the manifest)."""
+    if bad:
+        warnings.append(f"{kind}: skipped {bad:,} malformed line(s) of {path.name}")
+    if cleaned and normalisations is not None:
+        where = spec.source if spec.member is None else f"{spec.source}:{spec.member}"
+        _add_normalisations(normalisations, kind, where, cleaned)
 
 
 def _add_normalisations(
@@ -167,6 +181,21 @@ def _add_normalisations(
             fields[name][key] += counts[key]
 
 
+def _table_files(
+    spec: TableSpec, path: Path, kind: str, warnings: list[str], fetched: dict[str, FetchedSource]
+) -> list[tuple[TableSpec, Path]]:
+    """The table's file, then each of its ``also`` files present (same format and mapping)."""
+    files = [(spec, path)]
+    for ref in spec.also:
+        other = spec.model_copy(update={"source": ref.source, "member": ref.member, "also": []})
+        other_path = _table_path(other, fetched)
+        if other_path is None:
+            warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
+            continue
+        files.append((other, other_path))
+    return files
+
+
 def _read_all(
     spec: TableSpec,
     path: Path,
@@ -175,19 +204,12 @@ def _read_all(
     fetched: dict[str, FetchedSource],
     normalisations: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
-    """The table's file, then each of its ``also`` files (same format and mapping), appended."""
-    frame = _read(spec, path, kind, warnings, fetched, normalisations)
-    if not spec.also:
-        return frame
-    frames = [frame]
-    for ref in spec.also:
-        other = spec.model_copy(update={"source": ref.source, "member": ref.member, "also": []})
-        other_path = _table_path(other, fetched)
-        if other_path is None:
-            warnings.append(f"{kind}: optional file {ref.member or ref.source!r} is missing")
-            continue
-        frames.append(_read(other, other_path, kind, warnings, fetched, normalisations))
-    return pl.concat(frames, how="diagonal_relaxed")
+    """The table's files (:func:`_table_files`), each read and mapped, appended."""
+    frames = [
+        _read(one, one_path, kind, warnings, fetched, normalisations)
+        for one, one_path in _table_files(spec, path, kind, warnings, fetched)
+    ]
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
 
 
 def _synthetic(recipe: Recipe) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -212,6 +234,8 @@ class _Inputs:
     """Stage ``read``: the mapped tables (polars, on the driver) and what was fetched."""
 
     interactions: pl.DataFrame
+    loaded: Any = None
+    """The interactions as the engine's frame when the engine read them itself."""
     items: pl.DataFrame | None = None
     users: pl.DataFrame | None = None
     tags: pl.DataFrame | None = None
@@ -269,7 +293,12 @@ def _memory_check(engine: Engine[Any]) -> Fits:
 
 
 def _read_inputs(
-    recipe: Recipe, stage: _Log, warnings: list[str], fits: Fits, **fetch_options: Any
+    engine: Engine[Any],
+    recipe: Recipe,
+    stage: _Log,
+    warnings: list[str],
+    fits: Fits,
+    **fetch_options: Any,
 ) -> _Inputs:
     """Fetch the sources (or generate), read and map every table into canonical columns."""
     if recipe.synthetic is not None:
@@ -283,30 +312,33 @@ def _read_inputs(
     inputs.sources = _source_records(recipe, fetched, warnings)
     assert recipe.interactions is not None
     stage.stage("reading interactions")
-    path = _table_path(recipe.interactions, fetched)
+    spec = recipe.interactions
+    path = _table_path(spec, fetched)
     assert path is not None
-    from recdata.engines.polars._memory import rows_from_file
-
-    fits(rows_from_file(path, recipe.interactions.format), path.name)
-    inter = _read_all(
-        recipe.interactions, path, "interactions", warnings, fetched, inputs.normalisations
-    )
-    check_events(inter, recipe.events, where=f"interactions ({path.name})")
-    fields = recipe.interactions.fields
+    fields = spec.fields
     if S.SESSION in fields:  # where the source has no users, each session is its own user
-        if _RAW_USER not in fields:
-            inter = inter.with_columns(pl.col(S.SESSION).alias(_RAW_USER))
         inputs.users_are_sessions = fields.get(_RAW_USER, fields[S.SESSION]) == fields[S.SESSION]
-    inter = canonical_interactions(inter)
-    fits(inter.height, path.name)
-    keyed = inter.filter(pl.col(_RAW_USER).is_not_null() & pl.col(_RAW_ITEM).is_not_null())
-    if keyed.height < inter.height:
+    where = f"interactions ({path.name})"
+    files = _table_files(spec, path, "interactions", warnings, fetched)
+    read = engine.read_interactions(files, events=recipe.events, where=where)
+    if read is not None:  # the engine read and mapped the files itself
+        for (one, one_path), (bad, cleaned) in zip(files, read.per_file, strict=True):
+            _file_notes(
+                one, one_path, "interactions", bad, cleaned, warnings, inputs.normalisations
+            )
+        dropped, inputs.loaded = read.dropped, read.frame
+    else:
+        from recdata.engines.polars._memory import rows_from_file
+
+        fits(rows_from_file(path, spec.format), path.name)
+        inter = _read_all(spec, path, "interactions", warnings, fetched, inputs.normalisations)
+        check_events(inter, recipe.events, where=where)
+        fits(inter.height, path.name)
+        inputs.interactions, dropped = interactions_frame(inter, spec)
+    if dropped:
         warnings.append(
-            f"interactions: dropped {inter.height - keyed.height:,} row(s) of {path.name} "
-            "without a user or item id"
+            f"interactions: dropped {dropped:,} row(s) of {path.name} without a user or item id"
         )
-        inter = keyed
-    inputs.interactions = inter
     for kind in ("items", "users", "item_tags", "social"):
         spec: TableSpec | None = getattr(recipe, kind)
         if spec is None:
@@ -668,7 +700,7 @@ def _build(
     """The stages in order: read -> map -> steps -> index -> splits -> candidates -> the
     interactions' statistics and file -> graphs/features -> statistics -> write the rest."""
     warnings: list[str] = []
-    inputs = _read_inputs(recipe, stage, warnings, _memory_check(engine), **fetch_options)
+    inputs = _read_inputs(engine, recipe, stage, warnings, _memory_check(engine), **fetch_options)
     checked = _variant_checks(recipe, inputs.fetched, warnings)
     inter, step_records, stages = _run_steps(
         engine, checked, _hand_over(engine, inputs), stage, warnings
@@ -784,6 +816,9 @@ def _build(
 def _hand_over(engine: Engine[Any], inputs: _Inputs) -> Any:
     """The mapped interactions as an engine frame; ``inputs`` lets go of them (so the steps
     stage is their only holder and frees each step's input as soon as its output exists)."""
+    if inputs.loaded is not None:
+        loaded, inputs.loaded = inputs.loaded, None
+        return loaded
     frame, inputs.interactions = inputs.interactions, pl.DataFrame()
     return engine.load(frame)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recdata.engines._base import Engine, Indexed, SplitResult
+from recdata.engines._base import Engine, Indexed, SplitResult, TableRead
 from recdata.errors import UsageError
 
 ENGINES = ("polars", "spark")
@@ -36,4 +36,4 @@ def get_engine(name: str, *, spark_master: str | None = None, **options: Any) ->
     raise UsageError(f"engine {name!r} is not one of {', '.join(ENGINES)}")
 
 
-__all__ = ["ENGINES", "Engine", "Indexed", "SplitResult", "get_engine"]
+__all__ = ["ENGINES", "Engine", "Indexed", "SplitResult", "TableRead", "get_engine"]

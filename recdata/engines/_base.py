@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import polars as pl
@@ -43,6 +44,18 @@ class SplitResult(Generic[F]):
     """Rows of ``train``, ``valid`` and ``test`` (for the manifest's statistics)."""
 
 
+@dataclass
+class TableRead(Generic[F]):
+    """Interactions an engine read and mapped itself (:meth:`Engine.read_interactions`)."""
+
+    frame: F
+    """As :meth:`Engine.load` would give them: canonical columns, rows without ids dropped."""
+    per_file: list[tuple[int, dict[str, Any]]]
+    """Per file read: the malformed lines skipped and the ``clean:`` counts."""
+    dropped: int
+    """Rows without a user or item id, dropped."""
+
+
 class Engine(ABC, Generic[F]):
     """One implementation of the engine-dependent stages (steps, index, splits, graphs, stats)."""
 
@@ -51,6 +64,16 @@ class Engine(ABC, Generic[F]):
     @abstractmethod
     def load(self, interactions: pl.DataFrame) -> F:
         """The mapped raw-id interactions (canonical columns, source row order) as an engine frame."""
+
+    def read_interactions(
+        self, files: list[tuple[Any, Path]], *, events: list[str] | None, where: str
+    ) -> TableRead[F] | None:
+        """Read and map the interactions' files (``(TableSpec, path)`` pairs, in order) on the
+        engine itself, with the driver's results; ``None``: the driver reads them (polars) and
+        hands them over with :meth:`load`. ``events`` is the vocabulary the ``event`` column
+        is checked against, ``where`` names the table in that check's messages.
+        Here: ``None``."""
+        return None
 
     @abstractmethod
     def counts(self, frame: F) -> dict[str, int]:

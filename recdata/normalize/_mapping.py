@@ -294,19 +294,38 @@ def apply_lookup(frame: pl.DataFrame, spec: LookupSpec, table: pl.DataFrame) -> 
 
 def read_table(spec: TableSpec, path: Any) -> tuple[pl.DataFrame, int]:
     """Read the raw file of ``spec``; returns the raw frame and the number of bad lines skipped."""
+    result = read_raw(spec, path)
+    return result.frame.collect(), result.bad_lines
+
+
+DELIMITED = ("delimited", "csv", "tsv")
+
+
+def reader_options(spec: TableSpec) -> dict[str, Any]:
+    """The delimited reader's keyword arguments for ``spec`` (``{}`` for other formats)."""
+    if spec.format not in DELIMITED:
+        return {}
+    opts = spec.options.model_dump(exclude_none=True)
+    if opts.get("quote_char") == "auto":
+        opts.pop("quote_char")
+    if spec.options.quote_char is None:
+        opts["quote_char"] = None
+    return opts
+
+
+def read_raw(spec: TableSpec, path: Any, **overrides: Any) -> Any:
+    """The reader's :class:`~recdata.normalize._readers.ReadResult` for ``spec``'s file;
+    ``overrides`` replace reader options (the Spark engine's tasks pass a run of the file's
+    lines as ``data`` with its ``line_offset``, the column names and types)."""
     from recdata.normalize._readers import READERS
 
     reader = READERS[spec.format]
-    if spec.format in ("delimited", "csv", "tsv"):
-        opts = spec.options.model_dump(exclude_none=True)
-        if opts.get("quote_char") == "auto":
-            opts.pop("quote_char")
-        if spec.options.quote_char is None:
-            opts["quote_char"] = None
-        result = reader(path, on_bad_line=spec.on_bad_line, **opts)
-    else:
-        result = reader(path, fields=spec.raw_columns(), on_bad_line=spec.on_bad_line)
-    return result.frame.collect(), result.bad_lines
+    if spec.format in DELIMITED:
+        return reader(
+            path, **{"on_bad_line": spec.on_bad_line, **reader_options(spec), **overrides}
+        )
+    defaults = {"fields": spec.raw_columns(), "on_bad_line": spec.on_bad_line}
+    return reader(path, **{**defaults, **overrides})
 
 
 # --------------------------------------------------------------------------- mapping
@@ -490,19 +509,33 @@ def map_table(frame: pl.DataFrame, spec: TableSpec, *, path: Any = None) -> pl.D
     return map_table_report(frame, spec, path=path)[0]
 
 
+def alternative_columns(spec: TableSpec) -> set[str]:
+    """Raw columns named among a field's alternatives (``column: [a, b]``)."""
+    return {c for f in spec.fields.values() if isinstance(f.column, list) for c in f.column}
+
+
 def map_table_report(
-    frame: pl.DataFrame, spec: TableSpec, *, path: Any = None
+    frame: pl.DataFrame,
+    spec: TableSpec,
+    *,
+    path: Any = None,
+    all_null: frozenset[str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     """:func:`map_table` plus, per field with ``clean:``, the values it changed and nulled.
 
     The counts are ``{field: {"clean": "html", "values": non-null before, "changed": n,
-    "nulled": n}}``, for the manifest (``statistics.normalisations``).
+    "nulled": n}}``, for the manifest (``statistics.normalisations``). ``all_null``: the
+    alternative columns without a value in the whole file, when ``frame`` is a part of it.
     """
     from recdata.transforms import to_timestamp
 
     schema = frame.schema
-    wanted = {c for f in spec.fields.values() if isinstance(f.column, list) for c in f.column}
-    all_null = frozenset(c for c in wanted if c in schema and frame[c].null_count() == frame.height)
+    if all_null is None:
+        all_null = frozenset(
+            c
+            for c in alternative_columns(spec)
+            if c in schema and frame[c].null_count() == frame.height
+        )
     exprs = []
     raw_exprs = []
     for name, field in spec.fields.items():
@@ -579,6 +612,16 @@ def _clean_counts(out: pl.DataFrame, spec: TableSpec) -> dict[str, dict[str, Any
     }
 
 
+def interactions_frame(mapped: pl.DataFrame, spec: TableSpec) -> tuple[pl.DataFrame, int]:
+    """Mapped interactions in canonical column order, a session standing for its user where
+    the source has no users, rows without a user or item id dropped (and counted)."""
+    if "session_id" in spec.fields and "user_id" not in spec.fields:
+        mapped = mapped.with_columns(pl.col("session_id").alias("user_id"))
+    frame = canonical_interactions(mapped)
+    keyed = frame.filter(pl.col("user_id").is_not_null() & pl.col("item_id").is_not_null())
+    return keyed, frame.height - keyed.height
+
+
 def canonical_interactions(frame: pl.DataFrame) -> pl.DataFrame:
     """Interactions with ``user_id``, ``item_id``, ``timestamp``, ``rating`` first (missing -> null)."""
     add = []
@@ -639,6 +682,7 @@ __all__ = [
     "canonical_interactions",
     "field_expr",
     "first_per_key",
+    "interactions_frame",
     "map_table",
     "map_table_report",
     "read_table",

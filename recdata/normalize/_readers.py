@@ -24,7 +24,7 @@ import polars as pl
 from recdata._types import OnBadLine
 from recdata.errors import ReadError, UsageError
 from recdata.normalize._pyliteral import literal_to_json, translate_lines
-from recdata.normalize._text import LINE, LINENO, read_text_bytes, split_lines
+from recdata.normalize._text import LINE, LINENO, decode_text, read_text_bytes, split_lines
 
 log = logging.getLogger("recdata.normalize")
 
@@ -50,6 +50,9 @@ class ReadResult:
     frame: pl.LazyFrame
     bad_lines: int
     path: Path
+    tolerant: bool = False
+    """JSON only: some key's values had types polars could not unify, so the frame was built
+    by merging the schemas of parts of the file (conflicting keys read as text)."""
 
 
 def _dtype(spec: Any) -> pl.DataType:
@@ -109,7 +112,7 @@ def _cast_columns(
     unknown = set(dtypes) - set(frame.columns)
     if unknown:
         raise UsageError(f"{path}: dtypes name columns the file lacks: {sorted(unknown)}")
-    bad = pl.Series([False] * frame.height)
+    bad = pl.Series([False] * frame.height, dtype=pl.Boolean)
     cols = {}
     for name in frame.columns:
         s = frame[name]
@@ -146,8 +149,10 @@ def _read_unquoted(
     skip_rows: int,
     on_bad_line: str,
     null_values: list[str],
+    line_offset: int = 0,
+    record_offset: int = 0,
 ) -> tuple[pl.DataFrame, pl.Series, int]:
-    lines = split_lines(data, path=path).slice(skip_rows).drop_nulls(LINE)
+    lines = split_lines(data, path=path, line_offset=line_offset).slice(skip_rows).drop_nulls(LINE)
     names = columns
     if has_header:
         if lines.height == 0:
@@ -240,6 +245,8 @@ def _read_quoted(
     skip_rows: int,
     on_bad_line: str,
     null_values: list[str],
+    line_offset: int = 0,
+    record_offset: int = 0,
 ) -> tuple[pl.DataFrame, pl.Series, int]:
     if len(sep) != 1:
         raise UsageError(f"{path}: a quoted format needs a one-character separator, got {sep!r}")
@@ -263,12 +270,13 @@ def _read_quoted(
         if not bad:
             raise ReadError(f"{path}: cannot parse: {exc}", path=path) from exc
         lineno, why = bad[0]
-        raise _bad(path, lineno + skip_rows, why) from exc
+        raise _bad(path, lineno + skip_rows + line_offset, why) from exc
     if columns is not None and frame.width != len(columns):
         raise ReadError(
             f"{path}: {frame.width} fields per line, expected {len(columns)}", path=path
         )
-    linenos = pl.Series(LINENO, range(1, frame.height + 1), dtype=pl.Int64)
+    first = record_offset + 1  # the quoted reader numbers records, not lines
+    linenos = pl.Series(LINENO, range(first, first + frame.height), dtype=pl.Int64)
     return frame, linenos, 0
 
 
@@ -332,6 +340,9 @@ def read_delimited(
     skip_rows: int = 0,
     quote_char: str | None = _AUTO,  # type: ignore[assignment]
     null_values: list[str] | None = None,
+    data: bytes | None = None,
+    line_offset: int = 0,
+    record_offset: int = 0,
 ) -> ReadResult:
     """Read separated text (``\\t``, ``,``, ``;``, ``|``, multi-character ``::``...).
 
@@ -351,6 +362,10 @@ def read_delimited(
         so a stray ``"`` in a title is kept). A line with the wrong number of fields is bad.
     skip_rows
         Lines to drop before the header / first row.
+    data, line_offset, record_offset
+        The raw bytes to read instead of the file (a run of its whole lines, read by the Spark
+        engine's tasks), and how many lines and records of the file come before them (so
+        that an error names the file's line).
     """
     _check_policy(on_bad_line)
     path = Path(path)
@@ -359,7 +374,8 @@ def read_delimited(
     if quote_char is _AUTO:
         quote_char = '"' if sep == "," else None
     if (
-        quote_char is not None
+        data is None
+        and quote_char is not None
         and len(sep) == 1
         and skip_rows == 0
         and encoding.lower().replace("_", "-") in ("utf8", "utf-8")
@@ -378,7 +394,11 @@ def read_delimited(
         )
         if scanned is not None:
             return ReadResult(frame=scanned.lazy(), bad_lines=0, path=path)
-    data = read_text_bytes(path, encoding=encoding)
+    text = (
+        read_text_bytes(path, encoding=encoding)
+        if data is None
+        else decode_text(data, path, encoding=encoding)
+    )
     options = dict(
         sep=sep,
         columns=list(columns) if columns is not None else None,
@@ -386,11 +406,13 @@ def read_delimited(
         skip_rows=skip_rows,
         on_bad_line=on_bad_line,
         null_values=list(null_values or []),
+        line_offset=line_offset,
+        record_offset=record_offset,
     )
     if quote_char is None:
-        frame, linenos, n_bad = _read_unquoted(data, path, **options)  # type: ignore[arg-type]
+        frame, linenos, n_bad = _read_unquoted(text, path, **options)  # type: ignore[arg-type]
     else:
-        frame, linenos, n_bad = _read_quoted(data, path, quote_char=quote_char, **options)  # type: ignore[arg-type]
+        frame, linenos, n_bad = _read_quoted(text, path, quote_char=quote_char, **options)  # type: ignore[arg-type]
     frame, n_cast_bad = _cast_columns(frame, dtypes, linenos, path, on_bad_line)
     n_bad += n_cast_bad
     if n_bad:
@@ -440,10 +462,11 @@ def _schemas(lines: pl.Series) -> list[pl.Schema]:
     return _schemas(lines.slice(0, half)) + _schemas(lines.slice(half))
 
 
-def _tolerant_frame(lines: pl.Series, path: Path) -> pl.DataFrame:
-    """Parse valid JSON lines; a key whose values polars cannot unify is read as JSON text."""
+def _tolerant_frame(lines: pl.Series, path: Path) -> tuple[pl.DataFrame, bool]:
+    """Parse valid JSON lines; a key whose values polars cannot unify is read as JSON text
+    (then the second value is True)."""
     try:
-        return _json_frame(_join_lines(lines))
+        return _json_frame(_join_lines(lines)), False
     except pl.exceptions.PolarsError as exc:
         log.debug("%s: JSON types conflict (%s); reading conflicting keys as text", path, exc)
     merged: dict[str, pl.DataType] = {}
@@ -452,7 +475,7 @@ def _tolerant_frame(lines: pl.Series, path: Path) -> pl.DataFrame:
             if merged.setdefault(key, dtype) != dtype:
                 merged[key] = pl.String()
     try:
-        return pl.read_ndjson(io.BytesIO(_join_lines(lines)), schema=merged)
+        return pl.read_ndjson(io.BytesIO(_join_lines(lines)), schema=merged), True
     except pl.exceptions.PolarsError as exc:
         raise ReadError(
             f"{path}: cannot build a frame from the JSON lines: {exc}", path=path
@@ -464,17 +487,17 @@ def _parse_json_lines(
     path: Path,
     on_bad_line: str,
     repair: Callable[[int], str | None] | None = None,
-) -> tuple[pl.DataFrame, int]:
+) -> tuple[pl.DataFrame, int, bool]:
     """Parse a (``line`` JSON text, ``lineno``) frame; blank lines ignored, bad ones located.
 
     The fast path hands all lines to the polars parser at once. If that fails, blocks of lines
     are parsed separately and only the lines of failing blocks are checked with ``json.loads``;
     a failing line is given to ``repair`` (the Python-literal fallback) and, if still unusable,
-    raised or skipped.
+    raised or skipped. The third value tells whether conflicting types were read as text.
     """
     lines = lines.drop_nulls(LINE).filter(pl.col(LINE).str.strip_chars() != "")
     try:
-        return _json_frame(_join_lines(lines[LINE])), 0
+        return _json_frame(_join_lines(lines[LINE])), 0, False
     except pl.exceptions.PolarsError as first_error:
         log.debug("%s: fast JSON parse failed (%s); locating bad lines", path, first_error)
     good: list[pl.Series] = []
@@ -503,7 +526,8 @@ def _parse_json_lines(
             n_bad += 1
         good.append(pl.Series(LINE, keep, dtype=pl.String))
     joined = pl.concat(good) if good else pl.Series(LINE, [], dtype=pl.String)
-    return _tolerant_frame(joined, path), n_bad
+    frame, tolerant = _tolerant_frame(joined, path)
+    return frame, n_bad, tolerant
 
 
 def _select_fields(frame: pl.DataFrame, fields: list[str] | None) -> pl.DataFrame:
@@ -520,22 +544,29 @@ def read_jsonl(
     *,
     fields: list[str] | None = None,
     on_bad_line: OnBadLine = "error",
+    data: bytes | None = None,
+    line_offset: int = 0,
 ) -> ReadResult:
     """Read one JSON object per line (plain or gzip); ``fields`` selects columns, missing -> null.
 
     Values of one key with mixed types across lines (number here, string there) are read as
-    strings; nested objects become structs, arrays lists.
+    strings; nested objects become structs, arrays lists. ``data`` and ``line_offset``: as
+    :func:`read_delimited`'s.
     """
     _check_policy(on_bad_line)
     path = Path(path)
-    data = read_text_bytes(path)
+    text = read_text_bytes(path) if data is None else decode_text(data, path)
+    tolerant = False
     try:
-        frame, n_bad = _json_frame(data), 0
+        frame, n_bad = _json_frame(text), 0
     except pl.exceptions.PolarsError:
-        frame, n_bad = _parse_json_lines(split_lines(data, path=path), path, on_bad_line)
+        lines = split_lines(text, path=path, line_offset=line_offset)
+        frame, n_bad, tolerant = _parse_json_lines(lines, path, on_bad_line)
     if n_bad:
         log.warning("%s: skipped %d malformed line(s)", path, n_bad)
-    return ReadResult(frame=_select_fields(frame, fields).lazy(), bad_lines=n_bad, path=path)
+    return ReadResult(
+        frame=_select_fields(frame, fields).lazy(), bad_lines=n_bad, path=path, tolerant=tolerant
+    )
 
 
 # --------------------------------------------------------------------------- Python literals
@@ -546,16 +577,20 @@ def read_python_literal(
     *,
     fields: list[str] | None = None,
     on_bad_line: OnBadLine = "error",
+    data: bytes | None = None,
+    line_offset: int = 0,
 ) -> ReadResult:
     """Read one Python dict literal per line (Amazon 2014 metadata, Steam games), never ``eval``.
 
     Values are those ``ast.literal_eval`` gives, with tuples and sets read as lists. Most lines
     go through a vectorised Python-literal -> JSON translation; the rest through
-    ``ast.literal_eval`` one by one (see :mod:`recdata.normalize._pyliteral`).
+    ``ast.literal_eval`` one by one (see :mod:`recdata.normalize._pyliteral`). ``data`` and
+    ``line_offset``: as :func:`read_delimited`'s.
     """
     _check_policy(on_bad_line)
     path = Path(path)
-    lines = split_lines(read_text_bytes(path), path=path)
+    text = read_text_bytes(path) if data is None else decode_text(data, path)
+    lines = split_lines(text, path=path, line_offset=line_offset)
     translated = translate_lines(lines[LINE])
     fallback = translated["fallback"].fill_null(False)
     json_text = translated["json"]
@@ -583,17 +618,19 @@ def read_python_literal(
     frame_lines = pl.DataFrame({LINE: json_text, LINENO: lines[LINENO]})
 
     def repair(lineno: int) -> str | None:
-        text = lines[LINE][lineno - 1]
+        text = lines[LINE][lineno - 1 - line_offset]
         try:
             return literal_to_json(text)
         except ValueError:
             return None
 
-    frame, n_bad_json = _parse_json_lines(frame_lines, path, on_bad_line, repair=repair)
+    frame, n_bad_json, tolerant = _parse_json_lines(frame_lines, path, on_bad_line, repair=repair)
     n_bad += n_bad_json
     if n_bad:
         log.warning("%s: skipped %d malformed line(s)", path, n_bad)
-    return ReadResult(frame=_select_fields(frame, fields).lazy(), bad_lines=n_bad, path=path)
+    return ReadResult(
+        frame=_select_fields(frame, fields).lazy(), bad_lines=n_bad, path=path, tolerant=tolerant
+    )
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -604,11 +641,13 @@ def read_parquet(
     *,
     fields: list[str] | None = None,
     on_bad_line: OnBadLine = "error",
+    rows: tuple[int, int] | None = None,
 ) -> ReadResult:
     """Read a Parquet file (Yambda's flat files); ``fields`` selects columns, missing -> null.
 
     Categorical and enum columns become strings; rows keep the file's order. ``on_bad_line``
-    is accepted for a uniform reader signature (a Parquet file has no bad lines).
+    is accepted for a uniform reader signature (a Parquet file has no bad lines). ``rows``:
+    only the rows ``[start, stop)`` (the Spark engine's tasks read a file's row groups).
     """
     _check_policy(on_bad_line)
     path = Path(path)
@@ -617,7 +656,10 @@ def read_parquet(
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise ReadError(f"{path}: not a readable Parquet file ({exc})", path=path) from exc
     wanted = [f for f in fields if f in names] if fields is not None else list(names)
-    frame = pl.scan_parquet(path).select(wanted)
+    frame = pl.scan_parquet(path)
+    if rows is not None:
+        frame = frame.slice(rows[0], rows[1] - rows[0])
+    frame = frame.select(wanted)
     cats = [c for c in wanted if isinstance(names[c], pl.Categorical | pl.Enum)]
     if cats:
         frame = frame.with_columns(pl.col(c).cast(pl.String) for c in cats)

@@ -27,6 +27,12 @@ def read_text_bytes(path: str | Path, *, encoding: str = "utf8") -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"{path}: cannot read file: {exc.strerror or exc}", path=path) from exc
+    return decode_text(data, path, encoding=encoding)
+
+
+def decode_text(data: bytes, path: str | Path, *, encoding: str = "utf8") -> bytes:
+    """Raw bytes of ``path`` (the whole file, or a run of its lines) as UTF-8: gunzipped when
+    they start with gzip's magic number, a leading byte-order mark dropped, re-encoded."""
     if data[:2] == _GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
@@ -54,8 +60,11 @@ def _absent_byte(data: bytes) -> str:
     raise ReadError("file contains every candidate control byte; cannot split it into lines")
 
 
-def split_lines(data: bytes, *, path: str | Path | None = None) -> pl.DataFrame:
-    """One row per physical line: ``line`` (String, null for a blank line) and 1-based ``lineno``.
+def split_lines(
+    data: bytes, *, path: str | Path | None = None, line_offset: int = 0
+) -> pl.DataFrame:
+    """One row per physical line: ``line`` (String, null for a blank line) and its 1-based
+    ``lineno`` in the file (``data`` may start after ``line_offset`` lines of it).
 
     ``\\r\\n`` endings are stripped, a missing final newline is fine, and blank lines keep their
     number so error messages point at the right line. Invalid UTF-8 raises a ReadError.
@@ -79,4 +88,5 @@ def split_lines(data: bytes, *, path: str | Path | None = None) -> pl.DataFrame:
             f"{path or 'input'}: not valid UTF-8 text ({exc}); pass the file's encoding",
             path=path,
         ) from exc
-    return frame.with_row_index(LINENO, offset=1).select(LINE, pl.col(LINENO).cast(pl.Int64))
+    lineno = pl.col(LINENO).cast(pl.Int64) + line_offset
+    return frame.with_row_index(LINENO, offset=1).select(LINE, lineno)

@@ -11,7 +11,7 @@ import polars as pl
 
 from recdata import schema as S
 from recdata._types import IndexOrder
-from recdata.engines._base import Engine, Indexed, SplitResult
+from recdata.engines._base import Engine, Indexed, SplitResult, TableRead
 from recdata.engines.polars import PolarsEngine
 from recdata.engines.spark import _events, _graphs, _index, _sessions, _splits, _stats, _steps
 from recdata.engines.spark._errors import explain_spark_failure, local_dir_of
@@ -67,7 +67,11 @@ class SparkEngine(Engine[Any]):
     ``SPARK_REMOTE``); ``spark``: an existing session to use (it is then not stopped);
     ``staging``: a folder every executor (and the driver) can read and write, for the
     hand-over and collection Parquet files; ``chunk_rows``: the rows of one such file, which
-    bounds the driver's memory for moving tables."""
+    bounds the driver's memory for moving tables; ``read_chunk_bytes`` and
+    ``read_chunk_rows``: the bytes of a text file and the rows of a Parquet file one reading
+    task takes (default 64 MB, 4M rows); ``read_on_driver``: read and map the interactions
+    on the driver with polars and hand them over (what the tasks' reading is measured
+    against)."""
 
     name = "spark"
 
@@ -79,10 +83,16 @@ class SparkEngine(Engine[Any]):
         staging: str | Path | None = None,
         conf: dict[str, str] | None = None,
         chunk_rows: int = CHUNK_ROWS,
+        read_chunk_bytes: int | None = None,
+        read_chunk_rows: int | None = None,
+        read_on_driver: bool = False,
     ) -> None:
         if chunk_rows < 1:
             raise UsageError(f"SparkEngine: chunk_rows must be >= 1, got {chunk_rows}")
         self.chunk_rows = chunk_rows
+        self.read_chunk_bytes = read_chunk_bytes
+        self.read_chunk_rows = read_chunk_rows
+        self.read_on_driver = read_on_driver
         self._own = spark is None
         self._spark = spark
         self._starting = start_spark_session(master, conf=conf) if spark is None else None
@@ -119,6 +129,45 @@ class SparkEngine(Engine[Any]):
         if {S.USER_ID, S.ITEM_ID} <= set(interactions.columns):  # counted here, not by a job
             self._known = (loaded, PolarsEngine().counts(interactions))
         return loaded
+
+    def read_interactions(
+        self, files: list[tuple[Any, Path]], *, events: list[str] | None, where: str
+    ) -> TableRead[Any] | None:
+        """The files read and mapped by Spark tasks (:mod:`._reader`), ids coded as
+        :meth:`load` codes them; ``None`` (logged with the reason) when the driver must read."""
+        from recdata.engines.spark import _reader
+
+        if self.read_on_driver:
+            return None
+        options = {
+            name: value
+            for name, value in (
+                ("chunk_bytes", self.read_chunk_bytes),
+                ("chunk_rows", self.read_chunk_rows),
+            )
+            if value is not None
+        }
+        try:
+            table = _reader.read_interactions(
+                self.spark, files, self.staging, events=events, where=where, **options
+            )
+        except _reader.DriverRead as why:
+            log.info("the driver reads the interactions: %s", why)
+            return None
+        least = self._starting.partitions if self._starting is not None else None
+        if least is not None:  # recdata chose them: scale them to this input
+            partitions = shuffle_partitions(least, table.rows)
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+        frame, self._codes = _reader.code_ids(self.spark, table, self.staging)
+        self._schema = {**table.schema, **_KNOWN_TYPES}
+        if {S.USER_ID, S.ITEM_ID} <= set(self._codes):  # counted here, not by a job
+            counts = {
+                "interactions": table.rows,
+                "users": len(self._codes[S.USER_ID]),
+                "items": len(self._codes[S.ITEM_ID]),
+            }
+            self._known = (frame, counts)
+        return TableRead(frame, table.per_file, table.dropped)
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order
