@@ -534,8 +534,9 @@ def _select_fields(frame: pl.DataFrame, fields: list[str] | None) -> pl.DataFram
     """Keep ``fields`` in the given order; a field absent from every line becomes a null column."""
     if fields is None:
         return frame
-    return frame.select(
-        pl.col(f) if f in frame.columns else pl.lit(None, dtype=pl.String).alias(f) for f in fields
+    nulls = pl.repeat(None, frame.height, dtype=pl.String, eager=True)  # as many rows, even none
+    return pl.DataFrame(
+        [frame[f] if f in frame.columns else nulls.alias(f) for f in fields], height=frame.height
     )
 
 

@@ -73,7 +73,7 @@ def test_ml100k(engine: Any, home: Path, shared_datasets: Path, tmp_path: Path) 
 
 @pytest.mark.shared
 def test_gift_cards(engine: Any, home: Path, shared_datasets: Path, tmp_path: Path) -> None:
-    # gzipped JSON-lines reviews and metadata (read and mapped on the driver), from a mirror
+    # gzipped JSON-lines reviews (read and mapped by Spark tasks) and metadata, from a mirror
     mirror = str(shared_datasets / "amazon-2018")
     opts: dict[str, Any] = {"mirror": mirror, "overrides": ["features.text=null"]}
     a = build("amazon2018-gift-cards-5core", out=tmp_path / "polars", **opts)

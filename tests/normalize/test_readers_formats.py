@@ -323,3 +323,21 @@ def test_bad_line_located_in_a_large_file(tmp_path: Path) -> None:
         read_jsonl(_write(tmp_path / "big.jsonl", lines))
     result = read_jsonl(_write(tmp_path / "big.jsonl", lines), on_bad_line="skip")
     assert result.bad_lines == 1 and result.frame.collect().height == 69_999
+
+
+@pytest.mark.parametrize("sep", ["\t", ","])
+def test_an_empty_file_reads_as_no_rows(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    got = read_delimited(path, sep=sep, columns=["u", "i"], quote_char=None)
+    frame = got.frame.collect()
+    assert frame.height == 0 and frame.columns == ["u", "i"] and got.bad_lines == 0
+
+
+def test_json_without_the_selected_keys_keeps_its_row_count(tmp_path: Path) -> None:
+    # no usable line at all, and lines without any selected key: as many rows as objects
+    bad = _write(tmp_path / "bad.jsonl", ["[1, 2]", "{not json"])
+    assert read_jsonl(bad, fields=["a"], on_bad_line="skip").frame.collect().shape == (0, 1)
+    other = _write(tmp_path / "other.jsonl", ['{"x": 1}', '{"x": 2}'])
+    frame = read_jsonl(other, fields=["a", "b"]).frame.collect()
+    assert frame.shape == (2, 2) and frame.null_count().row(0) == (2, 2)
