@@ -306,6 +306,7 @@ def _read_inputs(
         stage.stage(f"generating {recipe.synthetic.size:,} synthetic interactions")
         inter, items_meta = _synthetic(recipe)
         return _Inputs(inter, items=items_meta)
+    engine.prepare_read()  # e.g. Spark's Python workers start while the sources are fetched
     stage.stage(f"fetching {len(recipe.sources)} source(s)")
     fetched = fetch(recipe, **fetch_options)
     inputs = _Inputs(pl.DataFrame(), fetched=fetched)
@@ -322,6 +323,7 @@ def _read_inputs(
     files = _table_files(spec, path, "interactions", warnings, fetched)
     read = engine.read_interactions(files, events=recipe.events, where=where)
     if read is not None:  # the engine read and mapped the files itself
+        stage.stage(read.how or "read and mapped by the engine")
         for (one, one_path), (bad, cleaned) in zip(files, read.per_file, strict=True):
             _file_notes(
                 one, one_path, "interactions", bad, cleaned, warnings, inputs.normalisations

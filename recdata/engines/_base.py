@@ -54,6 +54,8 @@ class TableRead(Generic[F]):
     """Per file read: the malformed lines skipped and the ``clean:`` counts."""
     dropped: int
     """Rows without a user or item id, dropped."""
+    how: str = ""
+    """How they were read, for the build's log (``read and mapped by 5 Spark tasks``)."""
 
 
 class Engine(ABC, Generic[F]):
@@ -64,6 +66,10 @@ class Engine(ABC, Generic[F]):
     @abstractmethod
     def load(self, interactions: pl.DataFrame) -> F:
         """The mapped raw-id interactions (canonical columns, source row order) as an engine frame."""
+
+    def prepare_read(self) -> None:
+        """Called before the sources are fetched, when :meth:`read_interactions` will be asked:
+        start what reading needs (in the background). Here: nothing."""
 
     def read_interactions(
         self, files: list[tuple[Any, Path]], *, events: list[str] | None, where: str

@@ -223,6 +223,10 @@ def test_a_bad_line_is_named_as_the_driver_names_it(engine: Any, tmp_path: Path)
     path = tmp_path / "bad.tsv"
     path.write_text("\n".join(lines) + "\n")
     spec = _tsv_spec()
+    clean = tmp_path / "clean.tsv"
+    clean.write_text("\n".join(lines[:150]) + "\n")
+    got = spark_read(engine, [(spec, clean)], 64)
+    assert got is not None and "twice" not in got[1].how  # one type throughout: one pass
     with pytest.raises(ReadError) as want:
         driver_read([(spec, path)])
     assert "line 158" in str(want.value)
@@ -248,6 +252,7 @@ def test_a_column_typed_across_chunks(engine: Any, tmp_path: Path) -> None:
     got = spark_read(engine, [(spec, path)], 64)
     assert got is not None
     frame = got[0]
+    assert "twice with the whole file's types" in got[1].how  # the early chunks were redone
     assert frame["user_id"].dtype == pl.String and frame["user_id"][-1] == "007"
     assert frame["raw"].dtype == pl.Float64 and frame["raw"][0] == 0.0
     assert_same(engine, [(spec, path)], 64)

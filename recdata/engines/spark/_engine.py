@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,21 @@ class SparkEngine(Engine[Any]):
             self._known = (loaded, PolarsEngine().counts(interactions))
         return loaded
 
+    def prepare_read(self) -> None:
+        """Start Spark's Python workers (with recdata's readers imported) in the background,
+        so the first reading pass does not wait for them (about 5 s on local[2])."""
+        if self.read_on_driver:
+            return
+        from recdata.engines.spark import _reader
+
+        def warm() -> None:
+            try:
+                _reader.run_tasks(self.spark, _reader.ready, 2)
+            except Exception:  # noqa: BLE001 - only a head start; the read reports failures
+                log.debug("warming the Python workers failed", exc_info=True)
+
+        threading.Thread(target=warm, name="recdata-spark-warm", daemon=True).start()
+
     def read_interactions(
         self, files: list[tuple[Any, Path]], *, events: list[str] | None, where: str
     ) -> TableRead[Any] | None:
@@ -152,7 +168,11 @@ class SparkEngine(Engine[Any]):
                 self.spark, files, self.staging, events=events, where=where, **options
             )
         except _reader.DriverRead as why:
-            log.info("the driver reads the interactions: %s", why)
+            log.warning(
+                "--engine spark: the driver reads the interactions (%s); they must fit in its "
+                "memory",
+                why,
+            )
             return None
         least = self._starting.partitions if self._starting is not None else None
         if least is not None:  # recdata chose them: scale them to this input
@@ -167,7 +187,7 @@ class SparkEngine(Engine[Any]):
                 "items": len(self._codes[S.ITEM_ID]),
             }
             self._known = (frame, counts)
-        return TableRead(frame, table.per_file, table.dropped)
+        return TableRead(frame, table.per_file, table.dropped, how=table.how)
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order

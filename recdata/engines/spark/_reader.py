@@ -4,19 +4,22 @@ The driver only plans: a text file becomes runs of whole lines (a gzip file is f
 decompressed into staging, as gzip cannot be split), a Parquet file runs of row groups. Each
 task reads its chunk with the polars readers and maps it with the recipe's mapping, the same
 code the polars engine runs over the whole file, so every row's values agree by construction.
-What depends on the whole file is settled between two passes of tasks:
+What depends on the whole file is settled after a first pass of tasks:
 
-1. *survey*: each chunk is read as it is; it reports its lines and records, its quote
-   characters, the raw types it inferred, which alternative columns hold a value, and
-   whether it failed;
-2. *map*: each chunk is read again with the file's types (a delimited column's type is the
-   one every chunk admits; a JSON key's is its one type), mapped, numbered (``_row`` =
-   chunk number * 2^32 + row) and written to staging Parquet.
+1. *first pass*: each chunk is read with the types it implies itself, mapped, numbered
+   (``_row`` = chunk number * 2^32 + row) and written to staging Parquet; it reports its line
+   ends, quotes, records, raw types, empty alternative columns and any read error;
+2. *settling* (driver): a delimited column's type is the one every chunk admits, a JSON key's
+   its one type; alternative columns are empty only when empty in every chunk;
+3. *second pass*, only for chunks whose own types or empty columns were not the file's;
+4. *ids*: the distinct string ids (polars over the parts' id columns) are sorted into codes,
+   which the tasks join onto their parts (a Spark join for very many ids).
 
 A malformed line under ``on_bad_line: error`` is read again on the driver with its offset, so
 the message names the file's line. Where the chunks cannot settle the whole file's meaning
 (a JSON key with two types, a chunk border inside a quoted field, a lookup table, an encoding
-that is not ASCII-compatible), :func:`read_interactions` says why and the driver reads instead.
+that is not ASCII-compatible), :func:`read_interactions` raises :class:`DriverRead` and the
+driver reads instead.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import gzip
 import logging
 import pickle
 import shutil
+import time
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -373,6 +377,11 @@ def run_tasks(spark: Any, task: Callable[[int], Any], n: int) -> list[Any]:
     return [results[i] for i in range(n)]
 
 
+def ready(number: int) -> int:
+    """A task that only imports this module (and so polars and the readers) in its worker."""
+    return number
+
+
 Work = list[tuple[FilePlan, Chunk]]
 
 
@@ -535,6 +544,7 @@ class ReadTable:
     rows: int
     per_file: list[tuple[int, dict[str, Any]]]
     dropped: int
+    how: str
 
 
 def read_interactions(
@@ -549,23 +559,24 @@ def read_interactions(
 ) -> ReadTable:
     """Read and map the files on Spark (module docstring); :class:`DriverRead` when the
     driver must read them instead."""
+    started = time.perf_counter()
     plans = plan_files(files, staging, chunk_bytes=chunk_bytes, chunk_rows=chunk_rows)
     work = [(plan, chunk) for plan in plans for chunk in plan.chunks]
+    log.info("reading: %d chunk(s) planned in %.1f s", len(work), time.perf_counter() - started)
     folder = staging.folder()
     parts = run_tasks(spark, _task(work, first_pass, str(folder)), len(work))
+    log.info("reading: first pass done at %.1f s", time.perf_counter() - started)
     settle(plans, parts)
     target = target_schema(plans, parts)
     if ROW in target:
         raise ReadError(f"{where}: the interactions have a column named {ROW!r}")
     stale = [i for i, (plan, _) in enumerate(work) if _stale(plan, parts[i], target)]
     if stale:
-        log.info(
-            "reading: %d of %d chunks again with the whole file's types", len(stale), len(work)
-        )
         again = [work[i] for i in stale]
         redone = run_tasks(spark, _task(again, second_pass, str(folder), target), len(again))
         for i, got in zip(stale, redone, strict=True):
             parts[i] = got
+        log.info("reading: %d chunk(s) redone by %.1f s", len(stale), time.perf_counter() - started)
     failed = next((got["map_error"] for got in parts if "map_error" in got), None)
     if failed is not None:
         raise failed[0](failed[1])
@@ -582,6 +593,8 @@ def read_interactions(
         rows=sum(got["rows"] for got in parts),
         per_file=per_file,
         dropped=sum(got["dropped"] for got in parts),
+        how=f"read and mapped by {len(work)} Spark task(s)"
+        + (f", {len(stale)} of them twice with the whole file's types" if stale else ""),
     )
 
 
@@ -626,6 +639,7 @@ def code_ids(spark: Any, table: ReadTable, staging: Staging) -> tuple[Any, dict[
             path, statistics=False
         )
         tables[name] = str(path)
+    log.info("reading: %s distinct ids sorted", {n: len(v) for n, v in codes.items()})
     out = staging.folder()
     if max(len(v) for v in codes.values()) <= TASK_CODES:
         run_tasks(spark, partial(_code_one, parts, str(out), tables), len(parts))
