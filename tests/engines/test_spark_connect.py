@@ -123,7 +123,7 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_a_build_over_spark_connect(
     connect_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from test_spark_builds import assert_same_folders
+    from engines.test_spark_builds import assert_same_folders
 
     monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
     raw = tmp_path / "raw"

@@ -38,10 +38,10 @@ def time_key(frame: Any, time: str = S.TIME) -> Any:
 def checkpoint(frame: Any) -> Any:
     """Materialise a frame on the executors and cut its lineage (k-core rounds, each step);
     a frame this returned is returned as it is."""
-    if getattr(frame, _MATERIALISED, False):
+    if vars(frame).get(_MATERIALISED, False):  # not getattr: Connect frames give a Column
         return frame
     out = frame.localCheckpoint(eager=True)
-    setattr(out, _MATERIALISED, True)
+    vars(out)[_MATERIALISED] = True
     return out
 
 
