@@ -31,7 +31,7 @@ from recdata.dataset import (
 from recdata.dataset._folder import dataset_writer
 from recdata.engines import Engine, Indexed, SplitResult, get_engine
 from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
-from recdata.events import check_events, event_counts, map_impressions
+from recdata.events import check_events, map_impressions
 from recdata.normalize._mapping import (
     TableSpec,
     aggregate_tags,
@@ -374,12 +374,11 @@ def _variant_checks(
     return recipe.model_copy(update={"expected": {}})
 
 
-def _session_stats(interactions: pl.DataFrame, users_are_sessions: bool) -> dict[str, Any]:
+def _session_stats(sessions: int, rows: int, users_are_sessions: bool) -> dict[str, Any]:
     """Sessions, their mean length and whether users are sessions (manifest statistics)."""
-    sessions = int(interactions.select(pl.struct(S.USER, S.SESSION).n_unique()).item())
     return {
         "sessions": sessions,
-        "mean_length": round(interactions.height / sessions, 6) if sessions else 0.0,
+        "mean_length": round(rows / sessions, 6) if sessions else 0.0,
         "users_are_sessions": users_are_sessions,
     }
 
@@ -740,20 +739,20 @@ def _build(
         interaction_stats = engine.statistics(indexed.interactions)
         sessions = events = None
         columns = engine.columns(indexed.interactions)
-        if S.SESSION in columns or S.EVENT in columns:  # their statistics need the whole table
-            interactions = engine.collect(indexed.interactions)
-            if S.SESSION in columns:
-                sessions = _session_stats(interactions, inputs.users_are_sessions)
-            if S.EVENT in columns:
-                events = {
-                    "vocabulary": list(recipe.events or []),
-                    "counts": event_counts(interactions),
-                }
-            writer.write_interactions(interactions)
-            del interactions
-        else:  # in ordered chunks: the engine need not hand the whole table over at once
-            chunks = engine.collect_chunks(indexed.interactions)
-            writer.write_interactions(chunks, rows=interaction_stats["interactions"])
+        if S.SESSION in columns:
+            sessions = _session_stats(
+                engine.session_count(indexed.interactions),
+                interaction_stats["interactions"],
+                inputs.users_are_sessions,
+            )
+        if S.EVENT in columns:
+            events = {
+                "vocabulary": list(recipe.events or []),
+                "counts": engine.event_counts(indexed.interactions),
+            }
+        # in ordered chunks: the engine need not hand the whole table over at once
+        chunks = engine.collect_chunks(indexed.interactions)
+        writer.write_interactions(chunks, rows=interaction_stats["interactions"])
         user_map = indexed.user_map
         del indexed
 

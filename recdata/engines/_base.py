@@ -118,6 +118,20 @@ class Engine(ABC, Generic[F]):
     def statistics(self, interactions: F) -> dict[str, Any]:
         """:func:`recdata.statistics.interaction_stats` of the indexed interactions."""
 
+    def session_count(self, frame: F) -> int:
+        """Distinct (``user_idx``, ``session_id``) pairs of indexed interactions (a null
+        session counts once per user). Here: over :meth:`collect`."""
+        from recdata import schema as S
+
+        return int(self.collect(frame).select(pl.struct(S.USER, S.SESSION).n_unique()).item())
+
+    def event_counts(self, frame: F) -> dict[str, int]:
+        """Rows per event type, in sorted type order (the manifest's ``events.counts``).
+        Here: over :meth:`collect`."""
+        from recdata.events import event_counts
+
+        return event_counts(self.collect(frame))
+
     @abstractmethod
     def collect(self, frame: F) -> pl.DataFrame:
         """A finished table as a ``polars.DataFrame``, rows in the frame's defined order."""

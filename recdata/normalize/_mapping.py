@@ -514,6 +514,15 @@ def alternative_columns(spec: TableSpec) -> set[str]:
     return {c for f in spec.fields.values() if isinstance(f.column, list) for c in f.column}
 
 
+def empty_alternatives(spec: TableSpec, frame: pl.DataFrame) -> frozenset[str]:
+    """Alternative columns of ``frame`` without a single value (the mapping skips them)."""
+    return frozenset(
+        c
+        for c in alternative_columns(spec)
+        if c in frame.columns and frame[c].null_count() == frame.height
+    )
+
+
 def map_table_report(
     frame: pl.DataFrame,
     spec: TableSpec,
@@ -531,11 +540,7 @@ def map_table_report(
 
     schema = frame.schema
     if all_null is None:
-        all_null = frozenset(
-            c
-            for c in alternative_columns(spec)
-            if c in schema and frame[c].null_count() == frame.height
-        )
+        all_null = empty_alternatives(spec, frame)
     exprs = []
     raw_exprs = []
     for name, field in spec.fields.items():

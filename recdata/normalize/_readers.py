@@ -271,6 +271,8 @@ def _read_quoted(
             raise ReadError(f"{path}: cannot parse: {exc}", path=path) from exc
         lineno, why = bad[0]
         raise _bad(path, lineno + skip_rows + line_offset, why) from exc
+    if columns is not None and frame.width == 0 and not data.strip():  # an empty file: no rows
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     if columns is not None and frame.width != len(columns):
         raise ReadError(
             f"{path}: {frame.width} fields per line, expected {len(columns)}", path=path

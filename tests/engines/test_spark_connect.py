@@ -23,6 +23,8 @@ import pytest
 from recdata.pipeline import build
 from recdata.synthetic import generate, write_csv
 
+from .test_spark_builds import assert_same_folders
+
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,8 +125,6 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_a_build_over_spark_connect(
     connect_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engines.test_spark_builds import assert_same_folders
-
     monkeypatch.setenv("RECDATA_HOME", str(tmp_path / "home"))
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -133,20 +133,9 @@ def test_a_build_over_spark_connect(
     recipe.write_text(RECIPE)
     want = build(recipe, out=tmp_path / "polars", raw_dir=raw)
     got = tmp_path / "connect"
-    command = [
-        sys.executable,
-        "-m",
-        "recdata",
-        "build",
-        str(recipe),
-        "--raw-dir",
-        str(raw),
-        "--engine",
-        "spark",
-        "-o",
-        str(got),
-    ]
+    args = ["build", str(recipe), "--raw-dir", str(raw), "--engine", "spark", "-o", str(got)]
     env = {**_env(), "SPARK_REMOTE": connect_url, "RECDATA_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "recdata", *args]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert_same_folders(want, got)

@@ -355,3 +355,30 @@ def test_alternative_columns_are_judged_over_the_whole_file(
     assert got[0]["title"].to_list()[:2] == ["t0", "t1"]
     assert got[0]["title"][-1] == ("A" if later else "t59")
     assert_same(engine, [(spec, path)], 64)
+
+
+def test_python_literal_lines(engine: Any, tmp_path: Path) -> None:
+    # Steam-style dict literals: single quotes, True/None, a set and a tuple (the
+    # ast.literal_eval fallback), and a malformed line, spread over many chunks
+    lines = []
+    for n in range(80):
+        extra = {0: "'tags': {'a', 'b'}", 1: "'pair': (1, 2)", 2: "'ok': True"}.get(
+            n % 7, "'x': None"
+        )
+        lines.append(
+            f"{{'user_id': 'u{n % 9}', 'item_id': {n % 13}, 'rec': {n % 2 == 0}, {extra}}}"
+        )
+    lines[41] = "{'user_id': 'u1', 'item_id': "  # cut short
+    path = tmp_path / "reviews.txt"
+    path.write_text("\n".join(lines) + "\n")
+    spec = TableSpec.model_validate(
+        {
+            "source": "s",
+            "format": "python_literal",
+            "on_bad_line": "skip",
+            "fields": {"user_id": "user_id", "item_id": "item_id", "recommend": "rec"},
+        }
+    )
+    got = spark_read(engine, [(spec, path)], 300)
+    assert got is not None and got[0].height == 79
+    assert_same(engine, [(spec, path)], 300)

@@ -325,11 +325,11 @@ def test_bad_line_located_in_a_large_file(tmp_path: Path) -> None:
     assert result.bad_lines == 1 and result.frame.collect().height == 69_999
 
 
-@pytest.mark.parametrize("sep", ["\t", ","])
-def test_an_empty_file_reads_as_no_rows(tmp_path: Path, sep: str) -> None:
+@pytest.mark.parametrize(("sep", "quote"), [("\t", None), (",", None), (",", '"')])
+def test_an_empty_file_reads_as_no_rows(tmp_path: Path, sep: str, quote: str | None) -> None:
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
-    got = read_delimited(path, sep=sep, columns=["u", "i"], quote_char=None)
+    got = read_delimited(path, sep=sep, columns=["u", "i"], quote_char=quote)
     frame = got.frame.collect()
     assert frame.height == 0 and frame.columns == ["u", "i"] and got.bad_lines == 0
 

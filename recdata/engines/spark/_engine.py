@@ -397,5 +397,14 @@ class SparkEngine(Engine[Any]):
             order=order,
         )
 
+    def session_count(self, frame: Any) -> int:
+        """Distinct (user, session) pairs by a Spark aggregation (nulls count as values)."""
+        return int(frame.select(S.USER, S.SESSION).distinct().count())
+
+    def event_counts(self, frame: Any) -> dict[str, int]:
+        """Rows per event type by a Spark aggregation, in sorted type order."""
+        rows = frame.groupBy(S.EVENT).count().collect()
+        return {str(k): int(n) for k, n in sorted((r[0], r[1]) for r in rows)}
+
     def statistics(self, interactions: Any) -> dict[str, Any]:
         return _stats.interaction_stats(interactions)

@@ -46,7 +46,7 @@ from recdata.events._vocab import check_event_values, event_value_counts
 from recdata.normalize._mapping import (
     DELIMITED,
     TableSpec,
-    alternative_columns,
+    empty_alternatives,
     interactions_frame,
     map_table_report,
     read_raw,
@@ -240,15 +240,6 @@ def _read_chunk(plan: FilePlan, chunk: Chunk, data: bytes | None = None, **overr
     return read_raw(plan.spec, plan.path, data=data, **overrides)
 
 
-def _all_null(spec: TableSpec, frame: pl.DataFrame) -> frozenset[str]:
-    """Alternative columns without a value in ``frame`` (what the mapping skips)."""
-    return frozenset(
-        c
-        for c in alternative_columns(spec)
-        if c in frame.columns and frame[c].null_count() == frame.height
-    )
-
-
 def _map_and_write(
     plan: FilePlan,
     chunk: Chunk,
@@ -307,7 +298,7 @@ def first_pass(plan: FilePlan, chunk: Chunk, folder: str) -> dict[str, Any]:
     )
     if spec.format in _JSONISH:
         frame = select_fields(frame, spec.raw_columns())
-    out["all_null"] = _all_null(spec, frame)
+    out["all_null"] = empty_alternatives(spec, frame)
     try:
         return {**out, **_map_and_write(plan, chunk, frame, out["all_null"], folder, None)}
     except RecdataError as exc:  # maybe only with this chunk's types: settled, it is redone
