@@ -382,3 +382,18 @@ def test_python_literal_lines(engine: Any, tmp_path: Path) -> None:
     got = spark_read(engine, [(spec, path)], 300)
     assert got is not None and got[0].height == 79
     assert_same(engine, [(spec, path)], 300)
+
+
+def test_a_handed_back_file_leaves_no_staging_behind(engine: Any, tmp_path: Path) -> None:
+    # a gzipped JSON file the driver must read: the parts and the decompressed copy go, the
+    # source stays
+    rows = [{"user": n, "item": "i"} for n in range(50)] + [{"user": "u", "item": "i"}]
+    path = tmp_path / "conflict.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(json.dumps(r) for r in rows) + "\n").encode()))
+    spec = TableSpec.model_validate(
+        {"source": "s", "format": "jsonl", "fields": {"user_id": "user", "item_id": "item"}}
+    )
+    before = set(engine.staging.root.iterdir())
+    assert spark_read(engine, [(spec, path)], 64) is None
+    assert set(engine.staging.root.iterdir()) == before
+    assert path.is_file()

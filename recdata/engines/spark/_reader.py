@@ -557,7 +557,15 @@ def read_interactions(
     folder = staging.folder()
     parts = run_tasks(spark, _task(work, first_pass, str(folder)), len(work))
     log.info("reading: first pass done at %.1f s", time.perf_counter() - started)
-    settle(plans, parts)
+    try:
+        settle(plans, parts)
+    except DriverRead:  # the driver reads the original files: let go of the parts and copies
+        shutil.rmtree(folder, ignore_errors=True)
+        for plan in plans:
+            for source in {Path(c.source) for c in plan.chunks}:
+                if source.is_relative_to(staging.root):  # a decompressed copy, never a source
+                    shutil.rmtree(source.parent, ignore_errors=True)
+        raise
     target = target_schema(plans, parts)
     if ROW in target:
         raise ReadError(f"{where}: the interactions have a column named {ROW!r}")
