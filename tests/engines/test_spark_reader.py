@@ -397,3 +397,19 @@ def test_a_handed_back_file_leaves_no_staging_behind(engine: Any, tmp_path: Path
     assert spark_read(engine, [(spec, path)], 64) is None
     assert set(engine.staging.root.iterdir()) == before
     assert path.is_file()
+
+
+def test_staging_removes_only_its_own_folders(tmp_path: Path) -> None:
+    from recdata.engines.spark._frames import Staging
+
+    staging = Staging(tmp_path)
+    mine = staging.folder()
+    (mine / "part.parquet").write_bytes(b"x")
+    outside = tmp_path / "user-data"
+    outside.mkdir()
+    for path in (outside, staging.root, tmp_path):
+        with pytest.raises(ValueError, match="is not a staging folder"):
+            staging.remove(path)
+    staging.remove(mine)
+    assert not mine.exists() and outside.is_dir() and staging.root.is_dir()
+    staging.close()

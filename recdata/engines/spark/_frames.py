@@ -122,6 +122,13 @@ class Staging:
         path.mkdir()
         return path
 
+    def remove(self, path: str | Path) -> None:
+        """Remove a folder this staging made (under its root); any other path is refused."""
+        path = Path(path)
+        if path == self.root or not path.is_relative_to(self.root):
+            raise ValueError(f"{path} is not a staging folder of {self.root}")
+        shutil.rmtree(path, ignore_errors=True)
+
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -560,11 +560,11 @@ def read_interactions(
     try:
         settle(plans, parts)
     except DriverRead:  # the driver reads the original files: let go of the parts and copies
-        shutil.rmtree(folder, ignore_errors=True)
+        staging.remove(folder)
         for plan in plans:
             for source in {Path(c.source) for c in plan.chunks}:
                 if source.is_relative_to(staging.root):  # a decompressed copy, never a source
-                    shutil.rmtree(source.parent, ignore_errors=True)
+                    staging.remove(source.parent)
         raise
     target = target_schema(plans, parts)
     if ROW in target:
