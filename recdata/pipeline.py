@@ -34,6 +34,7 @@ from recdata.errors import RecdataError, RecipeError, StatsMismatch, StepFailed
 from recdata.events import check_events, map_impressions
 from recdata.normalize._mapping import (
     TableSpec,
+    add_clean_counts,
     aggregate_tags,
     apply_lookup,
     canonical_interactions,
@@ -172,13 +173,7 @@ def _add_normalisations(
     if kind not in normalisations:
         normalisations[kind] = {"source": where, "fields": cleaned}
         return
-    fields = normalisations[kind]["fields"]
-    for name, counts in cleaned.items():
-        if name not in fields:
-            fields[name] = counts
-            continue
-        for key in ("values", "changed", "nulled"):
-            fields[name][key] += counts[key]
+    add_clean_counts(normalisations[kind]["fields"], cleaned)
 
 
 def _table_files(

@@ -627,6 +627,17 @@ def interactions_frame(mapped: pl.DataFrame, spec: TableSpec) -> tuple[pl.DataFr
     return keyed, frame.height - keyed.height
 
 
+def add_clean_counts(total: dict[str, dict[str, Any]], cleaned: dict[str, dict[str, Any]]) -> None:
+    """Add one part's ``clean:`` counts (:func:`map_table_report`) into ``total``: a table read
+    from several files, or a file read in chunks, sums them."""
+    for name, counts in cleaned.items():
+        if name not in total:
+            total[name] = dict(counts)
+            continue
+        for key in ("values", "changed", "nulled"):
+            total[name][key] += counts[key]
+
+
 def canonical_interactions(frame: pl.DataFrame) -> pl.DataFrame:
     """Interactions with ``user_id``, ``item_id``, ``timestamp``, ``rating`` first (missing -> null)."""
     add = []
@@ -676,6 +687,7 @@ def social_edges(frame: pl.DataFrame, user_map: pl.DataFrame) -> pl.DataFrame:
 
 __all__ = [
     "CANONICAL_TYPES",
+    "add_clean_counts",
     "REQUIRED",
     "FieldSpec",
     "FileRef",

@@ -122,10 +122,7 @@ class SparkEngine(Engine[Any]):
         self._schema = {**interactions.schema, **_KNOWN_TYPES}
         codes = IdCodes(interactions)
         self._codes = codes.values
-        least = self._starting.partitions if self._starting is not None else None
-        if least is not None:  # recdata chose them: scale them to this input
-            partitions = shuffle_partitions(least, interactions.height)
-            self.spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+        self._scale_partitions(interactions.height)
         loaded = self.staging.put(self.spark, numbered_chunks(interactions, codes, self.chunk_rows))
         if {S.USER_ID, S.ITEM_ID} <= set(interactions.columns):  # counted here, not by a job
             self._known = (loaded, PolarsEngine().counts(interactions))
@@ -174,10 +171,7 @@ class SparkEngine(Engine[Any]):
                 why,
             )
             return None
-        least = self._starting.partitions if self._starting is not None else None
-        if least is not None:  # recdata chose them: scale them to this input
-            partitions = shuffle_partitions(least, table.rows)
-            self.spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+        self._scale_partitions(table.rows)
         frame, self._codes = _reader.code_ids(self.spark, table, self.staging)
         self._schema = {**table.schema, **_KNOWN_TYPES}
         if {S.USER_ID, S.ITEM_ID} <= set(self._codes):  # counted here, not by a job
@@ -188,6 +182,15 @@ class SparkEngine(Engine[Any]):
             }
             self._known = (frame, counts)
         return TableRead(frame, table.per_file, table.dropped, how=table.how)
+
+    def _scale_partitions(self, rows: int) -> None:
+        """Shuffle partitions for an input of ``rows``, when recdata chose them (a value the
+        user set is kept)."""
+        least = self._starting.partitions if self._starting is not None else None
+        if least is not None:
+            self.spark.conf.set(
+                "spark.sql.shuffle.partitions", str(shuffle_partitions(least, rows))
+            )
 
     def collect(self, frame: Any) -> pl.DataFrame:
         """Indexed frames in ``interaction_idx`` order; raw-id frames in source row order

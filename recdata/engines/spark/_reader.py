@@ -46,6 +46,7 @@ from recdata.events._vocab import check_event_values, event_value_counts
 from recdata.normalize._mapping import (
     DELIMITED,
     TableSpec,
+    add_clean_counts,
     empty_alternatives,
     interactions_frame,
     map_table_report,
@@ -601,12 +602,7 @@ def _sum_cleaned(parts: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The ``clean:`` counts of a file's chunks, summed (they are counts of values)."""
     total: dict[str, dict[str, Any]] = {}
     for got in parts:
-        for name, counts in got["cleaned"].items():
-            if name not in total:
-                total[name] = dict(counts)
-                continue
-            for key in ("values", "changed", "nulled"):
-                total[name][key] += counts[key]
+        add_clean_counts(total, got["cleaned"])
     return total
 
 
